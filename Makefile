@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# xlb: one non-recursive build. Every generated file goes under build/.
+# `make help` lists the targets; V=1 shows full commands.
+
+BUILD   ?= build
+CLANG   ?= clang
+CC      ?= gcc
+BPFTOOL ?= bpftool
+ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-6s %s\n' "$(1)" "$(2)";
+endif
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+# configure: checks the toolchain once and records it in build/config.mk
+$(BUILD)/config.mk: scripts/configure.sh
+	$(Q)mkdir -p $(BUILD)
+	$(Q)BUILD=$(BUILD) CLANG=$(CLANG) BPFTOOL=$(BPFTOOL) sh scripts/configure.sh > $@.tmp && mv $@.tmp $@
+ifeq ($(filter clean help deps,$(MAKECMDGOALS)),)
+-include $(BUILD)/config.mk
+endif
+
+INCLUDES := -Iheaders -I$(BUILD)
+
+include bpf/bpf.mk
+include userspace/userspace.mk
+include tests/tests.mk
+include bench/bench.mk
+
+.PHONY: all deps clean help check format demo install
+all: bpf userspace
+
+deps:
+	sh scripts/deps.sh
+
+# Installs what is missing, then runs the main job (see README).
+demo:
+	$(Q)sh scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD)
+
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SRC)
+
+check: bpf
+	clang-format --dry-run -Werror $(FORMAT_SRC)
+	cppcheck --quiet --error-exitcode=1 --enable=warning --inline-suppr \
+		-Iheaders -D__linux__ userspace
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb
+	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xlb/
+
+help:
+	@echo 'xlb targets:'
+	@echo '  all              build BPF objects, skeletons and userspace (default)'
+	@echo '  bpf              build build/*.bpf.o and build/*.skel.h'
+	@echo '  demo             install deps, build, run the demo (README)'
+	@echo '  test             run every test tier; ends with "N passed, N failed, N skipped"'
+	@echo '  test-unit        cmocka unit tests (no privileges)'
+	@echo '  test-bpf         BPF_PROG_TEST_RUN packet tests (root)'
+	@echo '  test-integration bats + network namespaces (root)'
+	@echo '  test-long        long randomized runs and soaks'
+	@echo '  bench            build and run the benchmarks (prints numbers)'
+	@echo '  check            clang-format and cppcheck'
+	@echo '  format           apply clang-format'
+	@echo '  deps             install Debian packages (scripts/deps.sh)'
+	@echo '  clean            rm -rf build'
+	@echo 'Variables: V=1 (full commands), SAN=1 (ASan+UBSan userspace)'

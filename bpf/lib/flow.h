@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Sticky flows: the LRU flow table decides the backend of known flows; new
+ * flows are selected by Maglev and inserted (unless the flood guard is on).
+ * Rules (docs/dataplane.md): a TCP SYN always re-selects; an RST never
+ * creates an entry; a flow whose backend slot was freed or reused is
+ * re-selected; UDP entries expire after the VIP's idle time.
+ * Returns 0 with the choice in *sel, or -XLB_DROP_*.
+ */
+#ifndef XLB_BPF_FLOW_H
+#define XLB_BPF_FLOW_H
+
+#include <bpf/bpf_helpers.h>
+#include "maps.h"
+#include "maglev.h"
+#include "parse.h"
+#include "stats.h"
+
+struct xlb_sel {
+	struct xlb_backend *be;
+	__u32 be_id;
+	__u32 new_flow; /* 1 if this packet started a flow */
+};
+
+/* Flood guard: may this CPU insert one more flow in the current second? */
+static __always_inline int xlb_flood_admit(__u32 rate, __u64 now)
+{
+	struct xlb_flood_state *fs;
+	__u32 zero = 0;
+
+	if (!rate)
+		return 1;
+	fs = bpf_map_lookup_elem(&xlb_flood, &zero);
+	if (unlikely(!fs))
+		return 1;
+	if (now - fs->window_start_ns > 1000000000ULL) {
+		fs->window_start_ns = now;
+		fs->new_flows = 0;
+	}
+	if (fs->new_flows >= rate)
+		return 0;
+	fs->new_flows++;
+	return 1;
+}
+
+/* Maglev choice for @vip, checked to be a live backend */
+static __always_inline int xlb_select_stateless(const struct xlb_vip_val *vip, __u32 hash,
+						struct xlb_sel *sel)
+{
+	int ret = xlb_maglev_pick(vip, hash, &sel->be_id);
+
+	if (ret)
+		return ret;
+	sel->be = xlb_backend_get(sel->be_id);
+	if (unlikely(!sel->be))
+		return -XLB_DROP_BAD_BACKEND;
+	return 0;
+}
+
+/* The backend of an existing, still valid entry, or NULL */
+static __always_inline struct xlb_backend *xlb_flow_backend(const struct xlb_flow_val *fv)
+{
+	struct xlb_backend *be = xlb_backend_get(fv->backend_id);
+
+	if (be && be->gen == fv->backend_gen)
+		return be;
+	return NULL;
+}
+
+static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const struct xlb_vip_val *vip,
+					   const struct xlb_config *cfg, __u32 hash,
+					   struct xlb_global_stats *st, struct xlb_sel *sel)
+{
+	__u8 flags = pkt->tcp_flags;
+	int tcp = pkt->key.proto == IPPROTO_TCP;
+	int syn = tcp && (flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
+	struct xlb_flow_val *fv, nv = {};
+	__u64 now = 0, idle;
+	int ret;
+
+	fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key);
+	if (!fv) {
+		XLB_COUNT(st, XLB_CNT_FLOW_MISS);
+	} else if (syn) {
+		XLB_COUNT(st, XLB_CNT_SYN_RESELECT);
+	} else {
+		sel->be = xlb_flow_backend(fv);
+		if (!sel->be) {
+			XLB_COUNT(st, XLB_CNT_FLOW_RESELECT);
+		} else if (!tcp) {
+			now = bpf_ktime_get_ns();
+			idle = vip->udp_idle_ns ?: XLB_UDP_IDLE_DEFAULT_NS;
+			if (now - fv->last_seen_ns > idle) {
+				XLB_COUNT(st, XLB_CNT_UDP_EXPIRED);
+			} else {
+				if (now - fv->last_seen_ns > XLB_FLOW_TOUCH_NS)
+					fv->last_seen_ns = now;
+				sel->be_id = fv->backend_id;
+				XLB_COUNT(st, XLB_CNT_FLOW_HIT);
+				return 0;
+			}
+		} else {
+			sel->be_id = fv->backend_id;
+			XLB_COUNT(st, XLB_CNT_FLOW_HIT);
+			return 0;
+		}
+	}
+
+	ret = xlb_select_stateless(vip, hash, sel);
+	if (ret)
+		return ret;
+	if (tcp && (flags & XLB_TCP_RST) && !fv) {
+		XLB_COUNT(st, XLB_CNT_RST_NO_FLOW); /* never create state from an RST */
+		return 0;
+	}
+	sel->new_flow = 1;
+	if (!now)
+		now = bpf_ktime_get_ns();
+	if (!xlb_flood_admit(cfg->flood_rate, now)) {
+		XLB_COUNT(st, XLB_CNT_FLOOD_GUARD);
+		return 0;
+	}
+	nv.last_seen_ns = now;
+	nv.backend_id = sel->be_id;
+	nv.backend_gen = sel->be->gen;
+	if (bpf_map_update_elem(&xlb_flows, &pkt->key, &nv, BPF_ANY))
+		XLB_COUNT(st, XLB_CNT_FLOW_INSERT_FAIL);
+	return 0;
+}
+
+/* ICMP errors: which backend owns the (reversed, quoted) flow @key? No insert. */
+static __always_inline int xlb_flow_peek(const struct xlb_flow_key *key,
+					 const struct xlb_vip_val *vip, __u32 hash,
+					 struct xlb_sel *sel)
+{
+	struct xlb_flow_val *fv = bpf_map_lookup_elem(&xlb_flows, key);
+
+	if (fv) {
+		sel->be = xlb_flow_backend(fv);
+		if (sel->be) {
+			sel->be_id = fv->backend_id;
+			return 0;
+		}
+	}
+	return xlb_select_stateless(vip, hash, sel);
+}
+
+#endif /* XLB_BPF_FLOW_H */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Maglev lookup: slot = hash % M in the VIP's inner table (map-in-map by
+ * vip_id), giving a backend slot id. The agent swaps whole tables, so a
+ * lookup sees either the old or the new table, never a mix.
+ * Returns 0 with *be_id set, or -XLB_DROP_*.
+ */
+#ifndef XLB_BPF_MAGLEV_H
+#define XLB_BPF_MAGLEV_H
+
+#include "maps.h"
+
+static __always_inline int xlb_maglev_pick(const struct xlb_vip_val *vip, __u32 hash,
+					   __u32 *be_id)
+{
+	__u32 vip_id = vip->vip_id;
+	__u32 m = vip->ring_size;
+	__u32 slot, *id;
+	void *ring;
+
+	ring = bpf_map_lookup_elem(&xlb_rings, &vip_id);
+	if (unlikely(!ring))
+		return -XLB_DROP_NO_RING;
+	if (unlikely(!m))
+		return -XLB_DROP_BAD_VIP;
+	slot = hash % m;
+	id = bpf_map_lookup_elem(ring, &slot);
+	if (unlikely(!id))
+		return -XLB_DROP_BAD_VIP; /* ring_size larger than the installed table */
+	*be_id = *id;
+	return 0;
+}
+
+/* Backend slot @id if it is in use, else NULL */
+static __always_inline struct xlb_backend *xlb_backend_get(__u32 id)
+{
+	struct xlb_backend *be = bpf_map_lookup_elem(&xlb_backends, &id);
+
+	if (unlikely(!be) || !(be->flags & XLB_BE_F_ACTIVE))
+		return NULL;
+	return be;
+}
+
+#endif /* XLB_BPF_MAGLEV_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* maps: the only module that touches the xlb_xdp skeleton and libbpf map APIs.
+ * Everything else (lbd, tests, benchmarks) goes through these typed wrappers.
+ * All functions return 0 or a negative errno unless stated otherwise.
+ */
+#ifndef XLB_AGENT_MAPS_H
+#define XLB_AGENT_MAPS_H
+
+#include <stdint.h>
+#include <linux/types.h>
+#include <xlb/abi.h>
+#include <xlb/consts.h>
+#include <xlb/stats.h>
+#include <xlb/types.h>
+
+struct xlb_maps;
+
+struct xlb_maps_opts {
+	const char *pin_root; /* NULL: no pinning (tests, benchmarks); else e.g. XLB_PIN_ROOT_DEFAULT,
+				 maps are pinned under <pin_root>/v<ABI>/ and reused when present */
+	__u32 flow_max;	      /* flow table entries; 0 = XLB_FLOW_MAX */
+	__u32 hash_seed;      /* 0 = XLB_HASH_SEED_DEFAULT */
+};
+
+/* Open and load xlb_xdp (not attached). Returns NULL and sets errno on failure. */
+struct xlb_maps *maps_open(const struct xlb_maps_opts *opts);
+void maps_close(struct xlb_maps *m);
+
+int maps_prog_fd(const struct xlb_maps *m);		/* the xlb_xdp program */
+int maps_map_fd(const struct xlb_maps *m, const char *name); /* any map by XLB_MAP_* name */
+__u32 maps_hash_seed(const struct xlb_maps *m);
+
+int maps_config_set(struct xlb_maps *m, const struct xlb_config *cfg);
+int maps_config_get(struct xlb_maps *m, struct xlb_config *cfg);
+
+int maps_vip_update(struct xlb_maps *m, const struct xlb_vip_key *key,
+		    const struct xlb_vip_val *val);
+int maps_vip_delete(struct xlb_maps *m, const struct xlb_vip_key *key);
+int maps_vip_lookup(struct xlb_maps *m, const struct xlb_vip_key *key, struct xlb_vip_val *val);
+/* count = number of VIPs on that address; 0 deletes the entry */
+int maps_vip_addr_set(struct xlb_maps *m, const struct xlb_addr *addr, __u32 count);
+
+int maps_backend_set(struct xlb_maps *m, __u32 id, const struct xlb_backend *be);
+int maps_backend_get(struct xlb_maps *m, __u32 id, struct xlb_backend *be);
+
+/* Install a whole Maglev table for @vip_id: creates a new inner array of @size
+ * slots, fills it, then swaps it in with one outer-map update. The dataplane
+ * never sees a partial table. The inner array must be created with
+ * BPF_F_INNER_MAP like the template in bpf/lib/maps.h: the kernel compares
+ * map flags when an inner map is inserted (only max_entries may differ). */
+int maps_ring_set(struct xlb_maps *m, __u32 vip_id, const __u32 *slots, __u32 size);
+int maps_ring_delete(struct xlb_maps *m, __u32 vip_id);
+
+int maps_tx_port_add(struct xlb_maps *m, __u32 ifindex);
+int maps_tx_port_del(struct xlb_maps *m, __u32 ifindex);
+
+int maps_flow_lookup(struct xlb_maps *m, const struct xlb_flow_key *k, struct xlb_flow_val *v);
+int maps_flow_update(struct xlb_maps *m, const struct xlb_flow_key *k,
+		     const struct xlb_flow_val *v);
+int maps_flow_delete(struct xlb_maps *m, const struct xlb_flow_key *k);
+int maps_frag_lookup(struct xlb_maps *m, const struct xlb_frag_key *k, struct xlb_frag_val *v);
+
+/* Counters summed over all possible CPUs. Arrays sized __XLB_CNT_MAX / __XLB_DROP_MAX. */
+int maps_counters_read(struct xlb_maps *m, __u64 *cnt, __u64 *drops);
+int maps_counters_reset(struct xlb_maps *m);
+int maps_vip_stats_read(struct xlb_maps *m, __u32 vip_id, struct xlb_vip_stats *sum);
+int maps_be_stats_read(struct xlb_maps *m, __u32 id, struct xlb_be_stats *sum);
+
+#endif /* XLB_AGENT_MAPS_H */
