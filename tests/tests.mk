@@ -6,15 +6,23 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 PKT_SRCS  := $(wildcard tests/bpf/*.c)
 PKT_BIN   := $(BUILD)/tests/bpf/xlb_pkt_test
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 TEST_CFLAGS := $(USER_CFLAGS) -Itests $(CMOCKA_CFLAGS)
 
 .PHONY: test test-unit test-bpf test-integration test-long tests-build
-tests-build: all $(UNIT_BINS) $(if $(PKT_SRCS),$(PKT_BIN))
+tests-build: all $(UNIT_BINS) $(TOOL_BINS) $(if $(PKT_SRCS),$(PKT_BIN))
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(USER_LIBS) $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) $(USER_LDFLAGS) -o $@ $< $(USER_LIBS) $(CMOCKA_LDLIBS) $(USER_LDLIBS)
+
+# fixtures used by the integration tests
+$(BUILD)/tests/tools/%: tests/tools/%.c $(USER_LIBS) $(BPF_SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) $(USER_LDFLAGS) -o $@ $< $(USER_LIBS) $(USER_LDLIBS)
 
 $(PKT_BIN): $(PKT_SRCS) $(wildcard tests/bpf/*.h) $(USER_LIBS) $(BPF_SKELS)
 	$(call msg,CC,$@)

@@ -87,7 +87,10 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_config SEC(".maps");
 
-/* Egress interfaces other than the ingress one, for XDP_REDIRECT (key: ifindex) */
+/* Egress interfaces other than the ingress one, for XDP_REDIRECT (key: ifindex).
+ * The kernel adds BPF_F_RDONLY_PROG to devmaps, so libbpf's pin-by-name reuse
+ * check never matches it: maps.c reuses the pinned map by fd itself.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, XLB_TX_PORTS_MAX);

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Test client. Modes:
+#   http ADDR PORT            one HTTP GET, prints the body (the backend's name)
+#   udp ADDR PORT             one datagram, prints the reply's first word
+#   hold ADDR PORT GATE       keeps one TCP connection: prints the backend once,
+#                             waits until the file GATE exists, talks again and
+#                             prints the backend that answered then
+import socket
+import sys
+import time
+
+
+def conn(addr, port):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(3)
+    s.connect((addr, port))
+    return s
+
+
+def main():
+    mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode == "http":
+        s = conn(addr, port)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        print(data.split(b"\r\n\r\n", 1)[1].decode().strip())
+    elif mode == "udp":
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.sendto(b"ping", (addr, port))
+        print(s.recv(4096).decode().split()[0])
+    elif mode == "hold":
+        gate = sys.argv[4]
+        s = conn(addr, port)
+        f = s.makefile("rwb")
+        f.write(b"one\n")
+        f.flush()
+        print(f.readline().decode().split()[0], flush=True)
+        deadline = time.time() + 20
+        import os
+        while not os.path.exists(gate):
+            if time.time() > deadline:
+                sys.exit("gate never opened")
+            time.sleep(0.05)
+        s.settimeout(3)
+        f.write(b"two\n")
+        f.flush()
+        print(f.readline().decode().split()[0], flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* maps: typed wrappers over the xlb_xdp skeleton and its maps. The only module
+ * that includes the skeleton; see maps.h for the API contract.
+ *
+ * Update order (callers): backends, then the ring (maps_ring_set builds a new
+ * inner map and swaps it in with one outer update), then the VIP entry, then
+ * xlb_vip_addrs. Removal goes the other way. The dataplane never sees a VIP
+ * whose ring or backends are not in place yet.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent/maps.h"
+#include "xlb_xdp.skel.h"
+
+struct xlb_maps {
+	struct xlb_xdp_bpf *skel;
+	__u32 hash_seed;
+	int ncpus;
+};
+
+/* Logs `maps: <obj>: <what>: <strerror>` and returns @err (a negative errno). */
+static int maps_err(const char *obj, const char *what, int err)
+{
+	fprintf(stderr, "maps: %s: %s: %s\n", obj, what, strerror(-err));
+	return err;
+}
+
+/* mkdir -p for the pin directory; bpffs accepts plain mkdir. */
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Compare the object's key/value sizes with the shared structs (STYLE 11). */
+static int check_sizes(struct xlb_xdp_bpf *skel)
+{
+	const struct {
+		const struct bpf_map *map;
+		__u32 key, val;
+	} want[] = {
+		{ skel->maps.xlb_vips, sizeof(struct xlb_vip_key), sizeof(struct xlb_vip_val) },
+		{ skel->maps.xlb_vip_addrs, sizeof(struct xlb_addr), sizeof(__u32) },
+		{ skel->maps.xlb_backends, sizeof(__u32), sizeof(struct xlb_backend) },
+		{ skel->maps.xlb_rings, sizeof(__u32), sizeof(__u32) },
+		{ skel->maps.xlb_flows, sizeof(struct xlb_flow_key), sizeof(struct xlb_flow_val) },
+		{ skel->maps.xlb_frags, sizeof(struct xlb_frag_key), sizeof(struct xlb_frag_val) },
+		{ skel->maps.xlb_config, sizeof(__u32), sizeof(struct xlb_config) },
+		{ skel->maps.xlb_counters, sizeof(__u32), sizeof(struct xlb_global_stats) },
+		{ skel->maps.xlb_vip_stats, sizeof(__u32), sizeof(struct xlb_vip_stats) },
+		{ skel->maps.xlb_be_stats, sizeof(__u32), sizeof(struct xlb_be_stats) },
+		{ skel->maps.xlb_flood, sizeof(__u32), sizeof(struct xlb_flood_state) },
+	};
+	const struct bpf_map *inner = bpf_map__inner_map(skel->maps.xlb_rings);
+	const struct bpf_map *tx = skel->maps.xlb_tx_ports;
+	char what[96];
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		__u32 ks = bpf_map__key_size(want[i].map), vs = bpf_map__value_size(want[i].map);
+
+		if (ks == want[i].key && vs == want[i].val)
+			continue;
+		snprintf(what, sizeof(what), "key/value size %u/%u, ABI says %u/%u", ks, vs,
+			 want[i].key, want[i].val);
+		return maps_err(bpf_map__name(want[i].map), what, -EINVAL);
+	}
+	if (!inner || bpf_map__key_size(inner) != 4 || bpf_map__value_size(inner) != 4)
+		return maps_err(XLB_MAP_RINGS, "inner map is not an array of __u32", -EINVAL);
+	/* devmap values are an ifindex, or struct bpf_devmap_val (ifindex + prog) */
+	if (bpf_map__key_size(tx) != 4 ||
+	    (bpf_map__value_size(tx) != 4 && bpf_map__value_size(tx) != 8))
+		return maps_err(XLB_MAP_TX_PORTS, "key/value size is not a devmap's", -EINVAL);
+	return 0;
+}
+
+/* The kernel adds BPF_F_RDONLY_PROG to every devmap, so libbpf's pin-by-name
+ * compatibility check always rejects a pinned xlb_tx_ports. Reuse it by fd. */
+static int reuse_tx_ports(struct bpf_map *map, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XLB_MAP_TX_PORTS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* first start: libbpf creates and pins it */
+	err = bpf_map__set_pin_path(map, NULL);
+	if (!err)
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	if (err)
+		return maps_err(path, "cannot reuse pinned map", err);
+	return 0;
+}
+
+struct xlb_maps *maps_open(const struct xlb_maps_opts *opts)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	const struct xlb_maps_opts none = {};
+	char pin_dir[PATH_MAX];
+	struct xlb_maps *m;
+	int err;
+
+	if (!opts)
+		opts = &none;
+	if (opts->pin_root) {
+		if (snprintf(pin_dir, sizeof(pin_dir), "%s/%s", opts->pin_root, XLB_PIN_SUBDIR) >=
+		    (int)sizeof(pin_dir)) {
+			err = maps_err(opts->pin_root, "pin path", -ENAMETOOLONG);
+			goto out_errno;
+		}
+		err = mkdir_p(pin_dir);
+		if (err) {
+			maps_err(pin_dir, "mkdir failed", err);
+			goto out_errno;
+		}
+		oo.pin_root_path = pin_dir;
+	}
+
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		err = -ENOMEM;
+		goto out_errno;
+	}
+	m->ncpus = libbpf_num_possible_cpus();
+	if (m->ncpus < 0) {
+		err = maps_err("cpus", "cannot count possible CPUs", m->ncpus);
+		goto out_free;
+	}
+	m->hash_seed = opts->hash_seed ? opts->hash_seed : XLB_HASH_SEED_DEFAULT;
+
+	m->skel = xlb_xdp_bpf__open_opts(&oo);
+	if (!m->skel) {
+		err = maps_err(XLB_PROG_XDP, "open failed", -errno);
+		goto out_free;
+	}
+	m->skel->rodata->xlb_hash_seed = m->hash_seed;
+	if (!opts->pin_root) {
+		struct bpf_map *map;
+
+		/* else libbpf pins LIBBPF_PIN_BY_NAME maps under /sys/fs/bpf */
+		bpf_object__for_each_map(map, m->skel->obj)
+			bpf_map__set_pin_path(map, NULL);
+	}
+	if (opts->flow_max) {
+		err = bpf_map__set_max_entries(m->skel->maps.xlb_flows, opts->flow_max);
+		if (err) {
+			maps_err(XLB_MAP_FLOWS, "set max_entries failed", err);
+			goto out_destroy;
+		}
+	}
+	err = check_sizes(m->skel);
+	if (err)
+		goto out_destroy;
+	if (opts->pin_root) {
+		err = reuse_tx_ports(m->skel->maps.xlb_tx_ports, pin_dir);
+		if (err)
+			goto out_destroy;
+	}
+	err = xlb_xdp_bpf__load(m->skel);
+	if (err) {
+		maps_err(XLB_PROG_XDP, "load failed (verifier log: lbd -vv)", err);
+		goto out_destroy;
+	}
+	return m;
+
+out_destroy:
+	xlb_xdp_bpf__destroy(m->skel);
+out_free:
+	free(m);
+out_errno:
+	errno = -err;
+	return NULL;
+}
+
+void maps_close(struct xlb_maps *m)
+{
+	if (!m)
+		return;
+	xlb_xdp_bpf__destroy(m->skel);
+	free(m);
+}
+
+int maps_prog_fd(const struct xlb_maps *m)
+{
+	return bpf_program__fd(m->skel->progs.xlb_xdp);
+}
+
+int maps_map_fd(const struct xlb_maps *m, const char *name)
+{
+	const struct bpf_map *map = bpf_object__find_map_by_name(m->skel->obj, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+__u32 maps_hash_seed(const struct xlb_maps *m)
+{
+	return m->hash_seed;
+}
+
+/* Thin wrappers: name the map in the error, stay quiet on a plain miss. */
+static int map_update(const struct bpf_map *map, const void *key, const void *val)
+{
+	int err = bpf_map_update_elem(bpf_map__fd(map), key, val, BPF_ANY);
+
+	return err ? maps_err(bpf_map__name(map), "update failed", err) : 0;
+}
+
+static int map_lookup(const struct bpf_map *map, const void *key, void *val)
+{
+	int err = bpf_map_lookup_elem(bpf_map__fd(map), key, val);
+
+	if (err && err != -ENOENT)
+		return maps_err(bpf_map__name(map), "lookup failed", err);
+	return err;
+}
+
+static int map_delete(const struct bpf_map *map, const void *key)
+{
+	int err = bpf_map_delete_elem(bpf_map__fd(map), key);
+
+	if (err && err != -ENOENT)
+		return maps_err(bpf_map__name(map), "delete failed", err);
+	return err;
+}
+
+int maps_config_set(struct xlb_maps *m, const struct xlb_config *cfg)
+{
+	__u32 key = 0;
+
+	return map_update(m->skel->maps.xlb_config, &key, cfg);
+}
+
+int maps_config_get(struct xlb_maps *m, struct xlb_config *cfg)
+{
+	__u32 key = 0;
+
+	return map_lookup(m->skel->maps.xlb_config, &key, cfg);
+}
+
+int maps_vip_update(struct xlb_maps *m, const struct xlb_vip_key *key,
+		    const struct xlb_vip_val *val)
+{
+	return map_update(m->skel->maps.xlb_vips, key, val);
+}
+
+int maps_vip_delete(struct xlb_maps *m, const struct xlb_vip_key *key)
+{
+	return map_delete(m->skel->maps.xlb_vips, key);
+}
+
+int maps_vip_lookup(struct xlb_maps *m, const struct xlb_vip_key *key, struct xlb_vip_val *val)
+{
+	return map_lookup(m->skel->maps.xlb_vips, key, val);
+}
+
+int maps_vip_addr_set(struct xlb_maps *m, const struct xlb_addr *addr, __u32 count)
+{
+	int err;
+
+	if (count)
+		return map_update(m->skel->maps.xlb_vip_addrs, addr, &count);
+	err = map_delete(m->skel->maps.xlb_vip_addrs, addr);
+	return err == -ENOENT ? 0 : err;
+}
+
+int maps_backend_set(struct xlb_maps *m, __u32 id, const struct xlb_backend *be)
+{
+	return map_update(m->skel->maps.xlb_backends, &id, be);
+}
+
+int maps_backend_get(struct xlb_maps *m, __u32 id, struct xlb_backend *be)
+{
+	return map_lookup(m->skel->maps.xlb_backends, &id, be);
+}
+
+int maps_ring_set(struct xlb_maps *m, __u32 vip_id, const __u32 *slots, __u32 size)
+{
+	/* Same flags as the outer map's template (the kernel compares them on insert);
+	 * BPF_F_INNER_MAP is what lets our size differ from the template's.
+	 */
+	LIBBPF_OPTS(bpf_map_create_opts, co, .map_flags = BPF_F_INNER_MAP);
+	__u32 *keys, count = size;
+	int fd, err;
+
+	if (!slots || size == 0 || size > XLB_MAGLEV_M_MAX)
+		return maps_err(XLB_MAP_RINGS, "invalid ring size", -EINVAL);
+	keys = malloc((size_t)size * sizeof(*keys));
+	if (!keys)
+		return maps_err(XLB_MAP_RINGS, "cannot allocate ring keys", -ENOMEM);
+	for (__u32 i = 0; i < size; i++)
+		keys[i] = i;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_ring", sizeof(__u32), sizeof(__u32), size,
+			    &co);
+	if (fd < 0) {
+		err = maps_err("xlb_ring", "create failed", fd);
+		goto out_free;
+	}
+	err = bpf_map_update_batch(fd, keys, slots, &count, NULL);
+	if (err) {
+		maps_err("xlb_ring", "fill failed", err);
+		goto out_close;
+	}
+	/* the swap: readers see either the old table or the new one, whole */
+	err = map_update(m->skel->maps.xlb_rings, &vip_id, &fd);
+out_close:
+	close(fd);
+out_free:
+	free(keys);
+	return err;
+}
+
+int maps_ring_delete(struct xlb_maps *m, __u32 vip_id)
+{
+	int err = map_delete(m->skel->maps.xlb_rings, &vip_id);
+
+	return err == -ENOENT ? 0 : err;
+}
+
+/* xlb_tx_ports value: the ifindex, zero-extended when it is a struct bpf_devmap_val */
+int maps_tx_port_add(struct xlb_maps *m, __u32 ifindex)
+{
+	__u32 val[2] = { ifindex, 0 };
+
+	return map_update(m->skel->maps.xlb_tx_ports, &ifindex, val);
+}
+
+int maps_tx_port_del(struct xlb_maps *m, __u32 ifindex)
+{
+	int err = map_delete(m->skel->maps.xlb_tx_ports, &ifindex);
+
+	return err == -ENOENT ? 0 : err;
+}
+
+int maps_flow_lookup(struct xlb_maps *m, const struct xlb_flow_key *k, struct xlb_flow_val *v)
+{
+	return map_lookup(m->skel->maps.xlb_flows, k, v);
+}
+
+int maps_flow_update(struct xlb_maps *m, const struct xlb_flow_key *k,
+		     const struct xlb_flow_val *v)
+{
+	return map_update(m->skel->maps.xlb_flows, k, v);
+}
+
+int maps_flow_delete(struct xlb_maps *m, const struct xlb_flow_key *k)
+{
+	return map_delete(m->skel->maps.xlb_flows, k);
+}
+
+int maps_frag_lookup(struct xlb_maps *m, const struct xlb_frag_key *k, struct xlb_frag_val *v)
+{
+	return map_lookup(m->skel->maps.xlb_frags, k, v);
+}
+
+/* Sums the @nwords __u64 words of per-CPU entry @key of @map into @sum. */
+static int percpu_sum(struct xlb_maps *m, const struct bpf_map *map, __u32 key, __u64 *sum,
+		      size_t nwords)
+{
+	/* per-CPU values are laid out at an 8-byte stride; ours are __u64-only */
+	size_t stride = (bpf_map__value_size(map) + 7) / 8;
+	__u64 *vals = calloc((size_t)m->ncpus * stride, sizeof(__u64));
+	int err;
+
+	if (!vals)
+		return maps_err(bpf_map__name(map), "cannot allocate per-CPU buffer", -ENOMEM);
+	err = map_lookup(map, &key, vals);
+	if (!err) {
+		memset(sum, 0, nwords * sizeof(*sum));
+		for (int cpu = 0; cpu < m->ncpus; cpu++)
+			for (size_t w = 0; w < nwords; w++)
+				sum[w] += vals[cpu * stride + w];
+	}
+	free(vals);
+	return err;
+}
+
+int maps_counters_read(struct xlb_maps *m, __u64 *cnt, __u64 *drops)
+{
+	struct xlb_global_stats sum;
+	int err;
+
+	_Static_assert(sizeof(sum) % sizeof(__u64) == 0, "xlb_global_stats is __u64 only");
+	err = percpu_sum(m, m->skel->maps.xlb_counters, 0, (__u64 *)&sum,
+			 sizeof(sum) / sizeof(__u64));
+	if (err)
+		return err;
+	if (cnt)
+		memcpy(cnt, sum.cnt, __XLB_CNT_MAX * sizeof(*cnt));
+	if (drops)
+		memcpy(drops, sum.drops, __XLB_DROP_MAX * sizeof(*drops));
+	return 0;
+}
+
+/* Writes zero to every CPU's copy of every entry of a per-CPU array. */
+static int percpu_zero(struct xlb_maps *m, const struct bpf_map *map)
+{
+	size_t stride = (bpf_map__value_size(map) + 7) / 8;
+	__u64 *zero = calloc((size_t)m->ncpus * stride, sizeof(__u64));
+	int err = 0;
+
+	if (!zero)
+		return maps_err(bpf_map__name(map), "cannot allocate per-CPU buffer", -ENOMEM);
+	for (__u32 i = 0; !err && i < bpf_map__max_entries(map); i++)
+		err = map_update(map, &i, zero);
+	free(zero);
+	return err;
+}
+
+int maps_counters_reset(struct xlb_maps *m)
+{
+	return percpu_zero(m, m->skel->maps.xlb_counters);
+}
+
+int maps_vip_stats_read(struct xlb_maps *m, __u32 vip_id, struct xlb_vip_stats *sum)
+{
+	_Static_assert(sizeof(*sum) == 4 * sizeof(__u64), "xlb_vip_stats is four __u64");
+	return percpu_sum(m, m->skel->maps.xlb_vip_stats, vip_id, (__u64 *)sum, 4);
+}
+
+int maps_be_stats_read(struct xlb_maps *m, __u32 id, struct xlb_be_stats *sum)
+{
+	_Static_assert(sizeof(*sum) == 3 * sizeof(__u64), "xlb_be_stats is three __u64");
+	return percpu_sum(m, m->skel->maps.xlb_be_stats, id, (__u64 *)sum, 3);
+}
