@@ -483,7 +483,7 @@ static int check_run(const struct path *p, const struct snap *s0, const struct s
 		{ "FLOW_HIT", D(s1, s0, XLB_CNT_FLOW_HIT), p->hit_cnt == XLB_CNT_FLOW_HIT ? r : 0 },
 		{ "FLOW_MISS", D(s1, s0, XLB_CNT_FLOW_MISS),
 		  p->hit_cnt == XLB_CNT_FLOW_MISS ? r : 0 },
-		{ "SYN_RESELECT", D(s1, s0, XLB_CNT_SYN_RESELECT), 0 },
+		{ "SYN", D(s1, s0, XLB_CNT_SYN), p->hit_cnt == XLB_CNT_SYN ? r : 0 },
 		{ "FLOW_INSERT_FAIL", D(s1, s0, XLB_CNT_FLOW_INSERT_FAIL), 0 },
 		{ "FLOOD_GUARD", D(s1, s0, XLB_CNT_FLOOD_GUARD), 0 },
 		{ "drops[]", drops_total(s1) - drops_total(s0), 0 },
@@ -655,7 +655,7 @@ static int bench_path(struct bench *b, struct path *p, uint32_t *floor_med)
 	else if (p->want_ret == XDP_TX)
 		snprintf(p->proof, sizeof(p->proof),
 			 "%s, TX, ENCAP_IPIP%s each +%u per run (= repeat) x %u runs; DROP 0: ok",
-			 p->hit_cnt == XLB_CNT_FLOW_HIT ? "FLOW_HIT" : "FLOW_MISS",
+			 p->hit_cnt == XLB_CNT_FLOW_HIT ? "FLOW_HIT" : "SYN",
 			 p->vary ? ", VIP new_flows" : "", b->repeat, b->rounds);
 	else
 		snprintf(p->proof, sizeof(p->proof),
@@ -813,7 +813,7 @@ int main(int argc, char **argv)
 			    .addr_off = 14 + 15,
 			    .port_off = 14 + 20,
 			    .want_ret = XDP_TX,
-			    .hit_cnt = XLB_CNT_FLOW_MISS },
+			    .hit_cnt = XLB_CNT_SYN },
 		[P_UDP] = { .key = "udp",
 			    .name = "UDP (established)",
 			    .wrapped = 1,

@@ -18,8 +18,10 @@ static __always_inline int xlb_process(struct xdp_md *ctx, struct xlb_global_sta
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 bytes = data_end - data;
+	struct xlb_config *cfg;
 	struct xlb_vip_val *vip;
 	struct xlb_pkt pkt = {};
+	__u32 zero = 0;
 	int ret;
 
 	ret = parse_packet(data, data_end, &pkt);
@@ -32,17 +34,20 @@ static __always_inline int xlb_process(struct xdp_md *ctx, struct xlb_global_sta
 	if (ret)
 		return ret;
 
+	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
+	if (unlikely(!cfg))
+		return XDP_ABORTED; /* cannot happen: single-entry array */
 	if (pkt.frag == XLB_FRAG_LATER)
-		return xlb_forward_frag(ctx, &pkt, st, bytes);
+		return xlb_forward_frag(ctx, &pkt, cfg, st, bytes);
 	if (pkt.key.proto == IPPROTO_ICMP || pkt.key.proto == IPPROTO_ICMPV6)
-		return xlb_forward_icmp(ctx, &pkt, st, bytes);
+		return xlb_forward_icmp(ctx, &pkt, cfg, st, bytes);
 	if (pkt.key.proto != IPPROTO_TCP && pkt.key.proto != IPPROTO_UDP)
 		return XDP_PASS;
 
-	vip = xlb_vip_lookup(&pkt);
+	vip = xlb_vip_lookup(&pkt, cfg);
 	if (!vip)
 		return XDP_PASS;
-	return xlb_forward_vip(ctx, &pkt, vip, st, bytes);
+	return xlb_forward_vip(ctx, &pkt, vip, cfg, st, bytes);
 }
 
 SEC("xdp")

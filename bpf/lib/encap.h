@@ -52,31 +52,37 @@ static __always_inline int xlb_encap(struct xdp_md *ctx, const struct xlb_pkt *p
 
 	ohl = xlb_encap_overhead(mode, be->family);
 	if (be->family == XLB_FAMILY_V4) {
-		struct iphdr o = {};
-		struct iphdr *oh;
+		/* the header as five 32-bit words, network order: version/IHL, TOS,
+		 * total length | id, flags/fragment | TTL, protocol, checksum |
+		 * source | destination. Summing their 16-bit halves is the checksum. */
+		__u32 w0, w1, w2, w3, w4;
+		__u64 sum;
+		__u32 *oh;
 
-		o.version = 4;
-		o.ihl = 5;
-		o.tos = pkt->tos;
-		o.tot_len = bpf_htons(ohl + pkt->l3_len);
-		o.id = inner4 ? pkt->ip_id : 0;
-		o.frag_off = (!inner4 || pkt->df) ? bpf_htons(XLB_IP_DF) : 0;
-		o.ttl = XLB_OUTER_TTL;
-		o.protocol = proto;
-		o.saddr = bpf_htonl((bpf_ntohl(cfg->src4) & ~mask) | (hash & mask));
-		o.daddr = be->addr[0];
-		o.check = xlb_csum_fold(xlb_csum_words(&o, sizeof(o) / 2));
+		w0 = bpf_htonl(0x45000000 | ((__u32)pkt->tos << 16) | (ohl + pkt->l3_len));
+		w1 = bpf_htonl(((__u32)(inner4 ? bpf_ntohs(pkt->ip_id) : 0) << 16) |
+			       ((!inner4 || pkt->df) ? XLB_IP_DF : 0));
+		w2 = bpf_htonl(((__u32)XLB_OUTER_TTL << 24) | ((__u32)proto << 16));
+		w3 = bpf_htonl((bpf_ntohl(cfg->src4) & ~mask) | (hash & mask));
+		w4 = be->addr[0];
+		sum = (w0 & 0xffff) + (w0 >> 16) + (w1 & 0xffff) + (w1 >> 16) + (w2 & 0xffff) +
+		      (w2 >> 16) + (w3 & 0xffff) + (w3 >> 16) + (w4 & 0xffff) + (w4 >> 16);
 
-		ret = xlb_push_l2(ctx, pkt, ohl, be->dmac, be->smac, bpf_htons(ETH_P_IP));
+		ret = xlb_push_l2(ctx, pkt, ohl, xlb_be_macs(be), bpf_htons(ETH_P_IP));
 		if (ret)
 			return ret;
 		data = (void *)(long)ctx->data;
 		data_end = (void *)(long)ctx->data_end;
 		oh = data + l3_off;
-		if ((void *)(oh + 1) > data_end)
+		if ((void *)(oh + 5) > data_end)
 			return -XLB_DROP_ADJUST;
-		__builtin_memcpy(oh, &o, sizeof(o));
-		uh = (void *)(oh + 1);
+		oh[0] = w0;
+		oh[1] = w1;
+		oh[2] = w2;
+		oh[3] = w3;
+		oh[4] = w4;
+		*((__u16 *)oh + 5) = xlb_csum_fold(sum);
+		uh = (void *)(oh + 5);
 	} else {
 		struct ipv6hdr o = {};
 		struct ipv6hdr *oh;
@@ -94,7 +100,7 @@ static __always_inline int xlb_encap(struct xdp_md *ctx, const struct xlb_pkt *p
 			bpf_htonl((bpf_ntohl(cfg->src6[3]) & ~mask) | (hash & mask));
 		__builtin_memcpy(&o.daddr, be->addr, 16);
 
-		ret = xlb_push_l2(ctx, pkt, ohl, be->dmac, be->smac, bpf_htons(ETH_P_IPV6));
+		ret = xlb_push_l2(ctx, pkt, ohl, xlb_be_macs(be), bpf_htons(ETH_P_IPV6));
 		if (ret)
 			return ret;
 		data = (void *)(long)ctx->data;

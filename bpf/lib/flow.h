@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Sticky flows: the LRU flow table decides the backend of known flows; new
  * flows are selected by Maglev and inserted (unless the flood guard is on).
- * Rules (docs/dataplane.md): a TCP SYN always re-selects; an RST never
- * creates an entry; a flow whose backend slot was freed or reused is
- * re-selected; UDP entries expire after the VIP's idle time.
+ * Rules (docs/dataplane.md): a TCP SYN always re-selects, without reading
+ * the table; an RST never creates an entry; a flow whose backend slot was
+ * freed or reused is re-selected; UDP entries expire after the VIP's idle
+ * time. The Maglev hash is computed only when selecting. Times come from the
+ * coarse clock (tick resolution is plenty for idle expiry and the flood
+ * window, and it costs a load instead of a clock read).
  * Returns 0 with the choice in *sel, or -XLB_DROP_*.
  */
 #ifndef XLB_BPF_FLOW_H
 #define XLB_BPF_FLOW_H
 
 #include <bpf/bpf_helpers.h>
+#include <xlb/hash.h>
 #include "maps.h"
 #include "maglev.h"
 #include "parse.h"
@@ -42,11 +46,24 @@ static __always_inline int xlb_flood_admit(__u32 rate, __u64 now)
 	return 1;
 }
 
-/* Maglev choice for @vip, checked to be a live backend */
-static __always_inline int xlb_select_stateless(const struct xlb_vip_val *vip, __u32 hash,
+/* Load-time knob (rodata): every LB node must use the same seed */
+const volatile __u32 xlb_hash_seed = XLB_HASH_SEED_DEFAULT;
+
+/* The selection hash: 5-tuple, or source only for client-affinity VIPs */
+static __always_inline __u32 xlb_select_hash(const struct xlb_flow_key *key,
+					     const struct xlb_vip_val *vip)
+{
+	if (vip->flags & XLB_VIP_F_HASH_SRC)
+		return xlb_hash_src(key, xlb_hash_seed);
+	return xlb_hash_flow(key, xlb_hash_seed);
+}
+
+/* Maglev choice for the flow @key of @vip, checked to be a live backend */
+static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
+						const struct xlb_vip_val *vip,
 						struct xlb_sel *sel)
 {
-	int ret = xlb_maglev_pick(vip, hash, &sel->be_id);
+	int ret = xlb_maglev_pick(vip, xlb_select_hash(key, vip), &sel->be_id);
 
 	if (ret)
 		return ret;
@@ -67,27 +84,27 @@ static __always_inline struct xlb_backend *xlb_flow_backend(const struct xlb_flo
 }
 
 static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const struct xlb_vip_val *vip,
-					   const struct xlb_config *cfg, __u32 hash,
+					   const struct xlb_config *cfg,
 					   struct xlb_global_stats *st, struct xlb_sel *sel)
 {
 	__u8 flags = pkt->tcp_flags;
 	int tcp = pkt->key.proto == IPPROTO_TCP;
 	int syn = tcp && (flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
-	struct xlb_flow_val *fv, nv = {};
+	struct xlb_flow_val *fv = NULL, nv = {};
 	__u64 now = 0, idle;
 	int ret;
 
-	fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key);
-	if (!fv) {
+	if (syn) {
+		/* a SYN re-selects whatever the table says: skip the (cold) read */
+		XLB_COUNT(st, XLB_CNT_SYN);
+	} else if (!(fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key))) {
 		XLB_COUNT(st, XLB_CNT_FLOW_MISS);
-	} else if (syn) {
-		XLB_COUNT(st, XLB_CNT_SYN_RESELECT);
 	} else {
 		sel->be = xlb_flow_backend(fv);
 		if (!sel->be) {
 			XLB_COUNT(st, XLB_CNT_FLOW_RESELECT);
 		} else if (!tcp) {
-			now = bpf_ktime_get_ns();
+			now = bpf_ktime_get_coarse_ns();
 			idle = vip->udp_idle_ns ?: XLB_UDP_IDLE_DEFAULT_NS;
 			if (now - fv->last_seen_ns > idle) {
 				XLB_COUNT(st, XLB_CNT_UDP_EXPIRED);
@@ -105,7 +122,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		}
 	}
 
-	ret = xlb_select_stateless(vip, hash, sel);
+	ret = xlb_select_stateless(&pkt->key, vip, sel);
 	if (ret)
 		return ret;
 	if (tcp && (flags & XLB_TCP_RST) && !fv) {
@@ -114,7 +131,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 	}
 	sel->new_flow = 1;
 	if (!now)
-		now = bpf_ktime_get_ns();
+		now = bpf_ktime_get_coarse_ns();
 	if (!xlb_flood_admit(cfg->flood_rate, now)) {
 		XLB_COUNT(st, XLB_CNT_FLOOD_GUARD);
 		return 0;
@@ -129,8 +146,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 
 /* ICMP errors: which backend owns the (reversed, quoted) flow @key? No insert. */
 static __always_inline int xlb_flow_peek(const struct xlb_flow_key *key,
-					 const struct xlb_vip_val *vip, __u32 hash,
-					 struct xlb_sel *sel)
+					 const struct xlb_vip_val *vip, struct xlb_sel *sel)
 {
 	struct xlb_flow_val *fv = bpf_map_lookup_elem(&xlb_flows, key);
 
@@ -141,7 +157,7 @@ static __always_inline int xlb_flow_peek(const struct xlb_flow_key *key,
 			return 0;
 		}
 	}
-	return xlb_select_stateless(vip, hash, sel);
+	return xlb_select_stateless(key, vip, sel);
 }
 
 #endif /* XLB_BPF_FLOW_H */

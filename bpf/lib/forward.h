@@ -16,28 +16,10 @@
 #include "stats.h"
 #include "vip.h"
 
-/* Load-time knob (rodata): every LB node must use the same seed */
-const volatile __u32 xlb_hash_seed = XLB_HASH_SEED_DEFAULT;
-
-static __always_inline __u32 xlb_flow_hash(const struct xlb_flow_key *key,
-					   const struct xlb_vip_val *vip)
-{
-	if (vip->flags & XLB_VIP_F_HASH_SRC)
-		return xlb_hash_src(key, xlb_hash_seed);
-	return xlb_hash_flow(key, xlb_hash_seed);
-}
-
 static __always_inline int xlb_vip_valid(const struct xlb_vip_val *vip)
 {
 	return vip->encap >= XLB_ENCAP_IPIP && vip->encap <= XLB_ENCAP_L2 &&
 	       vip->vip_id < XLB_MAX_VIPS;
-}
-
-static __always_inline struct xlb_config *xlb_config_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&xlb_config, &zero);
 }
 
 /* Rewrite (l2) or encapsulate (ipip/gue) for @be, then pick the egress */
@@ -64,20 +46,17 @@ static __always_inline int xlb_deliver(struct xdp_md *ctx, const struct xlb_pkt 
 /* A TCP/UDP packet to a VIP */
 static __always_inline int xlb_forward_vip(struct xdp_md *ctx, const struct xlb_pkt *pkt,
 					   const struct xlb_vip_val *vip,
+					   const struct xlb_config *cfg,
 					   struct xlb_global_stats *st, __u32 bytes)
 {
-	struct xlb_config *cfg = xlb_config_get();
 	struct xlb_sel sel = {};
 	__u32 hash, mtu, ohl;
 	__u8 mode = vip->encap;
 	int ret;
 
-	if (unlikely(!cfg))
-		return -XLB_DROP_BAD_VIP;
 	if (unlikely(!xlb_vip_valid(vip)))
 		return -XLB_DROP_BAD_VIP;
-	hash = xlb_flow_hash(&pkt->key, vip);
-	ret = xlb_flow_select(pkt, vip, cfg, hash, st, &sel);
+	ret = xlb_flow_select(pkt, vip, cfg, st, &sel);
 	if (ret)
 		goto out_drop;
 
@@ -93,9 +72,10 @@ static __always_inline int xlb_forward_vip(struct xdp_md *ctx, const struct xlb_
 			return XDP_TX;
 		}
 	}
+	hash = xlb_hash_outer(&pkt->key);
 	if (pkt->frag == XLB_FRAG_FIRST) {
 		xlb_frag_record(pkt, sel.be_id, sel.be->gen, vip->vip_id, hash, mode,
-				bpf_ktime_get_ns());
+				bpf_ktime_get_coarse_ns());
 		XLB_COUNT(st, XLB_CNT_FRAG_FIRST);
 	}
 	ret = xlb_deliver(ctx, pkt, sel.be, cfg, mode, hash, st);
@@ -111,9 +91,9 @@ out_drop:
 
 /* A non-first fragment: follows the first fragment of its datagram */
 static __always_inline int xlb_forward_frag(struct xdp_md *ctx, const struct xlb_pkt *pkt,
+					    const struct xlb_config *cfg,
 					    struct xlb_global_stats *st, __u32 bytes)
 {
-	struct xlb_config *cfg = xlb_config_get();
 	struct xlb_frag_val *fv = xlb_frag_lookup(pkt);
 	struct xlb_backend *be;
 	__u32 be_id, vip_id;
@@ -121,8 +101,6 @@ static __always_inline int xlb_forward_frag(struct xdp_md *ctx, const struct xlb
 
 	if (!fv)
 		return xlb_fail_closed(pkt, -XLB_DROP_FRAG_MISS);
-	if (unlikely(!cfg))
-		return -XLB_DROP_BAD_VIP;
 	be_id = fv->backend_id;
 	vip_id = fv->vip_id;
 	be = xlb_backend_get(be_id);
@@ -139,6 +117,7 @@ static __always_inline int xlb_forward_frag(struct xdp_md *ctx, const struct xlb
 
 /* An ICMP error quoting a VIP flow goes to the backend that owns the flow */
 static __always_inline int xlb_forward_icmp(struct xdp_md *ctx, const struct xlb_pkt *pkt,
+					    const struct xlb_config *cfg,
 					    struct xlb_global_stats *st, __u32 bytes)
 {
 	void *data = (void *)(long)ctx->data;
@@ -146,8 +125,6 @@ static __always_inline int xlb_forward_icmp(struct xdp_md *ctx, const struct xlb
 	struct xlb_flow_key fk = {};
 	struct xlb_sel sel = {};
 	struct xlb_vip_val *vip;
-	struct xlb_config *cfg;
-	__u32 hash;
 	int ret;
 
 	ret = xlb_icmp_quoted_flow(data, data_end, pkt, &fk);
@@ -155,18 +132,17 @@ static __always_inline int xlb_forward_icmp(struct xdp_md *ctx, const struct xlb
 		return XDP_PASS;
 	if (ret < 0)
 		return xlb_fail_closed(pkt, ret);
-	vip = xlb_vip_lookup_addr(fk.dst, fk.dport, fk.proto, fk.family);
+	vip = xlb_vip_lookup_addr(fk.dst, fk.dport, fk.proto, fk.family, cfg);
 	if (!vip)
 		return XDP_PASS;
-	cfg = xlb_config_get();
-	if (unlikely(!cfg || !xlb_vip_valid(vip)))
+	if (unlikely(!xlb_vip_valid(vip)))
 		return -XLB_DROP_BAD_VIP;
-	hash = xlb_flow_hash(&fk, vip);
-	ret = xlb_flow_peek(&fk, vip, hash, &sel);
+	ret = xlb_flow_peek(&fk, vip, &sel);
 	if (ret)
 		return ret;
 	XLB_COUNT(st, XLB_CNT_ICMP_FWD);
-	ret = xlb_deliver(ctx, pkt, sel.be, cfg, vip->encap, hash, st);
+	/* vary the outer headers exactly as for the flow's own packets */
+	ret = xlb_deliver(ctx, pkt, sel.be, cfg, vip->encap, xlb_hash_outer(&fk), st);
 	if (ret < 0)
 		return ret;
 	xlb_vip_account(vip->vip_id, bytes, 0, 0);

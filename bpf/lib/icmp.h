@@ -26,21 +26,21 @@ static __always_inline int xlb_send_too_big(struct xdp_md *ctx, const struct xlb
 	int v4 = pkt->key.family == XLB_FAMILY_V4;
 	int grow = (v4 ? XLB_IPV4_HDR_LEN : XLB_IPV6_HDR_LEN) + XLB_ICMP_HDR_LEN;
 	struct ethhdr *eth = data;
-	__u8 dmac[ETH_ALEN], smac[ETH_ALEN];
+	struct xlb_macs macs;
 	void *quote;
 	__u64 sum;
 	int ret, delta;
 
 	if ((void *)(eth + 1) > data_end)
 		return -XLB_DROP_ADJUST;
-	__builtin_memcpy(dmac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(smac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(macs.dmac, eth->h_source, ETH_ALEN); /* back to the sender */
+	__builtin_memcpy(macs.smac, eth->h_dest, ETH_ALEN);
 
 	/* keep L2 + the quoted bytes, then make room for IP + ICMP in front of them */
 	delta = (int)(l3_off + q) - (int)(data_end - data);
 	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return -XLB_DROP_ADJUST;
-	ret = xlb_push_l2(ctx, pkt, grow, dmac, smac,
+	ret = xlb_push_l2(ctx, pkt, grow, &macs,
 			  v4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6));
 	if (ret)
 		return ret;

@@ -59,7 +59,10 @@ struct {
 	__array(values, struct xlb_ring_inner); /* must be last: flexible array */
 } xlb_rings SEC(".maps");
 
-/* Sticky flows: client 5-tuple -> backend slot (LRU, one list per CPU) */
+/* Sticky flows: client 5-tuple -> backend slot. LRU with one list per CPU:
+ * no shared lock on inserts across RSS queues. (A common LRU measured ~20%
+ * cheaper per new flow on 2 cores, where that lock is never contended.)
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_FLOW_MAX);

@@ -13,12 +13,35 @@
 
 #define XLB_ETH_TAGS_OFF 12 /* first TPID/ethertype byte */
 
+/* Destination and source MAC, laid out as in struct xlb_backend (dmac at a
+ * 4-byte boundary, smac right after), so both move as 32/16-bit words. */
+struct xlb_macs {
+	__u8 dmac[ETH_ALEN];
+	__u8 smac[ETH_ALEN];
+} __attribute__((aligned(4)));
+
+static __always_inline const struct xlb_macs *xlb_be_macs(const struct xlb_backend *be)
+{
+	return (const struct xlb_macs *)be->dmac;
+}
+
+/* Write both MACs at @eth (bounds checked by the caller). Packet stores need
+ * no alignment on architectures with efficient unaligned access, which XDP
+ * JITs rely on; this replaces twelve byte moves with four word moves. */
+static __always_inline void xlb_write_macs(void *eth, const struct xlb_macs *m)
+{
+	*(__u32 *)eth = *(const __u32 *)m->dmac;
+	*(__u16 *)(eth + 4) = *(const __u16 *)(m->dmac + 4);
+	*(__u16 *)(eth + 6) = *(const __u16 *)m->smac;
+	*(__u32 *)(eth + 8) = *(const __u32 *)(m->smac + 2);
+}
+
 /* Grow the frame by @grow bytes at the front of the L3 header (0 allowed) and
- * write a fresh L2 header: @dmac, @smac (stack or map memory, not the
+ * write a fresh L2 header: the MACs in @m (stack or map memory, not the
  * packet), the received VLAN tags, then @proto as the innermost ethertype.
  */
 static __always_inline int xlb_push_l2(struct xdp_md *ctx, const struct xlb_pkt *pkt, int grow,
-				       const __u8 *dmac, const __u8 *smac, __be16 proto)
+				       const struct xlb_macs *m, __be16 proto)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -47,8 +70,7 @@ static __always_inline int xlb_push_l2(struct xdp_md *ctx, const struct xlb_pkt 
 	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return -XLB_DROP_ADJUST;
-	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	xlb_write_macs(eth, m);
 	if (pkt->nvlan == 0) {
 		eth->h_proto = proto;
 		return 0;
@@ -77,8 +99,7 @@ static __always_inline int xlb_rewrite_macs(struct xdp_md *ctx, const struct xlb
 
 	if ((void *)(eth + 1) > data_end)
 		return -XLB_DROP_ADJUST;
-	__builtin_memcpy(eth->h_dest, be->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, be->smac, ETH_ALEN);
+	xlb_write_macs(eth, xlb_be_macs(be));
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* VIP lookup: exact (addr, port, proto), then the port-0 wildcard of the
  * address. Also the address-only check used to fail closed when a packet to a
- * VIP address cannot be parsed far enough to find its service.
+ * VIP address cannot be parsed far enough to find its service. The wildcard
+ * lookup happens only while config says a port-0 VIP exists (XLB_CFG_F_PORT0).
  * Returns a map value pointer or NULL.
  */
 #ifndef XLB_BPF_VIP_H
@@ -11,7 +12,8 @@
 #include "parse.h"
 
 static __always_inline struct xlb_vip_val *xlb_vip_lookup_addr(const __be32 *addr, __be16 port,
-							       __u8 proto, __u8 family)
+							       __u8 proto, __u8 family,
+							       const struct xlb_config *cfg)
 {
 	struct xlb_vip_key k = {};
 	struct xlb_vip_val *v;
@@ -21,15 +23,17 @@ static __always_inline struct xlb_vip_val *xlb_vip_lookup_addr(const __be32 *add
 	k.proto = proto;
 	k.family = family;
 	v = bpf_map_lookup_elem(&xlb_vips, &k);
-	if (v || !port)
+	if (v || !port || !(cfg->flags & XLB_CFG_F_PORT0))
 		return v;
 	k.port = 0; /* a port-0 VIP takes every port of its address */
 	return bpf_map_lookup_elem(&xlb_vips, &k);
 }
 
-static __always_inline struct xlb_vip_val *xlb_vip_lookup(const struct xlb_pkt *pkt)
+static __always_inline struct xlb_vip_val *xlb_vip_lookup(const struct xlb_pkt *pkt,
+							  const struct xlb_config *cfg)
 {
-	return xlb_vip_lookup_addr(pkt->key.dst, pkt->key.dport, pkt->key.proto, pkt->key.family);
+	return xlb_vip_lookup_addr(pkt->key.dst, pkt->key.dport, pkt->key.proto, pkt->key.family,
+				   cfg);
 }
 
 static __always_inline int xlb_is_vip_addr(const struct xlb_pkt *pkt)

@@ -55,6 +55,11 @@
 /* struct xlb_vip_val.sched */
 #define XLB_SCHED_MAGLEV 0
 
+/* struct xlb_config.flags */
+#define XLB_CFG_F_PORT0 (1U << 0) /* some VIP has port 0: try the wildcard on an exact miss.
+				   * The agent keeps it set exactly when such a VIP exists, so
+				   * other traffic pays for one VIP lookup, not two. */
+
 /* struct xlb_backend.flags */
 #define XLB_BE_F_ACTIVE (1U << 0) /* slot in use; flows to an inactive slot are re-selected */
 

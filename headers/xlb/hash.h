@@ -80,6 +80,19 @@ XLB_HASH_INLINE __u32 xlb_hash_flow(const struct xlb_flow_key *k, __u32 seed)
 	return c;
 }
 
+/* Cheap per-flow value that varies the outer headers (outer source low bits,
+ * GUE source port, IPv6 flow label) so backends' RSS spreads flows. Not used
+ * for selection: established flows never pay for the full hash.
+ */
+XLB_HASH_INLINE __u32 xlb_hash_outer(const struct xlb_flow_key *k)
+{
+	__u32 x = k->src[0] ^ k->src[1] ^ k->src[2] ^ k->src[3];
+
+	x ^= ((__u32)k->sport << 16) | k->dport;
+	x *= 0x9e3779b1U; /* golden-ratio multiply, then fold the high bits down */
+	return x ^ (x >> 16);
+}
+
 /* Hash of the source address only (client affinity, `hash src`). */
 XLB_HASH_INLINE __u32 xlb_hash_src(const struct xlb_flow_key *k, __u32 seed)
 {

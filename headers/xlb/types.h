@@ -59,6 +59,12 @@ struct xlb_backend {
 	__u8 pad[2];
 };
 XLB_ASSERT_SIZE(struct xlb_backend, 40);
+/* The dataplane moves both MACs as 32/16-bit words (struct xlb_macs): keep dmac
+ * 4-byte aligned with smac right after it. */
+_Static_assert(__builtin_offsetof(struct xlb_backend, dmac) % 4 == 0, "ABI: dmac alignment");
+_Static_assert(__builtin_offsetof(struct xlb_backend, smac) ==
+		       __builtin_offsetof(struct xlb_backend, dmac) + 6,
+	       "ABI: smac must follow dmac");
 
 /* xlb_flows key: the client's 5-tuple as received. */
 struct xlb_flow_key {
@@ -109,8 +115,9 @@ struct xlb_config {
 	__be32 src4;	     /* outer IPv4 source base, network order */
 	__u32 flood_rate;    /* new flows per CPU per second before flood guard; 0 = off */
 	__u16 gue_port;	     /* GUE destination port, host order; 0 = XLB_GUE_PORT_DEFAULT */
-	__u8 src_bits;	     /* low bits of the outer source varied by flow hash, <= XLB_SRC_BITS_MAX */
-	__u8 pad[5];
+	__u8 src_bits;	     /* low bits of the outer source varied per flow, <= XLB_SRC_BITS_MAX */
+	__u8 flags;	     /* XLB_CFG_F_* */
+	__u8 pad[4];
 };
 XLB_ASSERT_SIZE(struct xlb_config, 32);
 

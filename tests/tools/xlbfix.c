@@ -162,6 +162,13 @@ static int cmd_vip(int argc, char **argv)
 	memcpy(a.addr, k.addr, 16);
 	a.family = k.family;
 	m = open_maps(argv[0]);
+	if (!k.port) { /* the dataplane tries the wildcard only while this flag is set */
+		struct xlb_config cfg;
+
+		check(maps_config_get(m, &cfg), "config");
+		cfg.flags |= XLB_CFG_F_PORT0;
+		check(maps_config_set(m, &cfg), "config");
+	}
 	check(maps_vip_update(m, &k, &v), "vip");
 	check(maps_vip_addr_set(m, &a, 1), "vip address");
 	maps_close(m);
