@@ -106,7 +106,8 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		} else if (!tcp) {
 			now = bpf_ktime_get_coarse_ns();
 			idle = vip->udp_idle_ns ?: XLB_UDP_IDLE_DEFAULT_NS;
-			if (now - fv->last_seen_ns > idle) {
+			/* a stamp from the future (another CPU's newer tick) is fresh */
+			if ((__s64)(now - fv->last_seen_ns) > (__s64)idle) {
 				XLB_COUNT(st, XLB_CNT_UDP_EXPIRED);
 			} else {
 				if (now - fv->last_seen_ns > XLB_FLOW_TOUCH_NS)

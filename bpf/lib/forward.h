@@ -33,14 +33,19 @@ static __always_inline int xlb_deliver(struct xdp_md *ctx, const struct xlb_pkt 
 		if (be->family != pkt->key.family)
 			return -XLB_DROP_FAMILY;
 		ret = xlb_rewrite_macs(ctx, be);
-		XLB_COUNT(st, XLB_CNT_L2_DSR);
 	} else {
 		ret = xlb_encap(ctx, pkt, be, cfg, mode, hash);
-		XLB_COUNT(st, mode == XLB_ENCAP_GUE ? XLB_CNT_ENCAP_GUE : XLB_CNT_ENCAP_IPIP);
 	}
 	if (ret)
 		return ret;
-	return xlb_tx(ctx, be);
+	ret = xlb_tx(ctx, be);
+	if (ret < 0)
+		return ret;
+	/* counted only once the packet is really on its way */
+	XLB_COUNT(st, mode == XLB_ENCAP_L2    ? XLB_CNT_L2_DSR :
+		      mode == XLB_ENCAP_GUE ? XLB_CNT_ENCAP_GUE :
+					      XLB_CNT_ENCAP_IPIP);
+	return ret;
 }
 
 /* A TCP/UDP packet to a VIP */

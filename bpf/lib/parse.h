@@ -152,7 +152,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt
 	struct ipv6hdr *ip6h = data + pkt->l3_off;
 	struct ipv6_opt_hdr *opt;
 	struct xlb_ipv6_frag_hdr *fh;
-	__u32 off;
+	__u32 off, len;
 	__u8 nh;
 	int i;
 
@@ -163,9 +163,11 @@ static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt
 	__builtin_memcpy(pkt->key.dst, &ip6h->daddr, 16);
 	pkt->have_dst = 1;
 	pkt->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
-	pkt->l3_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
-	if (ip6h->version != 6 || data + pkt->l3_off + pkt->l3_len > data_end)
+	/* 32 bits: 40 + a payload length near 64 KiB must not wrap below 40 */
+	len = sizeof(*ip6h) + (__u32)bpf_ntohs(ip6h->payload_len);
+	if (ip6h->version != 6 || data + pkt->l3_off + len > data_end)
 		return -XLB_DROP_IP_MALFORMED;
+	pkt->l3_len = len; /* fits: it is within the frame */
 
 	nh = ip6h->nexthdr;
 	off = pkt->l3_off + sizeof(*ip6h);

@@ -161,8 +161,12 @@ struct xlb_maps *maps_open(const struct xlb_maps_opts *opts)
 	if (!opts->pin_root) {
 		struct bpf_map *map;
 
-		/* else libbpf pins LIBBPF_PIN_BY_NAME maps under /sys/fs/bpf */
-		bpf_object__for_each_map(map, m->skel->obj)
+		/* else libbpf pins LIBBPF_PIN_BY_NAME maps under /sys/fs/bpf.
+		 * (bpf_object__for_each_map spelled out: `make check`'s cppcheck
+		 * does not see libbpf's headers, nor LIBBPF_OPTS below.)
+		 */
+		for (map = bpf_object__next_map(m->skel->obj, NULL); map;
+		     map = bpf_object__next_map(m->skel->obj, map))
 			bpf_map__set_pin_path(map, NULL);
 	}
 	if (opts->flow_max) {
@@ -302,7 +306,7 @@ int maps_ring_set(struct xlb_maps *m, __u32 vip_id, const __u32 *slots, __u32 si
 	/* Same flags as the outer map's template (the kernel compares them on insert);
 	 * BPF_F_INNER_MAP is what lets our size differ from the template's.
 	 */
-	LIBBPF_OPTS(bpf_map_create_opts, co, .map_flags = BPF_F_INNER_MAP);
+	struct bpf_map_create_opts co = { .sz = sizeof(co), .map_flags = BPF_F_INNER_MAP };
 	__u32 *keys, count = size;
 	int fd, err;
 
@@ -361,8 +365,7 @@ int maps_flow_lookup(struct xlb_maps *m, const struct xlb_flow_key *k, struct xl
 	return map_lookup(m->skel->maps.xlb_flows, k, v);
 }
 
-int maps_flow_update(struct xlb_maps *m, const struct xlb_flow_key *k,
-		     const struct xlb_flow_val *v)
+int maps_flow_update(struct xlb_maps *m, const struct xlb_flow_key *k, const struct xlb_flow_val *v)
 {
 	return map_update(m->skel->maps.xlb_flows, k, v);
 }

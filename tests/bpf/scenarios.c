@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Multi-packet scenarios of xlb_xdp (flow stickiness across a Maglev change,
+ * SYN re-selection, RST, UDP expiry, flood guard, fragments, redirect, stats)
+ * and the maps.c API itself (pins, round trips).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <linux/magic.h>
+#include "harness.h"
+
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static bool flow_get(struct env *e, const struct pspec *ps0, const struct vipcfg *v,
+		     struct xlb_flow_val *val)
+{
+	struct pspec ps = *ps0;
+	struct xlb_flow_key k;
+
+	ps_resolve(&ps, v);
+	ps_flow_key(&ps, &k);
+	return maps_flow_lookup(e->m, &k, val) == 0;
+}
+
+static void expect_flow(struct env *e, struct tcase *tc, const char *what, const struct pspec *ps,
+			uint32_t be)
+{
+	struct xlb_flow_val v;
+	bool have = flow_get(e, ps, &e->vip, &v);
+
+	if (!be && have)
+		tap_fail(tc, "%s: expected no flow entry, found backend %u", what, v.backend_id);
+	else if (be && !have)
+		tap_fail(tc, "%s: expected a flow entry for backend %u, found none", what, be);
+	else if (be && v.backend_id != be)
+		tap_fail(tc, "%s: flow entry has backend %u, expected %u", what, v.backend_id, be);
+}
+
+/* step initializers: forwarded to backend @b by encapsulation, and the flow-table counter */
+#define FWD(b) .verdict = XDP_TX, .exp = X_ENCAP, .be = (b)
+#define NEWF .cnt = { { XLB_CNT_FLOW_MISS, 1 } }
+#define HITF .cnt = { { XLB_CNT_FLOW_HIT, 1 } }
+/* a SYN: fresh selection counted as XLB_CNT_SYN, the flow table not read */
+#define SYNF .cnt = { { XLB_CNT_SYN, 1 } }, .dontcare = 1ULL << XLB_CNT_FLOW_MISS
+
+/* First packet inserts, the ring moves to backend 2, the flow stays on 1. */
+static void sc_sticky(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_IPIP };
+	const struct step syn = { .pkt = { .flags = TCP_SYN }, FWD(1), SYNF };
+	const struct step ack = { .pkt = { .len = 100 }, FWD(1), HITF };
+	const struct step other = { .pkt = { .client = 9, .flags = TCP_SYN }, FWD(2), SYNF };
+	struct tcase tc;
+
+	tap_begin(&tc, "flow sticks to its backend after the maglev table changes");
+	if (env_std(e, &v) == 0) {
+		step_run(e, &tc, &syn);
+		env_ring_all(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, 2);
+		step_run(e, &tc, &ack);
+		step_run(e, &tc, &other); /* the new table is live */
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	const struct vipcfg v6 = { .fam = 6, .proto = UDP, .port = 53, .encap = XLB_ENCAP_GUE };
+	const struct step u1 = { .pkt = { .len = 20 }, FWD(1), NEWF };
+	const struct step u2 = { .pkt = { .len = 30 }, FWD(1), HITF };
+
+	tap_begin(&tc, "v6 udp flow sticks after the maglev table changes");
+	if (env_std(e, &v6) == 0) {
+		step_run(e, &tc, &u1);
+		env_ring_all(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, 2);
+		step_run(e, &tc, &u2);
+		expect_flow(e, &tc, "after", &u2.pkt, 1);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* A SYN takes the current table and rewrites the entry; the flow follows it. */
+static void sc_syn_reselect(struct env *e)
+{
+	const struct vipcfg v = { .fam = 6, .encap = XLB_ENCAP_IPIP };
+	const struct step syn1 = { .pkt = { .flags = TCP_SYN }, FWD(1), SYNF };
+	const struct step syn2 = { .pkt = { .flags = TCP_SYN }, FWD(2), SYNF };
+	const struct step ack = { .pkt = {}, FWD(2), HITF };
+	struct tcase tc;
+
+	tap_begin(&tc, "syn re-selects after the maglev table changes, later packets follow");
+	if (env_std(e, &v) == 0) {
+		step_run(e, &tc, &syn1);
+		env_ring_all(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, 2);
+		step_run(e, &tc, &syn2);
+		expect_flow(e, &tc, "after the second syn", &syn2.pkt, 2);
+		step_run(e, &tc, &ack);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* An RST without entry leaves none behind: the next packet is a miss. */
+static void sc_rst(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_GUE };
+	const struct step rst = { .pkt = { .flags = TCP_RST },
+				  FWD(1),
+				  .cnt = { { XLB_CNT_RST_NO_FLOW, 1 } },
+				  .dontcare = 1ULL << XLB_CNT_FLOW_MISS };
+	const struct step ack = { .pkt = {}, FWD(2), NEWF };
+	struct tcase tc;
+
+	tap_begin(&tc, "rst without entry is not inserted: next packet takes the new table");
+	if (env_std(e, &v) == 0) {
+		step_run(e, &tc, &rst);
+		expect_flow(e, &tc, "after rst", &rst.pkt, 0);
+		env_ring_all(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, 2);
+		step_run(e, &tc, &ack);
+		expect_flow(e, &tc, "after ack", &ack.pkt, 2);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* A UDP entry holds within udp_idle_ns and is re-selected after it. */
+static void sc_udp_expiry(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4,
+				  .proto = UDP,
+				  .port = 53,
+				  .encap = XLB_ENCAP_IPIP,
+				  .udp_idle_ns = 400000000ULL };
+	const struct step u1 = { .pkt = {}, FWD(1), NEWF };
+	const struct step u2 = { .pkt = {}, FWD(1), HITF };
+	const struct step u3 = { .pkt = {},
+				 FWD(2),
+				 .cnt = { { XLB_CNT_UDP_EXPIRED, 1 } },
+				 .dontcare = 1ULL << XLB_CNT_FLOW_MISS |
+					     1ULL << XLB_CNT_FLOW_RESELECT };
+	struct tcase tc;
+
+	tap_begin(&tc, "udp flow expires after the vip's udp_idle_ns");
+	if (env_std(e, &v) == 0) {
+		step_run(e, &tc, &u1);
+		env_ring_all(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, 2);
+		step_run(e, &tc, &u2);
+		sleep_ms(600);
+		step_run(e, &tc, &u3);
+		expect_flow(e, &tc, "after expiry", &u3.pkt, 2);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* flood_rate 2: the first two new flows of the window are inserted, the fourth
+ * is forwarded without an entry. The third is left open: docs/dataplane.md says
+ * the guard starts once "more than" flood_rate flows were inserted (third
+ * inserted), struct xlb_config says flood_rate flows "before flood guard"
+ * (third not inserted). The diagnostics say which one the dataplane does.
+ */
+static void sc_flood(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_IPIP };
+	const uint64_t either = 1ULL << XLB_CNT_FLOW_MISS | 1ULL << XLB_CNT_FLOOD_GUARD;
+	struct step st[4];
+	struct xlb_flow_val fv;
+	struct tcase tc;
+
+	tap_begin(&tc, "flood guard: flood_rate 2, four new flows, the last is not inserted");
+	if (env_std(e, &v)) {
+		tap_fail(&tc, "map setup failed");
+		tap_end(&tc);
+		return;
+	}
+	e->cfg.flood_rate = 2;
+	maps_config_set(e->m, &e->cfg);
+	for (int i = 0; i < 4; i++) {
+		st[i] = (struct step){ .pkt = { .client = (uint8_t)(20 + i) }, FWD(1), NEWF };
+		if (i == 2) { /* inserted or guarded: see above */
+			st[i].cnt[0].n = 0;
+			st[i].dontcare = either;
+		} else if (i == 3) {
+			st[i].cnt[0].idx = XLB_CNT_FLOOD_GUARD;
+			st[i].dontcare = 1ULL << XLB_CNT_FLOW_MISS;
+		}
+		step_run(e, &tc, &st[i]);
+	}
+	expect_flow(e, &tc, "flow 1", &st[0].pkt, 1);
+	expect_flow(e, &tc, "flow 2", &st[1].pkt, 1);
+	expect_flow(e, &tc, "flow 4", &st[3].pkt, 0);
+	tap_diag(&tc, "  third new flow with flood_rate 2: %s",
+		 flow_get(e, &st[2].pkt, &e->vip, &fv) ? "inserted" : "not inserted");
+	if (!tc.failed)
+		printf("%s", tc.diag);
+	tap_end(&tc);
+
+	tap_begin(&tc, "flood guard off (flood_rate 0): every new flow inserted");
+	if (env_std(e, &v) == 0) {
+		for (int i = 0; i < 6; i++) {
+			st[0] = (struct step){ .pkt = { .client = (uint8_t)(30 + i) },
+					       FWD(1),
+					       NEWF };
+			step_run(e, &tc, &st[0]);
+			expect_flow(e, &tc, "new flow", &st[0].pkt, 1);
+		}
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* A later fragment keeps the encapsulation recorded with the first one even
+ * after the VIP changes mode ("same backend, same encap").
+ */
+static void sc_frag_mode(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .proto = UDP, .port = 53, .encap = XLB_ENCAP_GUE };
+	const struct step first = { .pkt = { .frag = FR_FIRST, .ipid = 0x999, .len = 100 },
+				    FWD(1),
+				    .cnt = { { XLB_CNT_FLOW_MISS, 1 },
+					     { XLB_CNT_FRAG_FIRST, 1 } } };
+	const struct step later = { .pkt = { .frag = FR_LATER, .ipid = 0x999, .fragoff = 14 },
+				    FWD(1),
+				    .encap = XLB_ENCAP_GUE,
+				    .cnt = { { XLB_CNT_FRAG_HIT, 1 } } };
+	struct vipcfg ipip = v;
+	struct tcase tc;
+
+	tap_begin(&tc, "later fragment keeps the first one's encapsulation after a mode change");
+	if (env_std(e, &v) == 0) {
+		step_run(e, &tc, &first);
+		ipip.encap = XLB_ENCAP_IPIP;
+		if (env_vip(e, &ipip, D_VIP))
+			tap_fail(&tc, "cannot change the vip");
+		step_run(e, &tc, &later);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* First fragment tracked; after a table change the later one still follows it,
+ * with the same hash (GUE port / flow label) and mode. Another datagram misses.
+ */
+static void sc_frags(struct env *e, uint8_t fam, uint8_t encap, uint8_t be_fam)
+{
+	const struct vipcfg v = {
+		.fam = fam, .proto = UDP, .port = 53, .encap = encap, .be_fam = be_fam
+	};
+	struct step first = {
+		.pkt = { .frag = FR_FIRST, .ipid = 0x4321, .fragid = 0x77, .len = 300 },
+		FWD(1),
+		.cnt = { { XLB_CNT_FLOW_MISS, 1 }, { XLB_CNT_FRAG_FIRST, 1 } }
+	};
+	/* the later fragment's hash is the first one's flow: same spec, no L4 */
+	struct step later = { .pkt = { .frag = FR_LATER,
+				       .ipid = 0x4321,
+				       .fragid = 0x77,
+				       .fragoff = 39,
+				       .len = 100 },
+			      FWD(1),
+			      .cnt = { { XLB_CNT_FRAG_HIT, 1 } } };
+	const struct step other = { .pkt = { .frag = FR_LATER, .ipid = 0x4322, .fragid = 0x78 },
+				    .verdict = XDP_DROP,
+				    .exp = X_NONE,
+				    .drop = XLB_DROP_FRAG_MISS };
+	char name[128];
+	struct tcase tc;
+
+	if (encap == XLB_ENCAP_L2)
+		first.exp = later.exp = X_L2;
+	snprintf(name, sizeof(name), "v%u %s fragments: later fragment follows the first", fam,
+		 encap == XLB_ENCAP_GUE ? "gue" :
+		 encap == XLB_ENCAP_L2	? "l2" :
+					  "ipip");
+	tap_begin(&tc, name);
+	if (env_std(e, &v) == 0) {
+		step_run(e, &tc, &first);
+		env_ring_all(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, 2);
+		step_run(e, &tc, &later);
+		step_run(e, &tc, &other);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* Backend behind another device: XDP_REDIRECT through xlb_tx_ports. */
+static void sc_redirect(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_IPIP };
+	const char *dev = "xlbtdum0";
+	struct xlb_backend b1;
+	struct tcase tc;
+	unsigned ifindex;
+
+	if (system("ip link add xlbtdum0 type dummy 2>/dev/null")) {
+		dev = "xlbtveth0";
+		if (system("ip link add xlbtveth0 type veth peer name xlbtveth1 2>/dev/null")) {
+			tap_skip("backend on another device: XDP_REDIRECT",
+				 "cannot create a dummy or veth device");
+			return;
+		}
+	}
+	ifindex = if_nametoindex(dev);
+	tap_begin(&tc, "backend on another device: XDP_REDIRECT via xlb_tx_ports");
+	if (!ifindex || env_std(e, &v)) {
+		tap_fail(&tc, "setup failed");
+	} else {
+		const struct step st = { .pkt = { .len = 20 },
+					 .verdict = XDP_REDIRECT,
+					 .exp = X_ENCAP,
+					 .ifindex = 1,
+					 .cnt = { { XLB_CNT_FLOW_MISS, 1 } } };
+		const struct step tx = { .pkt = { .len = 20 },
+					 .verdict = XDP_TX,
+					 .exp = X_ENCAP,
+					 .ifindex = ifindex,
+					 .cnt = { { XLB_CNT_FLOW_HIT, 1 } } };
+
+		b1 = e->be[1];
+		b1.ifindex = ifindex;
+		if (env_backend(e, 1, &b1) || env_tx_port(e, ifindex))
+			tap_fail(&tc, "cannot add %s to xlb_tx_ports", dev);
+		step_run(e, &tc, &st);
+		/* the same backend seen from its own device is XDP_TX */
+		step_run(e, &tc, &tx);
+	}
+	tap_end(&tc);
+	env_clear(e); /* drops the devmap entry before the device goes */
+	if (strcmp(dev, "xlbtdum0") == 0)
+		(void)!system("ip link del xlbtdum0 2>/dev/null");
+	else
+		(void)!system("ip link del xlbtveth0 2>/dev/null");
+}
+
+/* Per-VIP and per-backend counters. */
+static void sc_stats(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_IPIP, .vip_id = 7 };
+	struct xlb_vip_stats va, vb;
+	struct xlb_be_stats b1a, b1b, b2a, b2b;
+	struct tcase tc;
+	struct xlb_flow_key k;
+	struct xlb_flow_val fv = { .backend_id = 2, .backend_gen = 1 };
+	struct pspec ps = { .client = 2 };
+
+	tap_begin(&tc, "per-vip and per-backend counters");
+	if (env_std(e, &v)) {
+		tap_fail(&tc, "map setup failed");
+		tap_end(&tc);
+		return;
+	}
+	ps_resolve(&ps, &e->vip);
+	ps_flow_key(&ps, &k);
+	fv.last_seen_ns = coarse_ns();
+	maps_flow_update(e->m, &k, &fv);
+	if (maps_vip_stats_read(e->m, 7, &va) || maps_be_stats_read(e->m, 1, &b1a) ||
+	    maps_be_stats_read(e->m, 2, &b2a)) {
+		tap_fail(&tc, "cannot read stats");
+		tap_end(&tc);
+		return;
+	}
+	const struct step s1 = { .pkt = { .client = 1, .flags = TCP_SYN }, FWD(1), SYNF };
+	const struct step s2 = { .pkt = { .client = 1, .len = 100 }, FWD(1), HITF };
+	const struct step s3 = { .pkt = { .client = 2, .len = 10 }, FWD(2), HITF };
+	const struct step s4 = { .pkt = { .client = 3 }, FWD(1), NEWF };
+
+	step_run(e, &tc, &s1);
+	step_run(e, &tc, &s2);
+	step_run(e, &tc, &s3);
+	step_run(e, &tc, &s4);
+	maps_vip_stats_read(e->m, 7, &vb);
+	maps_be_stats_read(e->m, 1, &b1b);
+	maps_be_stats_read(e->m, 2, &b2b);
+	if (vb.packets - va.packets != 4 || vb.new_flows - va.new_flows != 2 ||
+	    vb.drops != va.drops)
+		tap_fail(&tc,
+			 "vip 7: expected packets +4 new_flows +2 drops +0, got +%llu +%llu +%llu",
+			 (unsigned long long)(vb.packets - va.packets),
+			 (unsigned long long)(vb.new_flows - va.new_flows),
+			 (unsigned long long)(vb.drops - va.drops));
+	if (b1b.packets - b1a.packets != 3 || b1b.new_flows - b1a.new_flows != 2)
+		tap_fail(&tc, "backend 1: expected packets +3 new_flows +2, got +%llu +%llu",
+			 (unsigned long long)(b1b.packets - b1a.packets),
+			 (unsigned long long)(b1b.new_flows - b1a.new_flows));
+	if (b2b.packets - b2a.packets != 1 || b2b.new_flows != b2a.new_flows)
+		tap_fail(&tc, "backend 2: expected packets +1 new_flows +0, got +%llu +%llu",
+			 (unsigned long long)(b2b.packets - b2a.packets),
+			 (unsigned long long)(b2b.new_flows - b2a.new_flows));
+	if (vb.bytes <= va.bytes || b1b.bytes <= b1a.bytes || b2b.bytes <= b2a.bytes)
+		tap_fail(&tc, "bytes counters did not grow");
+	tap_end(&tc);
+}
+
+/* A SYN records the backend's current generation. */
+static void sc_gen(struct env *e)
+{
+	const struct vipcfg v = { .fam = 6, .encap = XLB_ENCAP_GUE };
+	const struct step syn = { .pkt = { .flags = TCP_SYN }, FWD(1), SYNF };
+	struct xlb_backend b1;
+	struct xlb_flow_val fv;
+	struct tcase tc;
+
+	tap_begin(&tc, "new flow entry records the backend's generation");
+	if (env_std(e, &v) == 0) {
+		b1 = e->be[1];
+		b1.gen = 5;
+		env_backend(e, 1, &b1);
+		step_run(e, &tc, &syn);
+		if (!flow_get(e, &syn.pkt, &e->vip, &fv))
+			tap_fail(&tc, "no flow entry");
+		else if (fv.backend_id != 1 || fv.backend_gen != 5)
+			tap_fail(&tc, "flow entry: backend %u gen %u, expected 1 gen 5",
+				 fv.backend_id, fv.backend_gen);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* ---- the maps.c API ---- */
+
+static void sc_maps_api(struct env *e)
+{
+	const struct vipcfg v = { .fam = 6,
+				  .proto = UDP,
+				  .port = 443,
+				  .encap = XLB_ENCAP_GUE,
+				  .mtu = 1400,
+				  .udp_idle_ns = 12345,
+				  .vip_id = 3 };
+	struct xlb_vip_key k = { .port = htons(443), .proto = UDP, .family = XLB_FAMILY_V6 };
+	struct xlb_vip_val val;
+	struct xlb_backend be;
+	struct xlb_config cfg;
+	struct xlb_flow_key fk = { .family = XLB_FAMILY_V4, .proto = TCP, .sport = 1 };
+	struct xlb_flow_val fv = { .last_seen_ns = 42, .backend_id = 2, .backend_gen = 9 }, fv2;
+	__u64 cnt[__XLB_CNT_MAX], drops[__XLB_DROP_MAX];
+	uint32_t slots[17];
+	struct tcase tc;
+
+	tap_begin(&tc, "maps api: vip, backend, config, flow round trips");
+	if (env_std(e, &v)) {
+		tap_fail(&tc, "map setup failed");
+		tap_end(&tc);
+		return;
+	}
+	addr_vip(6, D_VIP, (uint8_t *)k.addr);
+	if (maps_vip_lookup(e->m, &k, &val) || val.vip_id != 3 || val.mtu != 1400 ||
+	    val.udp_idle_ns != 12345 || val.encap != XLB_ENCAP_GUE)
+		tap_fail(&tc, "vip lookup does not return what was written");
+	if (maps_vip_delete(e->m, &k) || maps_vip_lookup(e->m, &k, &val) != -ENOENT)
+		tap_fail(&tc, "vip delete");
+	if (maps_backend_get(e->m, 2, &be) || memcmp(&be, &e->be[2], sizeof(be)))
+		tap_fail(&tc, "backend get does not return what was written");
+	if (maps_config_get(e->m, &cfg) || memcmp(&cfg, &e->cfg, sizeof(cfg)))
+		tap_fail(&tc, "config get does not return what was written");
+	if (maps_flow_update(e->m, &fk, &fv) || maps_flow_lookup(e->m, &fk, &fv2) ||
+	    memcmp(&fv, &fv2, sizeof(fv)))
+		tap_fail(&tc, "flow update/lookup");
+	if (maps_flow_delete(e->m, &fk) || maps_flow_lookup(e->m, &fk, &fv2) != -ENOENT)
+		tap_fail(&tc, "flow delete");
+	if (maps_vip_addr_set(e->m, &(struct xlb_addr){ .family = 4 }, 0))
+		tap_fail(&tc, "vip_addr_set 0 of an absent address must succeed");
+	if (maps_map_fd(e->m, XLB_MAP_FLOWS) < 0 || maps_map_fd(e->m, "xlb_nonexistent") != -ENOENT)
+		tap_fail(&tc, "maps_map_fd");
+	if (maps_hash_seed(e->m) != HASH_SEED_TEST)
+		tap_fail(&tc, "hash seed: got %#x", maps_hash_seed(e->m));
+	tap_end(&tc);
+
+	tap_begin(&tc, "maps api: ring swap to another size, ring delete, counters reset");
+	for (int i = 0; i < 17; i++)
+		slots[i] = 2;
+	{
+		const struct vipcfg v4 = { .fam = 4, .encap = XLB_ENCAP_IPIP, .ring_size = 17 };
+		const struct step s = { .pkt = {}, FWD(2), NEWF };
+		const struct step nr = { .pkt = { .client = 1 },
+					 .verdict = XDP_DROP,
+					 .exp = X_NONE,
+					 .drop = XLB_DROP_NO_RING,
+					 .dontcare = 0xfe0 };
+
+		if (env_std(e, &v4) || env_ring_fill(e, VIP_ID_DEFAULT, 17, slots))
+			tap_fail(&tc, "setup");
+		step_run(e, &tc, &s);
+		if (maps_ring_delete(e->m, VIP_ID_DEFAULT) ||
+		    maps_ring_delete(e->m, VIP_ID_DEFAULT))
+			tap_fail(&tc, "ring delete (twice) must succeed");
+		step_run(e, &tc, &nr);
+		if (maps_ring_set(e->m, 1, slots, 0) != -EINVAL)
+			tap_fail(&tc, "ring of size 0 must be refused");
+		if (maps_counters_reset(e->m) || maps_counters_read(e->m, cnt, drops))
+			tap_fail(&tc, "counters reset/read");
+		for (int i = 0; i < __XLB_CNT_MAX; i++)
+			if (cnt[i])
+				tap_fail(&tc, "counter %d not reset", i);
+		for (int i = 0; i < __XLB_DROP_MAX; i++)
+			if (drops[i])
+				tap_fail(&tc, "drop %d not reset", i);
+	}
+	tap_end(&tc);
+}
+
+/* Removes a pin directory tree of files and directories (bpffs). */
+static void rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	char sub[4096];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		if (unlink(sub))
+			rm_tree(sub);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+/* maps_open() with a pin root: maps pinned under <root>/v<ABI>, reused by the next open. */
+static void sc_pins(void)
+{
+	char root[] = "/tmp/xlb-pins-XXXXXX", path[64], err[256];
+	struct xlb_maps_opts o = { .pin_root = NULL, .flow_max = 4096 };
+	struct xlb_vip_key k = { .port = htons(80), .proto = TCP, .family = XLB_FAMILY_V4 };
+	struct xlb_vip_val val = { .vip_id = 9, .ring_size = 13, .encap = XLB_ENCAP_IPIP }, got;
+	struct xlb_maps *m1 = NULL, *m2 = NULL;
+	struct statfs sf;
+	struct tcase tc;
+	struct stat st;
+	bool mounted = false;
+
+	if (!mkdtemp(root)) {
+		tap_skip("maps_open with a pin root", "cannot make a temporary directory");
+		return;
+	}
+	if (mount("bpf", root, "bpf", 0, NULL) == 0)
+		mounted = true;
+	if (!mounted || statfs(root, &sf) || sf.f_type != BPF_FS_MAGIC) {
+		rmdir(root);
+		tap_skip("maps_open with a pin root", "cannot mount a private bpffs");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/xlb", root);
+	o.pin_root = path;
+	addr_vip(4, D_VIP, (uint8_t *)k.addr);
+
+	tap_begin(&tc, "maps_open with a pin root pins under v<ABI> and reuses the pins");
+	m1 = maps_open(&o);
+	if (!m1) {
+		tap_fail(&tc, "first maps_open: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(err, sizeof(err), "%s/%s/%s", path, XLB_PIN_SUBDIR, XLB_MAP_VIPS);
+	if (stat(err, &st))
+		tap_fail(&tc, "no pin at %s", err);
+	if (maps_vip_update(m1, &k, &val))
+		tap_fail(&tc, "vip update");
+	maps_close(m1);
+	m2 = maps_open(&o);
+	if (!m2) {
+		tap_fail(&tc, "second maps_open: %s", strerror(errno));
+		goto out;
+	}
+	if (maps_vip_lookup(m2, &k, &got) || got.vip_id != 9)
+		tap_fail(&tc, "the second open does not see the first one's vip");
+	maps_close(m2);
+out:
+	tap_end(&tc);
+	rm_tree(path);
+	umount(root);
+	rmdir(root);
+}
+
+void suite_scenarios(struct env *e)
+{
+	sc_sticky(e);
+	sc_syn_reselect(e);
+	sc_rst(e);
+	sc_udp_expiry(e);
+	sc_flood(e);
+	sc_frags(e, 4, XLB_ENCAP_GUE, 4);
+	sc_frags(e, 4, XLB_ENCAP_IPIP, 6);
+	sc_frags(e, 6, XLB_ENCAP_IPIP, 6);
+	sc_frags(e, 6, XLB_ENCAP_GUE, 4);
+	sc_frags(e, 4, XLB_ENCAP_L2, 4);
+	sc_frag_mode(e);
+	sc_redirect(e);
+	sc_stats(e);
+	sc_gen(e);
+	sc_maps_api(e);
+	sc_pins();
+}
