@@ -27,7 +27,9 @@
 #ifdef XLB_DEBUG
 #define xlb_dbg(fmt, ...) bpf_printk(fmt, ##__VA_ARGS__)
 #else
-#define xlb_dbg(fmt, ...) do { } while (0)
+#define xlb_dbg(fmt, ...) \
+	do {              \
+	} while (0)
 #endif
 
 #endif /* XLB_BPF_COMPILER_H */

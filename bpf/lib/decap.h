@@ -45,7 +45,7 @@
 
 XLB_BUILD_BUG_ON(XLB_DCAP_RX != XLB_DCAP_CONT);
 XLB_BUILD_BUG_ON(__XLB_DCAP_MAX > XLB_DCAP_SLOTS);
-XLB_BUILD_BUG_ON(XLB_DCAP_SLOTS & (XLB_DCAP_SLOTS - 1)); /* counter index is masked */
+XLB_BUILD_BUG_ON((XLB_DCAP_SLOTS & (XLB_DCAP_SLOTS - 1)) != 0); /* counter index is masked */
 
 /* What the outer header announced: how much to strip and how to count it. */
 struct xlb_dcap_tnl {
@@ -87,8 +87,8 @@ static __always_inline int xlb_dcap_local(const struct xlb_addr *a)
 /* Outer IPv4 at @l3_off. Only a 20-byte, unfragmented header to a local
  * address carrying proto 4, 41 or UDP to @gue_port (host order) goes on.
  */
-static __always_inline int xlb4_dcap_outer(void *data, void *data_end, __u32 l3_off,
-					   __u16 gue_port, struct xlb_dcap_tnl *t)
+static __always_inline int xlb4_dcap_outer(void *data, void *data_end, __u32 l3_off, __u16 gue_port,
+					   struct xlb_dcap_tnl *t)
 {
 	struct iphdr *iph = data + l3_off;
 	struct xlb_addr a = {};
@@ -134,8 +134,8 @@ static __always_inline int xlb4_dcap_outer(void *data, void *data_end, __u32 l3_
 /* Outer IPv6 at @l3_off. The next header must be 4, 41 or UDP to @gue_port
  * right after the fixed header: extension headers are not accepted (pass).
  */
-static __always_inline int xlb6_dcap_outer(void *data, void *data_end, __u32 l3_off,
-					   __u16 gue_port, struct xlb_dcap_tnl *t)
+static __always_inline int xlb6_dcap_outer(void *data, void *data_end, __u32 l3_off, __u16 gue_port,
+					   struct xlb_dcap_tnl *t)
 {
 	struct ipv6hdr *ip6h = data + l3_off;
 	struct xlb_addr a = {};

@@ -60,8 +60,7 @@ static __always_inline __u32 xlb_select_hash(const struct xlb_flow_key *key,
 
 /* Maglev choice for the flow @key of @vip, checked to be a live backend */
 static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
-						const struct xlb_vip_val *vip,
-						struct xlb_sel *sel)
+						const struct xlb_vip_val *vip, struct xlb_sel *sel)
 {
 	int ret = xlb_maglev_pick(vip, xlb_select_hash(key, vip), &sel->be_id);
 

@@ -42,7 +42,7 @@ static __always_inline int xlb_deliver(struct xdp_md *ctx, const struct xlb_pkt 
 	if (ret < 0)
 		return ret;
 	/* counted only once the packet is really on its way */
-	XLB_COUNT(st, mode == XLB_ENCAP_L2    ? XLB_CNT_L2_DSR :
+	XLB_COUNT(st, mode == XLB_ENCAP_L2  ? XLB_CNT_L2_DSR :
 		      mode == XLB_ENCAP_GUE ? XLB_CNT_ENCAP_GUE :
 					      XLB_CNT_ENCAP_IPIP);
 	return ret;

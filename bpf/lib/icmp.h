@@ -40,8 +40,7 @@ static __always_inline int xlb_send_too_big(struct xdp_md *ctx, const struct xlb
 	delta = (int)(l3_off + q) - (int)(data_end - data);
 	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
 		return -XLB_DROP_ADJUST;
-	ret = xlb_push_l2(ctx, pkt, grow, &macs,
-			  v4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6));
+	ret = xlb_push_l2(ctx, pkt, grow, &macs, v4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6));
 	if (ret)
 		return ret;
 	data = (void *)(long)ctx->data;

@@ -9,8 +9,7 @@
 
 #include "maps.h"
 
-static __always_inline int xlb_maglev_pick(const struct xlb_vip_val *vip, __u32 hash,
-					   __u32 *be_id)
+static __always_inline int xlb_maglev_pick(const struct xlb_vip_val *vip, __u32 hash, __u32 *be_id)
 {
 	__u32 vip_id = vip->vip_id;
 	__u32 m = vip->ring_size;

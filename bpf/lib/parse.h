@@ -75,8 +75,7 @@ struct xlb_pkt {
 };
 
 /* Ethernet and VLAN tags. Sets l3_off/nvlan; *proto gets the innermost ethertype. */
-static __always_inline int parse_eth(void *data, void *data_end, struct xlb_pkt *pkt,
-				     __be16 *proto)
+static __always_inline int parse_eth(void *data, void *data_end, struct xlb_pkt *pkt, __be16 *proto)
 {
 	struct ethhdr *eth = data;
 	struct xlb_vlan_hdr *vh;

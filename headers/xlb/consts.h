@@ -56,7 +56,8 @@
 #define XLB_SCHED_MAGLEV 0
 
 /* struct xlb_config.flags */
-#define XLB_CFG_F_PORT0 (1U << 0) /* some VIP has port 0: try the wildcard on an exact miss.
+#define XLB_CFG_F_PORT0 \
+	(1U << 0) /* some VIP has port 0: try the wildcard on an exact miss.
 				   * The agent keeps it set exactly when such a VIP exists, so
 				   * other traffic pays for one VIP lookup, not two. */
 

@@ -24,26 +24,45 @@ XLB_HASH_INLINE __u32 xlb_rol32(__u32 w, unsigned int s)
 }
 
 /* lookup3 mix(): reversible mixing of three words */
-#define XLB_HASH_MIX(a, b, c)                      \
-	do {                                       \
-		a -= c; a ^= xlb_rol32(c, 4); c += b;  \
-		b -= a; b ^= xlb_rol32(a, 6); a += c;  \
-		c -= b; c ^= xlb_rol32(b, 8); b += a;  \
-		a -= c; a ^= xlb_rol32(c, 16); c += b; \
-		b -= a; b ^= xlb_rol32(a, 19); a += c; \
-		c -= b; c ^= xlb_rol32(b, 4); b += a;  \
+#define XLB_HASH_MIX(a, b, c)          \
+	do {                           \
+		a -= c;                \
+		a ^= xlb_rol32(c, 4);  \
+		c += b;                \
+		b -= a;                \
+		b ^= xlb_rol32(a, 6);  \
+		a += c;                \
+		c -= b;                \
+		c ^= xlb_rol32(b, 8);  \
+		b += a;                \
+		a -= c;                \
+		a ^= xlb_rol32(c, 16); \
+		c += b;                \
+		b -= a;                \
+		b ^= xlb_rol32(a, 19); \
+		a += c;                \
+		c -= b;                \
+		c ^= xlb_rol32(b, 4);  \
+		b += a;                \
 	} while (0)
 
 /* lookup3 final(): avalanche three words into c */
-#define XLB_HASH_FINAL(a, b, c)                 \
-	do {                                    \
-		c ^= b; c -= xlb_rol32(b, 14);  \
-		a ^= c; a -= xlb_rol32(c, 11);  \
-		b ^= a; b -= xlb_rol32(a, 25);  \
-		c ^= b; c -= xlb_rol32(b, 16);  \
-		a ^= c; a -= xlb_rol32(c, 4);   \
-		b ^= a; b -= xlb_rol32(a, 14);  \
-		c ^= b; c -= xlb_rol32(b, 24);  \
+#define XLB_HASH_FINAL(a, b, c)        \
+	do {                           \
+		c ^= b;                \
+		c -= xlb_rol32(b, 14); \
+		a ^= c;                \
+		a -= xlb_rol32(c, 11); \
+		b ^= a;                \
+		b -= xlb_rol32(a, 25); \
+		c ^= b;                \
+		c -= xlb_rol32(b, 16); \
+		a ^= c;                \
+		a -= xlb_rol32(c, 4);  \
+		b ^= a;                \
+		b -= xlb_rol32(a, 14); \
+		c ^= b;                \
+		c -= xlb_rol32(b, 24); \
 	} while (0)
 
 XLB_HASH_INLINE __u32 xlb_hash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)

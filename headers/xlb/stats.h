@@ -7,25 +7,25 @@
 
 /* Index into struct xlb_global_stats.cnt (map xlb_counters) */
 enum xlb_counter {
-	XLB_CNT_RX = 0,		    /* every packet the program saw */
-	XLB_CNT_PASS = 1,	    /* not VIP traffic: XDP_PASS untouched */
-	XLB_CNT_TX = 2,		    /* forwarded with XDP_TX */
-	XLB_CNT_REDIRECT = 3,	    /* forwarded with XDP_REDIRECT */
-	XLB_CNT_DROP = 4,	    /* dropped (reason in xlb_drops) */
-	XLB_CNT_FLOW_HIT = 5,	    /* flow table hit, backend still valid */
-	XLB_CNT_FLOW_MISS = 6,	    /* no usable flow entry: backend selected */
-	XLB_CNT_FLOW_RESELECT = 7,  /* entry found but its backend is gone: re-selected */
-	XLB_CNT_UDP_EXPIRED = 8,    /* UDP entry older than the VIP's idle time */
-	XLB_CNT_SYN = 9,	    /* TCP SYN: fresh selection, flow table not read */
-	XLB_CNT_RST_NO_FLOW = 10,   /* RST without entry: forwarded, not inserted */
-	XLB_CNT_FLOOD_GUARD = 11,   /* new flow not inserted: flood guard active */
-	XLB_CNT_FRAG_FIRST = 12,    /* first fragment tracked */
-	XLB_CNT_FRAG_HIT = 13,	    /* later fragment followed its first one */
-	XLB_CNT_ICMP_FWD = 14,	    /* ICMP error quoting a VIP flow sent to its backend */
-	XLB_CNT_TOO_BIG_SENT = 15,  /* ICMP frag-needed / ICMPv6 packet-too-big sent */
-	XLB_CNT_ENCAP_IPIP = 16,    /* forwarded with IP-in-IP */
-	XLB_CNT_ENCAP_GUE = 17,	    /* forwarded with GUE */
-	XLB_CNT_L2_DSR = 18,	    /* forwarded by MAC rewrite */
+	XLB_CNT_RX = 0,		       /* every packet the program saw */
+	XLB_CNT_PASS = 1,	       /* not VIP traffic: XDP_PASS untouched */
+	XLB_CNT_TX = 2,		       /* forwarded with XDP_TX */
+	XLB_CNT_REDIRECT = 3,	       /* forwarded with XDP_REDIRECT */
+	XLB_CNT_DROP = 4,	       /* dropped (reason in xlb_drops) */
+	XLB_CNT_FLOW_HIT = 5,	       /* flow table hit, backend still valid */
+	XLB_CNT_FLOW_MISS = 6,	       /* no usable flow entry: backend selected */
+	XLB_CNT_FLOW_RESELECT = 7,     /* entry found but its backend is gone: re-selected */
+	XLB_CNT_UDP_EXPIRED = 8,       /* UDP entry older than the VIP's idle time */
+	XLB_CNT_SYN = 9,	       /* TCP SYN: fresh selection, flow table not read */
+	XLB_CNT_RST_NO_FLOW = 10,      /* RST without entry: forwarded, not inserted */
+	XLB_CNT_FLOOD_GUARD = 11,      /* new flow not inserted: flood guard active */
+	XLB_CNT_FRAG_FIRST = 12,       /* first fragment tracked */
+	XLB_CNT_FRAG_HIT = 13,	       /* later fragment followed its first one */
+	XLB_CNT_ICMP_FWD = 14,	       /* ICMP error quoting a VIP flow sent to its backend */
+	XLB_CNT_TOO_BIG_SENT = 15,     /* ICMP frag-needed / ICMPv6 packet-too-big sent */
+	XLB_CNT_ENCAP_IPIP = 16,       /* forwarded with IP-in-IP */
+	XLB_CNT_ENCAP_GUE = 17,	       /* forwarded with GUE */
+	XLB_CNT_L2_DSR = 18,	       /* forwarded by MAC rewrite */
 	XLB_CNT_FLOW_INSERT_FAIL = 19, /* flow table update failed */
 	__XLB_CNT_MAX
 };
@@ -33,34 +33,34 @@ enum xlb_counter {
 
 /* Index into struct xlb_global_stats.drops (map xlb_counters) */
 enum xlb_drop_reason {
-	XLB_DROP_UNUSED0 = 0,	     /* never used: 0 means "no drop" */
-	XLB_DROP_IP_MALFORMED = 1,   /* IP header invalid, destined to a VIP address */
-	XLB_DROP_L4_TRUNCATED = 2,   /* TCP/UDP header cut short, to a VIP address */
-	XLB_DROP_TCP_DOFF = 3,	     /* TCP data offset < 5 */
-	XLB_DROP_IPV6_EXT_BOUND = 4, /* more IPv6 extension headers than XLB_IPV6_EXT_MAX */
-	XLB_DROP_NO_RING = 5,	     /* VIP has no Maglev table (no backends) */
-	XLB_DROP_BAD_BACKEND = 6,    /* table points at an invalid backend slot */
-	XLB_DROP_BAD_VIP = 7,	     /* VIP entry invalid (encap, vip_id, ring size) */
-	XLB_DROP_FRAG_MISS = 8,	     /* later fragment to a VIP address, first one unseen */
-	XLB_DROP_ADJUST = 9,	     /* bpf_xdp_adjust_head/tail failed */
+	XLB_DROP_UNUSED0 = 0,	      /* never used: 0 means "no drop" */
+	XLB_DROP_IP_MALFORMED = 1,    /* IP header invalid, destined to a VIP address */
+	XLB_DROP_L4_TRUNCATED = 2,    /* TCP/UDP header cut short, to a VIP address */
+	XLB_DROP_TCP_DOFF = 3,	      /* TCP data offset < 5 */
+	XLB_DROP_IPV6_EXT_BOUND = 4,  /* more IPv6 extension headers than XLB_IPV6_EXT_MAX */
+	XLB_DROP_NO_RING = 5,	      /* VIP has no Maglev table (no backends) */
+	XLB_DROP_BAD_BACKEND = 6,     /* table points at an invalid backend slot */
+	XLB_DROP_BAD_VIP = 7,	      /* VIP entry invalid (encap, vip_id, ring size) */
+	XLB_DROP_FRAG_MISS = 8,	      /* later fragment to a VIP address, first one unseen */
+	XLB_DROP_ADJUST = 9,	      /* bpf_xdp_adjust_head/tail failed */
 	XLB_DROP_ICMP_MALFORMED = 10, /* ICMP error to a VIP address with unusable quote */
-	XLB_DROP_POLICY = 11,	     /* reserved for the policy stage */
-	XLB_DROP_FAMILY = 12,	     /* backend family cannot carry this VIP (l2 mismatch) */
-	XLB_DROP_NO_TX_PORT = 13,    /* backend egress ifindex missing from xlb_tx_ports */
+	XLB_DROP_POLICY = 11,	      /* reserved for the policy stage */
+	XLB_DROP_FAMILY = 12,	      /* backend family cannot carry this VIP (l2 mismatch) */
+	XLB_DROP_NO_TX_PORT = 13,     /* backend egress ifindex missing from xlb_tx_ports */
 	__XLB_DROP_MAX
 };
 #define XLB_DROPS_SLOTS 64
 
 /* Index into struct xlb_decap_stats.cnt (map xlb_dcap_cnt, xlb_decap program) */
 enum xlb_decap_counter {
-	XLB_DCAP_RX = 0,	 /* every packet seen */
-	XLB_DCAP_PASS = 1,	 /* not for us: XDP_PASS untouched */
-	XLB_DCAP_IPIP4 = 2,	 /* IPv4-in-IPv4 stripped */
-	XLB_DCAP_IP6IP6 = 3,	 /* IPv6-in-IPv6 stripped */
-	XLB_DCAP_IP4IP6 = 4,	 /* IPv4-in-IPv6 stripped */
-	XLB_DCAP_IP6IP4 = 5,	 /* IPv6-in-IPv4 stripped */
-	XLB_DCAP_GUE4 = 6,	 /* GUE over IPv4 stripped */
-	XLB_DCAP_GUE6 = 7,	 /* GUE over IPv6 stripped */
+	XLB_DCAP_RX = 0,	     /* every packet seen */
+	XLB_DCAP_PASS = 1,	     /* not for us: XDP_PASS untouched */
+	XLB_DCAP_IPIP4 = 2,	     /* IPv4-in-IPv4 stripped */
+	XLB_DCAP_IP6IP6 = 3,	     /* IPv6-in-IPv6 stripped */
+	XLB_DCAP_IP4IP6 = 4,	     /* IPv4-in-IPv6 stripped */
+	XLB_DCAP_IP6IP4 = 5,	     /* IPv6-in-IPv4 stripped */
+	XLB_DCAP_GUE4 = 6,	     /* GUE over IPv4 stripped */
+	XLB_DCAP_GUE6 = 7,	     /* GUE over IPv6 stripped */
 	XLB_DCAP_DROP_MALFORMED = 8, /* addressed to us, encapsulated, but inner packet unusable */
 	XLB_DCAP_DROP_ADJUST = 9,    /* bpf_xdp_adjust_head failed */
 	__XLB_DCAP_MAX

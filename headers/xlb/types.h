@@ -68,12 +68,12 @@ _Static_assert(__builtin_offsetof(struct xlb_backend, smac) ==
 
 /* xlb_flows key: the client's 5-tuple as received. */
 struct xlb_flow_key {
-	__be32 src[4];	/* network order */
-	__be32 dst[4];	/* network order */
-	__be16 sport;	/* network order */
-	__be16 dport;	/* network order */
-	__u8 proto;	/* IPPROTO_* */
-	__u8 family;	/* XLB_FAMILY_* */
+	__be32 src[4]; /* network order */
+	__be32 dst[4]; /* network order */
+	__be16 sport;  /* network order */
+	__be16 dport;  /* network order */
+	__u8 proto;    /* IPPROTO_* */
+	__u8 family;   /* XLB_FAMILY_* */
 	__u8 pad[2];
 };
 XLB_ASSERT_SIZE(struct xlb_flow_key, 40);
@@ -111,12 +111,12 @@ XLB_ASSERT_SIZE(struct xlb_frag_val, 32);
 
 /* xlb_config value (single entry, key 0): runtime knobs the agent writes. */
 struct xlb_config {
-	__be32 src6[4];	     /* outer IPv6 source base, network order */
-	__be32 src4;	     /* outer IPv4 source base, network order */
-	__u32 flood_rate;    /* new flows per CPU per second before flood guard; 0 = off */
-	__u16 gue_port;	     /* GUE destination port, host order; 0 = XLB_GUE_PORT_DEFAULT */
-	__u8 src_bits;	     /* low bits of the outer source varied per flow, <= XLB_SRC_BITS_MAX */
-	__u8 flags;	     /* XLB_CFG_F_* */
+	__be32 src6[4];	  /* outer IPv6 source base, network order */
+	__be32 src4;	  /* outer IPv4 source base, network order */
+	__u32 flood_rate; /* new flows per CPU per second before flood guard; 0 = off */
+	__u16 gue_port;	  /* GUE destination port, host order; 0 = XLB_GUE_PORT_DEFAULT */
+	__u8 src_bits;	  /* low bits of the outer source varied per flow, <= XLB_SRC_BITS_MAX */
+	__u8 flags;	  /* XLB_CFG_F_* */
 	__u8 pad[4];
 };
 XLB_ASSERT_SIZE(struct xlb_config, 32);

@@ -22,15 +22,14 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"Usage: xlbfix attach PIN IFACE\n"
-		"       xlbfix config PIN SRC4 SRC6 [SRC_BITS]\n"
-		"       xlbfix vip PIN VIP_ID ADDR PORT {tcp|udp} {ipip|gue|l2} [MTU]\n"
-		"       xlbfix backend PIN ID ADDR IFACE DMAC\n"
-		"       xlbfix ring PIN VIP_ID M ID:WEIGHT...\n"
-		"       xlbfix counters PIN\n"
-		"       xlbfix decap PIN IFACE ADDR...\n"
-		"       xlbfix detach IFACE\n");
+	fprintf(stderr, "Usage: xlbfix attach PIN IFACE\n"
+			"       xlbfix config PIN SRC4 SRC6 [SRC_BITS]\n"
+			"       xlbfix vip PIN VIP_ID ADDR PORT {tcp|udp} {ipip|gue|l2} [MTU]\n"
+			"       xlbfix backend PIN ID ADDR IFACE DMAC\n"
+			"       xlbfix ring PIN VIP_ID M ID:WEIGHT...\n"
+			"       xlbfix counters PIN\n"
+			"       xlbfix decap PIN IFACE ADDR...\n"
+			"       xlbfix detach IFACE\n");
 	exit(2);
 }
 
@@ -51,8 +50,8 @@ static int parse_addr(const char *s, __be32 *addr, __u8 *family)
 
 static int parse_mac(const char *s, __u8 *mac)
 {
-	if (sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
-		   &mac[4], &mac[5]) != 6) {
+	if (sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
+		   &mac[5]) != 6) {
 		fprintf(stderr, "xlbfix: invalid MAC '%s'\n", s);
 		exit(2);
 	}
@@ -304,8 +303,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} cmds[] = {
-		{ "attach", cmd_attach },   { "config", cmd_config },     { "vip", cmd_vip },
-		{ "backend", cmd_backend }, { "ring", cmd_ring },	  { "counters", cmd_counters },
+		{ "attach", cmd_attach },   { "config", cmd_config }, { "vip", cmd_vip },
+		{ "backend", cmd_backend }, { "ring", cmd_ring },     { "counters", cmd_counters },
 		{ "decap", cmd_decap },	    { "detach", cmd_detach },
 	};
 	unsigned int i;

@@ -381,9 +381,10 @@ static void test_disruption_weighted(void **state)
 		}
 		assert_in_range(moved, 1, bound);
 	}
-	print_message("# disruption weighted n=%zu m=%u remove 1: worst %u slots (%.3f%%, weight %u "
-		      "of total %llu)\n",
-		      n, m, worst, 100.0 * worst / m, worst_w, (unsigned long long)total);
+	print_message(
+		"# disruption weighted n=%zu m=%u remove 1: worst %u slots (%.3f%%, weight %u "
+		"of total %llu)\n",
+		n, m, worst, 100.0 * worst / m, worst_w, (unsigned long long)total);
 	free(gone);
 	free(before);
 	free(be);
@@ -391,12 +392,13 @@ static void test_disruption_weighted(void **state)
 
 static void test_is_prime(void **state)
 {
-	static const uint32_t primes[] = { 2,	  3,	  5,	    7,	     13,	 251,
-					   16381, 65537,  131071,  1048573, 2147483647U, 4294967291U };
+	static const uint32_t primes[] = {
+		2, 3, 5, 7, 13, 251, 16381, 65537, 131071, 1048573, 2147483647U, 4294967291U
+	};
 	/* 4294049777 = 65521 * 65537: factors near the square root */
-	static const uint32_t composites[] = { 0,     1,       4,	9,	  25,	      49,
-					       121,   65535,   65536,	1048575, 4294049777U,
-					       4294967295U };
+	static const uint32_t composites[] = {
+		0, 1, 4, 9, 25, 49, 121, 65535, 65536, 1048575, 4294049777U, 4294967295U
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(primes) / sizeof(primes[0]); i++)

@@ -16,17 +16,18 @@
 struct xlb_maps;
 
 struct xlb_maps_opts {
-	const char *pin_root; /* NULL: no pinning (tests, benchmarks); else e.g. XLB_PIN_ROOT_DEFAULT,
+	const char
+		*pin_root; /* NULL: no pinning (tests, benchmarks); else e.g. XLB_PIN_ROOT_DEFAULT,
 				 maps are pinned under <pin_root>/v<ABI>/ and reused when present */
-	__u32 flow_max;	      /* flow table entries; 0 = XLB_FLOW_MAX */
-	__u32 hash_seed;      /* 0 = XLB_HASH_SEED_DEFAULT */
+	__u32 flow_max;	   /* flow table entries; 0 = XLB_FLOW_MAX */
+	__u32 hash_seed;   /* 0 = XLB_HASH_SEED_DEFAULT */
 };
 
 /* Open and load xlb_xdp (not attached). Returns NULL and sets errno on failure. */
 struct xlb_maps *maps_open(const struct xlb_maps_opts *opts);
 void maps_close(struct xlb_maps *m);
 
-int maps_prog_fd(const struct xlb_maps *m);		/* the xlb_xdp program */
+int maps_prog_fd(const struct xlb_maps *m);		     /* the xlb_xdp program */
 int maps_map_fd(const struct xlb_maps *m, const char *name); /* any map by XLB_MAP_* name */
 __u32 maps_hash_seed(const struct xlb_maps *m);
 
