@@ -159,6 +159,33 @@ spread() {
 	done
 }
 
+# xdp_prog_id NODE IFACE: id of the XDP program attached to IFACE, empty if none
+xdp_prog_id() {
+	ip -n "$(topo_ns "$1")" -d link show dev "$2" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'
+}
+
+@test "upgrade in place: a new program swaps in under a live connection" {
+	local gate=$BATS_TEST_TMPDIR/gate old new first second
+	old=$(xdp_prog_id lb "$XLB_LB_IF_CLIENT")
+	[[ -n $old ]] || fail "no program attached before the upgrade"
+	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$XLB_VIP4" 90 "$gate" \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local pid=$!
+	for _ in $(seq 50); do
+		[[ -s $BATS_TEST_TMPDIR/out ]] && break
+		sleep 0.1
+	done
+	# a second attach loads a new program and swaps it into the pinned link
+	lb attach "$PIN" "$XLB_LB_IF_CLIENT"
+	new=$(xdp_prog_id lb "$XLB_LB_IF_CLIENT")
+	[[ -n $new && $new != "$old" ]] || fail "program id before $old, after '$new'"
+	touch "$gate"
+	wait "$pid" || fail "client failed across the upgrade: $(cat "$BATS_TEST_TMPDIR/out")"
+	first=$(sed -n 1p "$BATS_TEST_TMPDIR/out")
+	second=$(sed -n 2p "$BATS_TEST_TMPDIR/out")
+	assert_equal "$second" "$first" "backend after the upgrade (flow table kept)"
+}
+
 @test "counters: forwarded in every mode, nothing dropped" {
 	run -0 lb counters "$PIN"
 	local c
@@ -170,4 +197,13 @@ spread() {
 	((c[redirect] > 0)) || fail "redirect is ${c[redirect]}"
 	assert_equal "${c[drop]}" 0 "dropped packets"
 	assert_equal "$((c[pass] + c[tx] + c[redirect] + c[drop]))" "${c[rx]}" "rx = pass+tx+redirect+drop"
+}
+
+@test "detach: removing the link pin detaches the program, the maps stay" {
+	lb unlink "$PIN" "$XLB_LB_IF_CLIENT"
+	assert_equal "$(xdp_prog_id lb "$XLB_LB_IF_CLIENT")" "" "program after detach"
+	[[ -e $PIN/v1/xlb_flows ]] || fail "flow table pin gone after detach"
+	# without the balancer the VIP is just an unrouted address on the lb
+	run topo_exec client python3 "$XLB_ROOT/$CLI" http "$XLB_VIP4" 80
+	((status != 0)) || fail "VIP still answered after detach: $output"
 }

@@ -29,7 +29,8 @@ static void usage(void)
 			"       xlbfix ring PIN VIP_ID M ID:WEIGHT...\n"
 			"       xlbfix counters PIN\n"
 			"       xlbfix decap PIN IFACE ADDR...\n"
-			"       xlbfix detach IFACE\n");
+			"       xlbfix detach IFACE    (xlb_decap)\n"
+			"       xlbfix unlink PIN IFACE (xlb_xdp)\n");
 	exit(2);
 }
 
@@ -112,8 +113,8 @@ static int cmd_attach(int argc, char **argv)
 	if (argc != 2)
 		usage();
 	m = open_maps(argv[0]);
-	check(bpf_xdp_attach(ifindex_of(argv[1]), maps_prog_fd(m), XDP_FLAGS_DRV_MODE, NULL),
-	      "attach");
+	/* a pinned bpf_link: a second attach swaps the program in place */
+	check(maps_attach(m, argv[1], false), "attach");
 	maps_close(m);
 	return 0;
 }
@@ -297,6 +298,18 @@ static int cmd_detach(int argc, char **argv)
 	return check(bpf_xdp_detach(ifindex_of(argv[0]), XDP_FLAGS_DRV_MODE, NULL), "detach");
 }
 
+static int cmd_unlink(int argc, char **argv)
+{
+	struct xlb_maps *m;
+
+	if (argc != 2)
+		usage();
+	m = open_maps(argv[0]);
+	check(maps_detach(m, argv[1]), "detach");
+	maps_close(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -305,7 +318,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "attach", cmd_attach },   { "config", cmd_config }, { "vip", cmd_vip },
 		{ "backend", cmd_backend }, { "ring", cmd_ring },     { "counters", cmd_counters },
-		{ "decap", cmd_decap },	    { "detach", cmd_detach },
+		{ "decap", cmd_decap },	    { "detach", cmd_detach }, { "unlink", cmd_unlink },
 	};
 	unsigned int i;
 

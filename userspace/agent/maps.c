@@ -14,8 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 
 #include "agent/maps.h"
 #include "xlb_xdp.skel.h"
@@ -24,6 +26,7 @@ struct xlb_maps {
 	struct xlb_xdp_bpf *skel;
 	__u32 hash_seed;
 	int ncpus;
+	char pin_dir[PATH_MAX]; /* <pin_root>/v<ABI>, or "" without pinning */
 };
 
 /* Logs `maps: <obj>: <what>: <strerror>` and returns @err (a negative errno). */
@@ -150,6 +153,8 @@ struct xlb_maps *maps_open(const struct xlb_maps_opts *opts)
 		err = maps_err("cpus", "cannot count possible CPUs", m->ncpus);
 		goto out_free;
 	}
+	if (opts->pin_root)
+		memcpy(m->pin_dir, pin_dir, sizeof(m->pin_dir));
 	m->hash_seed = opts->hash_seed ? opts->hash_seed : XLB_HASH_SEED_DEFAULT;
 
 	m->skel = xlb_xdp_bpf__open_opts(&oo);
@@ -449,4 +454,72 @@ int maps_be_stats_read(struct xlb_maps *m, __u32 id, struct xlb_be_stats *sum)
 {
 	_Static_assert(sizeof(*sum) == 3 * sizeof(__u64), "xlb_be_stats is three __u64");
 	return percpu_sum(m, m->skel->maps.xlb_be_stats, id, (__u64 *)sum, 3);
+}
+
+/* <pin_dir>/link_<ifname>: the pinned bpf_link that keeps xlb_xdp attached */
+static int link_pin_path(const struct xlb_maps *m, const char *ifname, char *buf, size_t len)
+{
+	if (!m->pin_dir[0])
+		return maps_err(ifname, "attach needs pinned maps (pin_root)", -EINVAL);
+	if (snprintf(buf, len, "%s/link_%s", m->pin_dir, ifname) >= (int)len)
+		return maps_err(ifname, "link pin path", -ENAMETOOLONG);
+	return 0;
+}
+
+int maps_attach(struct xlb_maps *m, const char *ifname, bool generic)
+{
+	struct bpf_link_create_opts lo = { .sz = sizeof(lo) };
+	struct bpf_link_info info;
+	__u32 info_len = sizeof(info);
+	char path[PATH_MAX];
+	unsigned int ifindex;
+	int fd, err;
+
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return maps_err(ifname, "no such interface", -errno);
+	err = link_pin_path(m, ifname, path, sizeof(path));
+	if (err)
+		return err;
+
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		/* a link from an earlier run: swap the program in place, never detaching */
+		memset(&info, 0, sizeof(info));
+		err = bpf_obj_get_info_by_fd(fd, &info, &info_len);
+		if (!err && info.xdp.ifindex == ifindex) {
+			err = bpf_link_update(fd, maps_prog_fd(m), NULL);
+			close(fd);
+			return err ? maps_err(ifname, "link update failed", err) : 0;
+		}
+		/* the interface went away (and maybe came back): the old link is dead */
+		close(fd);
+		unlink(path);
+	}
+
+	lo.flags = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	fd = bpf_link_create(maps_prog_fd(m), ifindex, BPF_XDP, &lo);
+	if (fd < 0)
+		return maps_err(ifname,
+				generic ? "generic XDP attach failed" :
+					  "native XDP attach failed (try generic mode)",
+				fd);
+	err = bpf_obj_pin(fd, path);
+	close(fd); /* the pin holds the link */
+	if (err)
+		return maps_err(path, "cannot pin link", -errno);
+	return 0;
+}
+
+int maps_detach(struct xlb_maps *m, const char *ifname)
+{
+	char path[PATH_MAX];
+	int err = link_pin_path(m, ifname, path, sizeof(path));
+
+	if (err)
+		return err;
+	/* the last reference goes with the pin: the kernel detaches the program */
+	if (unlink(path))
+		return maps_err(path, "cannot remove link pin", -errno);
+	return 0;
 }

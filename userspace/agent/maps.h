@@ -6,6 +6,7 @@
 #ifndef XLB_AGENT_MAPS_H
 #define XLB_AGENT_MAPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include <xlb/abi.h>
@@ -26,6 +27,15 @@ struct xlb_maps_opts {
 /* Open and load xlb_xdp (not attached). Returns NULL and sets errno on failure. */
 struct xlb_maps *maps_open(const struct xlb_maps_opts *opts);
 void maps_close(struct xlb_maps *m);
+
+/* Attach xlb_xdp to @ifname with a bpf_link pinned at <pin_dir>/link_<ifname>
+ * (native mode unless @generic). If that pin exists from an earlier run, the
+ * program is swapped in place (bpf_link_update): the interface is never left
+ * without a program, and the pinned maps carry flows and counters over.
+ * Requires pin_root. */
+int maps_attach(struct xlb_maps *m, const char *ifname, bool generic);
+/* Remove the link pin: the program is detached (maps stay pinned). */
+int maps_detach(struct xlb_maps *m, const char *ifname);
 
 int maps_prog_fd(const struct xlb_maps *m);		     /* the xlb_xdp program */
 int maps_map_fd(const struct xlb_maps *m, const char *name); /* any map by XLB_MAP_* name */
