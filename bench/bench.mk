@@ -10,7 +10,7 @@ bench-build: all $(BENCH_BINS)
 bench: bench-build
 	$(Q)bash bench/run.sh
 
-$(BUILD)/bench/%: bench/%.c $(USER_LIBS) $(BPF_SKELS)
+$(BUILD)/bench/%: bench/%.c bench/bench_common.h $(USER_LIBS) $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests $(USER_LDFLAGS) -o $@ $< $(USER_LIBS) $(USER_LDLIBS)

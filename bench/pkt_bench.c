@@ -6,33 +6,19 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/tcp.h>
-#include <linux/udp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/maglev.h"
-#include "agent/maps.h"
-#include "xdp_floor.skel.h"
-#include "xdp_gen.skel.h"
+#define BENCH_NAME "pkt_bench"
+#include "bench_common.h"
 
-#define NBACKENDS 100
-#define RING_M XLB_MAGLEV_M
 #define MAX_ROUNDS 15
-#define FRAME_MAX 512
 #define SAMPLE 1000
 /* New flows take source 198.51.100.(idx >> 16), port idx & 0xffff; idx stays below
  * the sources the fixed flows use (198.51.100.250+), so every SYN is a miss. */
@@ -54,11 +40,6 @@ enum path_kind {
 	NPATHS
 };
 
-struct frame {
-	uint8_t b[FRAME_MAX];
-	uint32_t len;
-};
-
 struct path {
 	const char *key;  /* summary key */
 	const char *name; /* printed */
@@ -76,6 +57,12 @@ struct path {
 	char out[160];
 };
 
+/* An established flow: restored per repeat by xdp_wrap, a flow hit, IPIP, XDP_TX */
+/* clang-format off */
+#define ESTAB_PATH(k, n) \
+	{ .key = (k), .name = (n), .wrapped = 1, .want_ret = XDP_TX, .hit_cnt = XLB_CNT_FLOW_HIT }
+/* clang-format on */
+
 struct bench {
 	struct xlb_maps *m;
 	struct xdp_floor_bpf *floor;
@@ -86,128 +73,6 @@ struct bench {
 	uint64_t next_idx; /* next new-flow index */
 	FILE *summary;
 };
-
-static const uint8_t mac_client[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x01 };
-static const uint8_t mac_lb[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x02 };
-static const uint8_t mac_router[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0xfe };
-
-static uint32_t ip4(const char *s)
-{
-	uint32_t a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		abort();
-	return a;
-}
-
-static void ip6(const char *s, __be32 *out)
-{
-	if (inet_pton(AF_INET6, s, out) != 1)
-		abort();
-}
-
-static uint16_t csum16(const void *p, size_t len)
-{
-	const uint16_t *w = p;
-	uint32_t sum = 0;
-
-	for (; len > 1; len -= 2)
-		sum += *w++;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
-/* Ethernet + IPv4/IPv6 + TCP (ACK or SYN) or UDP + payload: 64 bytes
- * (IPv4 TCP 10 bytes of payload, IPv4 UDP 22) or 84 (IPv6 TCP, 10 bytes).
- * L4 checksums are left 0: xlb never reads them. */
-static void build_frame(struct frame *f, int v6, int proto, uint8_t tcp_flags, const char *src,
-			const char *dst, uint16_t sport, uint16_t dport)
-{
-	struct ethhdr *eth = (void *)f->b;
-	size_t l4_len = (proto == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(struct udphdr));
-	size_t hdrs = sizeof(*eth) + (v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) + l4_len;
-	size_t payload = hdrs + 10 < 64 ? 64 - hdrs : 10;
-	uint8_t *l4;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(eth->h_dest, mac_lb, ETH_ALEN);
-	memcpy(eth->h_source, mac_client, ETH_ALEN);
-	if (!v6) {
-		struct iphdr *iph = (void *)(eth + 1);
-
-		eth->h_proto = htons(ETH_P_IP);
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->tot_len = htons(sizeof(*iph) + l4_len + payload);
-		iph->id = htons(0x1234);
-		iph->frag_off = htons(0x4000); /* DF */
-		iph->ttl = 64;
-		iph->protocol = proto;
-		iph->saddr = ip4(src);
-		iph->daddr = ip4(dst);
-		iph->check = csum16(iph, sizeof(*iph));
-		l4 = (uint8_t *)(iph + 1);
-	} else {
-		struct ipv6hdr *ip6h = (void *)(eth + 1);
-
-		eth->h_proto = htons(ETH_P_IPV6);
-		ip6h->version = 6;
-		ip6h->payload_len = htons(l4_len + payload);
-		ip6h->nexthdr = proto;
-		ip6h->hop_limit = 64;
-		ip6(src, (__be32 *)&ip6h->saddr);
-		ip6(dst, (__be32 *)&ip6h->daddr);
-		l4 = (uint8_t *)(ip6h + 1);
-	}
-	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = (void *)l4;
-
-		th->source = htons(sport);
-		th->dest = htons(dport);
-		th->seq = htonl(1);
-		th->doff = 5;
-		((uint8_t *)th)[13] = tcp_flags;
-		th->window = htons(65535);
-	} else {
-		struct udphdr *uh = (void *)l4;
-
-		uh->source = htons(sport);
-		uh->dest = htons(dport);
-		uh->len = htons(sizeof(*uh) + payload);
-	}
-	f->len = (l4 - f->b) + l4_len + payload;
-}
-
-static int pin_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "pkt_bench: cpu %d: sched_setaffinity failed: %s\n", cpu,
-			strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t median(const uint32_t *v, uint32_t n)
-{
-	uint32_t s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_u32);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 /* One BPF_PROG_TEST_RUN. @ns gets the kernel's per-repeat average. */
 static int test_run(int fd, const struct frame *in, struct frame *out, uint32_t repeat,
@@ -249,95 +114,18 @@ static int snap_take(struct bench *b, struct snap *s)
 
 /* ---- setup: 3 VIPs x 100 backends, Maglev rings, config ---- */
 
-static int setup_vip(struct bench *b, uint32_t vip_id, int v6, int proto, const char *addr,
-		     uint16_t port, int *used_maglev)
-{
-	struct maglev_backend mb[NBACKENDS];
-	struct xlb_vip_key vk = {};
-	struct xlb_vip_val vv = {};
-	struct xlb_addr va = {};
-	uint32_t *ring;
-	char s[64];
-	int err;
-
-	ring = calloc(RING_M, sizeof(*ring));
-	if (!ring)
-		return -ENOMEM;
-	/* backends first, then the ring, then the VIP (the agent's update order) */
-	for (uint32_t i = 0; i < NBACKENDS; i++) {
-		uint32_t id = vip_id * NBACKENDS + i;
-		struct xlb_backend be = {};
-
-		if (v6) {
-			snprintf(s, sizeof(s), "2001:db8:2::%x", i + 1);
-			ip6(s, be.addr);
-			be.family = XLB_FAMILY_V6;
-		} else {
-			snprintf(s, sizeof(s), "192.0.2.%u", 128 + i);
-			be.addr[0] = ip4(s);
-			be.family = XLB_FAMILY_V4;
-		}
-		be.gen = 1;
-		be.flags = XLB_BE_F_ACTIVE;
-		memcpy(be.dmac, mac_router, ETH_ALEN);
-		memcpy(be.smac, mac_lb, ETH_ALEN);
-		err = maps_backend_set(b->m, id, &be);
-		if (err)
-			goto out;
-		memset(&mb[i], 0, sizeof(mb[i]));
-		mb[i].id = id;
-		mb[i].weight = 1;
-		mb[i].key[0] = be.family;
-		memcpy(&mb[i].key[1], be.addr, 16);
-	}
-	err = maglev_build(mb, NBACKENDS, RING_M, 0, ring);
-	if (err) {
-		*used_maglev = 0; /* round robin, said in the banner */
-		for (uint32_t i = 0; i < RING_M; i++)
-			ring[i] = vip_id * NBACKENDS + i % NBACKENDS;
-	}
-	err = maps_ring_set(b->m, vip_id, ring, RING_M);
-	if (err)
-		goto out;
-
-	vk.family = v6 ? XLB_FAMILY_V6 : XLB_FAMILY_V4;
-	if (v6)
-		ip6(addr, vk.addr);
-	else
-		vk.addr[0] = ip4(addr);
-	vk.port = htons(port);
-	vk.proto = proto;
-	vv.vip_id = vip_id;
-	vv.ring_size = RING_M;
-	vv.encap = XLB_ENCAP_IPIP;
-	vv.sched = XLB_SCHED_MAGLEV;
-	err = maps_vip_update(b->m, &vk, &vv);
-	if (err)
-		goto out;
-	memcpy(va.addr, vk.addr, sizeof(va.addr));
-	va.family = vk.family;
-	err = maps_vip_addr_set(b->m, &va, vip_id == VIP_TCP4 ? 2 : 1);
-out:
-	free(ring);
-	return err;
-}
-
 static int setup(struct bench *b, int *used_maglev)
 {
-	struct xlb_config cfg = {};
-	int err;
+	/* 203.0.113.10 hosts two VIPs: the TCP one sets its address count to 2 */
+	static const struct bench_vip vips[NVIPS] = {
+		[VIP_TCP4] = { VIP_TCP4, 0, IPPROTO_TCP, "203.0.113.10", 80, 2, mac_router },
+		[VIP_UDP4] = { VIP_UDP4, 0, IPPROTO_UDP, "203.0.113.10", 53, 1, mac_router },
+		[VIP_TCP6] = { VIP_TCP6, 1, IPPROTO_TCP, "2001:db8::10", 80, 1, mac_router },
+	};
+	int err = bench_setup_config(b->m);
 
-	cfg.src4 = ip4("192.0.2.0");
-	ip6("2001:db8:f::", cfg.src6);
-	cfg.src_bits = 7;   /* outer sources 192.0.2.0-127, backends at .128-.227 */
-	cfg.flood_rate = 0; /* flood guard off: every new flow is inserted */
-	err = maps_config_set(b->m, &cfg);
-	if (!err)
-		err = setup_vip(b, VIP_TCP4, 0, IPPROTO_TCP, "203.0.113.10", 80, used_maglev);
-	if (!err)
-		err = setup_vip(b, VIP_UDP4, 0, IPPROTO_UDP, "203.0.113.10", 53, used_maglev);
-	if (!err)
-		err = setup_vip(b, VIP_TCP6, 1, IPPROTO_TCP, "2001:db8::10", 80, used_maglev);
+	for (int i = 0; !err && i < NVIPS; i++)
+		err = bench_setup_vip(b->m, &vips[i], used_maglev);
 	return err;
 }
 
@@ -364,14 +152,6 @@ static void new_flow_key(struct xlb_flow_key *k, uint64_t idx)
 	prefill_key(k, 0);
 	k->src[0] = htonl(NET_198_51_100 | ((idx >> 16) & 0xff));
 	k->sport = htons(idx & 0xffff);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* The LRU has one list per possible CPU (BPF_F_NO_COMMON_LRU), each holding
@@ -557,6 +337,19 @@ struct totals {
 	char why[512];
 };
 
+/* A timed run of a floor (@what: xdp_floor, or xdp_wrap -> xdp_floor), which must give XDP_TX */
+static int floor_run(struct bench *b, int fd, const struct path *p, const char *what, uint32_t *ns)
+{
+	uint32_t ret;
+	int err = test_run(fd, &p->f, NULL, b->repeat, ns, &ret);
+
+	if (!err && ret != XDP_TX) {
+		fprintf(stderr, "pkt_bench: %s returned %u\n", what, ret);
+		err = -EINVAL;
+	}
+	return err;
+}
+
 /* One round of @p: floor direct, xdp_wrap->floor, then the timed run of
  * xlb_xdp (through xdp_wrap unless @direct). Returns the per-repeat ns. */
 static int measure(struct bench *b, struct path *p, uint32_t round, int direct, uint32_t *est,
@@ -566,24 +359,15 @@ static int measure(struct bench *b, struct path *p, uint32_t round, int direct, 
 	struct snap s0, s1;
 	int err;
 
-	err = test_run(b->floor_fd, &p->f, NULL, r, &fl, &ret);
+	err = floor_run(b, b->floor_fd, p, "xdp_floor", &fl);
 	if (err)
 		return err;
-	if (ret != XDP_TX) {
-		fprintf(stderr, "pkt_bench: xdp_floor returned %u\n", ret);
-		return -EINVAL;
-	}
 	if (!direct) {
 		err = wrap_prepare(b, p, b->floor_fd, 0);
 		if (!err)
-			err = test_run(b->wrap_fd, &p->f, NULL, r, &wf, &ret);
-		if (err)
-			return err;
-		if (ret != XDP_TX) {
-			fprintf(stderr, "pkt_bench: xdp_wrap -> xdp_floor returned %u\n", ret);
-			return -EINVAL;
-		}
-		err = wrap_prepare(b, p, b->xlb_fd, b->next_idx);
+			err = floor_run(b, b->wrap_fd, p, "xdp_wrap -> xdp_floor", &wf);
+		if (!err)
+			err = wrap_prepare(b, p, b->xlb_fd, b->next_idx);
 		/* warm-up: (re)creates the flow entry of a fixed flow, as its first packet would */
 		if (!err && !p->vary)
 			err = test_run(b->wrap_fd, &p->f, NULL, 1, &wx, &ret);
@@ -643,11 +427,11 @@ static int bench_path(struct bench *b, struct path *p, uint32_t *floor_med)
 	}
 	describe_out(p, &out, p->out, sizeof(p->out));
 	fmt_runs(p->ns, b->rounds, runs, sizeof(runs));
-	printf("  %-22s %4u ns   runs: %s\n", p->name, median(p->ns, b->rounds), runs);
+	printf("  %-22s %4u ns   runs: %s\n", p->name, median_u32(p->ns, b->rounds), runs);
 	if (p->wrapped)
 		printf("  %-22s          = xdp_wrap->xlb_xdp %u - xdp_wrap->xdp_floor %u + floor %u"
 		       " (medians)\n",
-		       "", median(p->wrap_ns, b->rounds), median(p->floor_ns, b->rounds),
+		       "", median_u32(p->wrap_ns, b->rounds), median_u32(p->floor_ns, b->rounds),
 		       *floor_med);
 	if (t.bad)
 		snprintf(p->proof, sizeof(p->proof), "FAILED in %llu of %llu runs:%s",
@@ -801,11 +585,7 @@ int main(int argc, char **argv)
 					      { 0 } };
 	struct bench b = { .repeat = 1000000, .rounds = 5, .flow_max = 4194304, .cpu = -1 };
 	struct path paths[NPATHS] = {
-		[P_ESTAB] = { .key = "estab",
-			      .name = "established TCP flow",
-			      .wrapped = 1,
-			      .want_ret = XDP_TX,
-			      .hit_cnt = XLB_CNT_FLOW_HIT },
+		[P_ESTAB] = ESTAB_PATH("estab", "established TCP flow"),
 		[P_NEW] = { .key = "new",
 			    .name = "new flow (SYN, full)",
 			    .wrapped = 1,
@@ -814,16 +594,8 @@ int main(int argc, char **argv)
 			    .port_off = 14 + 20,
 			    .want_ret = XDP_TX,
 			    .hit_cnt = XLB_CNT_SYN },
-		[P_UDP] = { .key = "udp",
-			    .name = "UDP (established)",
-			    .wrapped = 1,
-			    .want_ret = XDP_TX,
-			    .hit_cnt = XLB_CNT_FLOW_HIT },
-		[P_IPV6] = { .key = "ipv6",
-			     .name = "IPv6 TCP (established)",
-			     .wrapped = 1,
-			     .want_ret = XDP_TX,
-			     .hit_cnt = XLB_CNT_FLOW_HIT },
+		[P_UDP] = ESTAB_PATH("udp", "UDP (established)"),
+		[P_IPV6] = ESTAB_PATH("ipv6", "IPv6 TCP (established)"),
 		[P_NONVIP] = { .key = "nonvip",
 			       .name = "non-VIP packet",
 			       .want_ret = XDP_PASS,
@@ -877,13 +649,10 @@ int main(int argc, char **argv)
 			MAX_ROUNDS, NEW_FLOW_IDX_MAX);
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows through pipes (make demo | tee) */
-	if (b.cpu < 0)
-		b.cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
 	if (!prefill_pct)
 		paths[P_NEW].name = "new flow (SYN, empty)";
-	b.ncpus_possible = libbpf_num_possible_cpus();
-	if (b.ncpus_possible <= 0 || pin_cpu(b.cpu))
+	b.ncpus_possible = bench_start(&b.cpu);
+	if (b.ncpus_possible < 0)
 		return 1;
 	b.share = b.flow_max / b.ncpus_possible;
 	if (summary) {
@@ -908,18 +677,9 @@ int main(int argc, char **argv)
 
 	mo.flow_max = b.flow_max;
 	t0 = now_ns();
-	b.m = maps_open(&mo);
-	if (!b.m) {
-		fprintf(stderr, "pkt_bench: xlb_xdp: maps_open failed: %s\n", strerror(errno));
-		return 1;
-	}
-	b.floor = xdp_floor_bpf__open_and_load();
-	b.gen = xdp_gen_bpf__open_and_load();
-	if (!b.floor || !b.gen) {
-		fprintf(stderr, "pkt_bench: bench programs: load failed: %s\n", strerror(errno));
-		err = -errno;
+	err = bench_load(&mo, &b.m, &b.floor, &b.gen);
+	if (err)
 		goto out;
-	}
 	b.xlb_fd = maps_prog_fd(b.m);
 	b.flows_fd = maps_map_fd(b.m, XLB_MAP_FLOWS);
 	b.floor_fd = bpf_program__fd(b.floor->progs.xdp_floor);
@@ -969,7 +729,7 @@ int main(int argc, char **argv)
 				if (err)
 					goto out;
 			}
-			floor_med = median(fl, b.rounds);
+			floor_med = median_u32(fl, b.rounds);
 			fmt_runs(fl, b.rounds, p->proof, sizeof(p->proof));
 			printf("  %-22s %4u ns   runs: %s\n", "floor (XDP_TX only)", floor_med,
 			       p->proof);
@@ -992,7 +752,7 @@ int main(int argc, char **argv)
 	all_ok &= !ct.bad;
 	printf("\n  method check: non-VIP timed directly %u ns, through xdp_wrap (wrap->xlb - "
 	       "wrap->floor + floor) %u ns%s\n",
-	       median(paths[P_NONVIP].ns, b.rounds), median(cross, b.rounds),
+	       median_u32(paths[P_NONVIP].ns, b.rounds), median_u32(cross, b.rounds),
 	       ct.bad ? " (COUNTERS FAILED)" : "");
 
 	/* the LRU: full before, still full after, new flows in, oldest out */
@@ -1024,9 +784,9 @@ int main(int argc, char **argv)
 	prog_line("xdp_floor", b.floor_fd);
 	prog_line("xdp_wrap", b.wrap_fd);
 	{
-		int nv = median(paths[P_NONVIP].ns, b.rounds),
-		    es = median(paths[P_ESTAB].ns, b.rounds),
-		    nw = median(paths[P_NEW].ns, b.rounds);
+		int nv = median_u32(paths[P_NONVIP].ns, b.rounds),
+		    es = median_u32(paths[P_ESTAB].ns, b.rounds),
+		    nw = median_u32(paths[P_NEW].ns, b.rounds);
 
 		printf("  %4d ns  run any XDP program (floor)\n", (int)floor_med);
 		printf("  %4d ns  parse + VIP lookup miss (non-VIP - floor)\n",
@@ -1043,7 +803,7 @@ int main(int argc, char **argv)
 		fprintf(b.summary, "pkt_floor %u\n", floor_med);
 		for (int i = 0; i < NPATHS; i++)
 			fprintf(b.summary, "pkt_%s %u\n", paths[i].key,
-				median(paths[i].ns, b.rounds));
+				median_u32(paths[i].ns, b.rounds));
 		fprintf(b.summary, "pkt_checks %s\n", all_ok ? "ok" : "FAILED");
 		fprintf(b.summary, "pkt_repeat %u\npkt_rounds %u\npkt_flows %u\n", b.repeat,
 			b.rounds, b.flow_max);

@@ -14,26 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <linux/if_ether.h>
 #include <linux/if_link.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/tcp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent/maglev.h"
-#include "agent/maps.h"
-#include "xdp_floor.skel.h"
-#include "xdp_gen.skel.h"
+#define BENCH_NAME "veth_bench"
+#include "bench_common.h"
 
-#define NBACKENDS 100
-#define RING_M XLB_MAGLEV_M
 #define MAX_ROUNDS 20
-#define FRAME_LEN 64
 #define CHUNK (1U << 18) /* frames per BPF_PROG_TEST_RUN call */
 /* xdp_gen.bpf.c: bench_cnt slots */
 #define BENCH_CNT_IPIP 0
@@ -48,7 +37,7 @@ struct veth {
 	int ns_gen, ns_lb, ns_orig;
 	int if_gen, if_lb;
 	int ncpus, cpu;
-	uint8_t frame[FRAME_LEN];
+	struct frame frame; /* 64 bytes: Ethernet + IPv4 + TCP ACK + 10 bytes */
 };
 
 struct sample {
@@ -57,136 +46,16 @@ struct sample {
 	__u64 cnt[__XLB_CNT_MAX];
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static uint32_t ip4(const char *s)
-{
-	uint32_t a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		abort();
-	return a;
-}
-
-static uint16_t csum16(const void *p, size_t len)
-{
-	const uint16_t *w = p;
-	uint32_t sum = 0;
-
-	for (; len > 1; len -= 2)
-		sum += *w++;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
-/* 64 bytes: Ethernet + IPv4 + TCP ACK + 10 bytes, 198.51.100.0:port -> 203.0.113.10:80 */
-static void build_frame(uint8_t *b)
-{
-	static const uint8_t dst[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x02 };
-	static const uint8_t src[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x01 };
-	struct ethhdr *eth = (void *)b;
-	struct iphdr *iph = (void *)(eth + 1);
-	struct tcphdr *th = (void *)(iph + 1);
-
-	memset(b, 0, FRAME_LEN);
-	memcpy(eth->h_dest, dst, ETH_ALEN);
-	memcpy(eth->h_source, src, ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-	iph->version = 4;
-	iph->ihl = 5;
-	iph->tot_len = htons(FRAME_LEN - sizeof(*eth));
-	iph->frag_off = htons(0x4000);
-	iph->ttl = 64;
-	iph->protocol = IPPROTO_TCP;
-	iph->saddr = ip4("198.51.100.0");
-	iph->daddr = ip4("203.0.113.10");
-	iph->check = csum16(iph, sizeof(*iph));
-	th->source = htons(1024);
-	th->dest = htons(80);
-	th->doff = 5;
-	((uint8_t *)th)[13] = 0x10; /* ACK */
-	th->window = htons(65535);
-}
-
-static int pin_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "veth_bench: cpu %d: sched_setaffinity failed: %s\n", cpu,
-			strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-/* One VIP, 203.0.113.10:80/tcp, IPIP to 100 backends 192.0.2.128-227 (XDP_TX) */
+/* One VIP, 203.0.113.10:80/tcp, IPIP to 100 backends 192.0.2.128-227 (XDP_TX,
+ * back to the generator's MAC) */
 static int setup_xlb(struct veth *v, int *used_maglev)
 {
-	struct maglev_backend mb[NBACKENDS];
-	struct xlb_config cfg = {};
-	struct xlb_vip_key vk = {};
-	struct xlb_vip_val vv = {};
-	struct xlb_addr va = {};
-	uint32_t *ring = calloc(RING_M, sizeof(*ring));
-	char s[32];
-	int err;
+	static const struct bench_vip vip = {
+		0, 0, IPPROTO_TCP, "203.0.113.10", 80, 1, mac_client
+	};
+	int err = bench_setup_config(v->m);
 
-	if (!ring)
-		return -ENOMEM;
-	cfg.src4 = ip4("192.0.2.0");
-	cfg.src_bits = 7;
-	err = maps_config_set(v->m, &cfg);
-	for (uint32_t i = 0; !err && i < NBACKENDS; i++) {
-		struct xlb_backend be = { .gen = 1,
-					  .flags = XLB_BE_F_ACTIVE,
-					  .family = XLB_FAMILY_V4 };
-
-		snprintf(s, sizeof(s), "192.0.2.%u", 128 + i);
-		be.addr[0] = ip4(s);
-		memcpy(be.dmac, (uint8_t[]){ 0x02, 0x00, 0x5e, 0x00, 0x00, 0x01 }, ETH_ALEN);
-		memcpy(be.smac, (uint8_t[]){ 0x02, 0x00, 0x5e, 0x00, 0x00, 0x02 }, ETH_ALEN);
-		err = maps_backend_set(v->m, i, &be);
-		memset(&mb[i], 0, sizeof(mb[i]));
-		mb[i].id = i;
-		mb[i].weight = 1;
-		mb[i].key[0] = be.family;
-		memcpy(&mb[i].key[1], be.addr, 4);
-	}
-	if (err)
-		goto out;
-	if (maglev_build(mb, NBACKENDS, RING_M, 0, ring)) {
-		*used_maglev = 0;
-		for (uint32_t i = 0; i < RING_M; i++)
-			ring[i] = i % NBACKENDS;
-	}
-	err = maps_ring_set(v->m, 0, ring, RING_M);
-	if (err)
-		goto out;
-	vk.addr[0] = ip4("203.0.113.10");
-	vk.port = htons(80);
-	vk.proto = IPPROTO_TCP;
-	vk.family = XLB_FAMILY_V4;
-	vv.ring_size = RING_M;
-	vv.encap = XLB_ENCAP_IPIP;
-	err = maps_vip_update(v->m, &vk, &vv);
-	if (err)
-		goto out;
-	memcpy(va.addr, vk.addr, sizeof(va.addr));
-	va.family = XLB_FAMILY_V4;
-	err = maps_vip_addr_set(v->m, &va, 1);
-out:
-	free(ring);
-	return err;
+	return err ?: bench_setup_vip(v->m, &vip, used_maglev);
 }
 
 static int enter_ns(int fd, const char *name)
@@ -267,8 +136,8 @@ static int snapv_take(struct veth *v, struct snapv *s)
  * the phase produces: IPIP when xlb_xdp runs (@xlb), untouched TCP otherwise. */
 static int blast(struct veth *v, double secs, int xlb, struct sample *out)
 {
-	struct xdp_md ctx = { .data_end = FRAME_LEN, .ingress_ifindex = v->if_gen };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = v->frame, .data_size_in = FRAME_LEN,
+	struct xdp_md ctx = { .data_end = v->frame.len, .ingress_ifindex = v->if_gen };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = v->frame.b, .data_size_in = v->frame.len,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = CHUNK,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 	struct snapv s0, s1;
@@ -300,22 +169,6 @@ static int blast(struct veth *v, double secs, int xlb, struct sample *out)
 	out->mpps = (xlb ? out->ipip : out->tcp) / ((s1.t - s0.t) / 1e3);
 	out->offered = sent / ((s1.t - s0.t) / 1e3);
 	return 0;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_dbl);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 /* ns per run of each program inside the veth path, from the kernel's bpf_stats */
@@ -439,25 +292,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows through pipes (make demo | tee) */
-	if (v.cpu < 0)
-		v.cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
-	v.ncpus = libbpf_num_possible_cpus();
-	if (v.ncpus <= 0 || pin_cpu(v.cpu))
+	v.ncpus = bench_start(&v.cpu);
+	if (v.ncpus < 0)
 		return 1;
 
-	v.m = maps_open(NULL);
-	if (!v.m) {
-		fprintf(stderr, "veth_bench: xlb_xdp: maps_open failed: %s\n", strerror(errno));
-		return 1;
-	}
-	v.floor = xdp_floor_bpf__open_and_load();
-	v.gen = xdp_gen_bpf__open_and_load();
-	if (!v.floor || !v.gen) {
-		fprintf(stderr, "veth_bench: bench programs: load failed: %s\n", strerror(errno));
-		err = -errno;
+	err = bench_load(NULL, &v.m, &v.floor, &v.gen);
+	if (err)
 		goto out;
-	}
 	v.xlb_fd = maps_prog_fd(v.m);
 	v.floor_fd = bpf_program__fd(v.floor->progs.xdp_floor);
 	v.gen_fd = bpf_program__fd(v.gen->progs.xdp_gen);
@@ -468,9 +309,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "veth_bench: setup failed: %s\n", strerror(-err));
 		goto out;
 	}
-	build_frame(v.frame);
-	memcpy(v.gen->bss->tpl, v.frame, FRAME_LEN);
-	v.gen->bss->tpl_len = FRAME_LEN;
+	build_frame(&v.frame, 0, IPPROTO_TCP, 0x10, "198.51.100.0", "203.0.113.10", 1024, 80);
+	memcpy(v.gen->bss->tpl, v.frame.b, sizeof(v.gen->bss->tpl));
+	v.gen->bss->tpl_len = v.frame.len;
 	v.gen->bss->vary_addr_off = sizeof(struct ethhdr) + 15; /* last byte of saddr */
 	v.gen->bss->vary_port_off = sizeof(struct ethhdr) + sizeof(struct iphdr);
 	v.gen->bss->gen_flows_mask = flows - 1;
@@ -553,10 +394,10 @@ int main(int argc, char **argv)
 		on_cpu += sx.on_cpu + sf.on_cpu;
 	}
 	printf("    median  %12.2f   %10.2f   %5.2f   (ratio: median of the per-round ratios)\n",
-	       median(xr, rounds), median(fr, rounds), median(ratio, rounds));
+	       median_dbl(xr, rounds), median_dbl(fr, rounds), median_dbl(ratio, rounds));
 
 	printf("    xlb_xdp adds %.0f ns per frame over the floor (1/Mpps difference of the medians)\n",
-	       1e3 / median(xr, rounds) - 1e3 / median(fr, rounds));
+	       1e3 / median_dbl(xr, rounds) - 1e3 / median_dbl(fr, rounds));
 
 	/* proof of path: in xlb phases every frame came back IPIP-encapsulated from a
 	 * flow hit; in floor phases untouched, and xlb_xdp never ran */
@@ -581,8 +422,8 @@ int main(int argc, char **argv)
 			fprintf(f,
 				"veth_xlb_mpps %.2f\nveth_floor_mpps %.2f\nveth_ratio %.2f\n"
 				"veth_checks %s\nveth_rounds %d\nveth_seconds %g\n",
-				median(xr, rounds), median(fr, rounds), median(ratio, rounds),
-				ok ? "ok" : "FAILED", rounds, secs);
+				median_dbl(xr, rounds), median_dbl(fr, rounds),
+				median_dbl(ratio, rounds), ok ? "ok" : "FAILED", rounds, secs);
 			fclose(f);
 		}
 	}

@@ -57,8 +57,10 @@ struct xlb_backend {
 	__u8 family;	/* XLB_FAMILY_* of addr */
 	__u8 flags;	/* XLB_BE_F_* */
 	__u8 pad[2];
+	__u32 vip_id;	/* owning VIP: lets a restarted agent recover its ids from pins */
+	__u32 pad2;
 };
-XLB_ASSERT_SIZE(struct xlb_backend, 40);
+XLB_ASSERT_SIZE(struct xlb_backend, 48);
 /* The dataplane moves both MACs as 32/16-bit words (struct xlb_macs): keep dmac
  * 4-byte aligned with smac right after it. */
 _Static_assert(__builtin_offsetof(struct xlb_backend, dmac) % 4 == 0, "ABI: dmac alignment");
