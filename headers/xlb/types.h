@@ -57,7 +57,7 @@ struct xlb_backend {
 	__u8 family;	/* XLB_FAMILY_* of addr */
 	__u8 flags;	/* XLB_BE_F_* */
 	__u8 pad[2];
-	__u32 vip_id;	/* owning VIP: lets a restarted agent recover its ids from pins */
+	__u32 vip_id; /* owning VIP: lets a restarted agent recover its ids from pins */
 	__u32 pad2;
 };
 XLB_ASSERT_SIZE(struct xlb_backend, 48);
