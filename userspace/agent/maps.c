@@ -523,3 +523,46 @@ int maps_detach(struct xlb_maps *m, const char *ifname)
 		return maps_err(path, "cannot remove link pin", -errno);
 	return 0;
 }
+
+int maps_vip_foreach(struct xlb_maps *m,
+		     int (*cb)(void *arg, const struct xlb_vip_key *k, const struct xlb_vip_val *v),
+		     void *arg)
+{
+	int fd = bpf_map__fd(m->skel->maps.xlb_vips);
+	struct xlb_vip_key k, next;
+	struct xlb_vip_val v;
+	void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue; /* deleted meanwhile */
+		ret = cb(arg, &k, &v);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int maps_vip_addr_foreach(struct xlb_maps *m,
+			  int (*cb)(void *arg, const struct xlb_addr *a, __u32 count), void *arg)
+{
+	int fd = bpf_map__fd(m->skel->maps.xlb_vip_addrs);
+	struct xlb_addr k, next;
+	void *prev = NULL;
+	__u32 count;
+	int ret;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &count))
+			continue;
+		ret = cb(arg, &k, count);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

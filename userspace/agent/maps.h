@@ -48,6 +48,13 @@ int maps_vip_update(struct xlb_maps *m, const struct xlb_vip_key *key,
 		    const struct xlb_vip_val *val);
 int maps_vip_delete(struct xlb_maps *m, const struct xlb_vip_key *key);
 int maps_vip_lookup(struct xlb_maps *m, const struct xlb_vip_key *key, struct xlb_vip_val *val);
+/* Call @cb for every VIP entry / VIP address in the maps; stops at a non-zero
+ * @cb result and returns it. The callback must not modify the map. */
+int maps_vip_foreach(struct xlb_maps *m,
+		     int (*cb)(void *arg, const struct xlb_vip_key *k, const struct xlb_vip_val *v),
+		     void *arg);
+int maps_vip_addr_foreach(struct xlb_maps *m,
+			  int (*cb)(void *arg, const struct xlb_addr *a, __u32 count), void *arg);
 /* count = number of VIPs on that address; 0 deletes the entry */
 int maps_vip_addr_set(struct xlb_maps *m, const struct xlb_addr *addr, __u32 count);
 

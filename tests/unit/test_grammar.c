@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Unit tests of the lbctl grammar (userspace/common/grammar.c): word splitting,
+ * parse -> print -> parse round trips to the canonical line for every command
+ * form, parsed values, and rejected commands whose message names the token.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/grammar.h"
+#include "common/parse.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define V4 "192.0.2.10:80/tcp"
+#define V6 "[2001:db8::10]:80/udp"
+#define BE "10.1.0.5"
+
+static char err[256];
+
+/* Split + parse one line; fails the test with the message on error. */
+static void parse_line(const char *line, struct gr_cmd *c)
+{
+	char buf[GR_LINE_MAX];
+	char *argv[GR_MAX_WORDS];
+	int argc;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	if (grammar_split(buf, argv, GR_MAX_WORDS, &argc, err, sizeof(err)))
+		fail_msg("split '%s': %s", line, err);
+	if (grammar_parse(argc, argv, c, err, sizeof(err)))
+		fail_msg("parse '%s': %s", line, err);
+}
+
+/* Split + parse; returns the error and leaves the message in err. */
+static int parse_bad(const char *line)
+{
+	char buf[GR_LINE_MAX];
+	char *argv[GR_MAX_WORDS];
+	struct gr_cmd c;
+	int argc, ret;
+
+	err[0] = '\0';
+	snprintf(buf, sizeof(buf), "%s", line);
+	ret = grammar_split(buf, argv, GR_MAX_WORDS, &argc, err, sizeof(err));
+	if (ret)
+		return ret;
+	return grammar_parse(argc, argv, &c, err, sizeof(err));
+}
+
+static const struct {
+	const char *in;
+	const char *canon;
+} round_trips[] = {
+	/* vip add */
+	{ "vip add " V4, "vip add " V4 },
+	{ "vip add 203.0.113.10:443/tcp sched maglev encap ipip hash 5tuple ring-size 65537 "
+	  "udp-idle 30s mtu 1500 check http path /healthz interval 2000 timeout 500ms rise 2 "
+	  "fall 3",
+	  "vip add 203.0.113.10:443/tcp sched maglev encap ipip hash 5tuple ring-size 65537 "
+	  "udp-idle 30s mtu 1500 check http path /healthz interval 2s timeout 500ms rise 2 "
+	  "fall 3" },
+	{ "vip add " V6 " fall 5 rise 1 check udp encap gue sched wrr hash src udp-idle 120000",
+	  "vip add " V6 " sched wrr encap gue hash src udp-idle 2m check udp rise 1 fall 5" },
+	{ "vip add [::1]:0/tcp encap l2 sched lc mtu 9216 ring-size 1048573",
+	  "vip add [::1]:0/tcp sched lc encap l2 ring-size 1048573 mtu 9216" },
+	{ "vip add " V4 " check http path \"/health check#1\"",
+	  "vip add " V4 " check http path \"/health check#1\"" },
+	{ "vip add " V4 " check none", "vip add " V4 " check none" },
+	/* vip set */
+	{ "vip set 192.0.2.10:0/tcp check tcp interval 1m timeout 1440m",
+	  "vip set 192.0.2.10:0/tcp check tcp interval 1m timeout 1440m" },
+	{ "vip set " V4 " timeout 1ms mtu 576", "vip set " V4 " mtu 576 timeout 1ms" },
+	{ "vip set " V4 " path /a/b?c=d", "vip set " V4 " path /a/b?c=d" },
+	/* vip del / show / help */
+	{ "vip del " V4, "vip del " V4 },
+	{ "vip delete " V6, "vip del " V6 },
+	{ "vip show", "vip show" },
+	{ "vip", "vip show" },
+	{ "vip list", "vip show" },
+	{ "vip show [2001:db8::10]:80/tcp", "vip show [2001:db8::10]:80/tcp" },
+	{ "vip help", "vip help" },
+	/* backend add / set */
+	{ "backend add " V4 " " BE, "backend add " V4 " " BE },
+	{ "backend add " V4 " " BE " mac 02:00:00:00:00:05 port 8443 weight 100",
+	  "backend add " V4 " " BE " weight 100 port 8443 mac 02:00:00:00:00:05" },
+	{ "backend add " V6 " 2001:DB8::5 weight 65535",
+	  "backend add " V6 " 2001:db8::5 weight 65535" },
+	{ "backend set " V4 " " BE " weight 5", "backend set " V4 " " BE " weight 5" },
+	{ "backend set " V4 " 2001:db8::5 mac 02:AA:BB:CC:DD:EE port 1",
+	  "backend set " V4 " 2001:db8::5 port 1 mac 02:aa:bb:cc:dd:ee" },
+	/* backend drain / enable / del / show */
+	{ "backend drain " V4 " " BE, "backend drain " V4 " " BE },
+	{ "backend enable " V4 " " BE, "backend enable " V4 " " BE },
+	{ "backend del " V4 " " BE, "backend del " V4 " " BE },
+	{ "backend delete " V6 " 2001:db8::5", "backend del " V6 " 2001:db8::5" },
+	{ "backend show", "backend show" },
+	{ "backend", "backend show" },
+	{ "backend list " V4, "backend show " V4 },
+	{ "backend help", "backend help" },
+	/* stats */
+	{ "stats show", "stats show" },
+	{ "stats", "stats show" },
+	{ "stats show " V6, "stats show " V6 },
+	{ "stats list " V4, "stats show " V4 },
+	/* flow lookup */
+	{ "flow lookup " V4 " 198.51.100.7:40000", "flow lookup " V4 " 198.51.100.7:40000" },
+	{ "flow lookup " V4 " 198.51.100.7", "flow lookup " V4 " 198.51.100.7" },
+	{ "flow lookup " V6 " [2001:DB8::7]:443", "flow lookup " V6 " [2001:db8::7]:443" },
+	{ "flow lookup " V6 " 2001:db8::7", "flow lookup " V6 " 2001:db8::7" },
+	{ "flow lookup " V6 " [2001:db8::7]", "flow lookup " V6 " 2001:db8::7" },
+	{ "flow help", "flow help" },
+	/* whole config */
+	{ "show", "show" },
+	{ "list", "show" },
+	/* blanks and comments around a command */
+	{ "\t vip   add\t" V4 "   sched  wrr  # the web VIP\n", "vip add " V4 " sched wrr" },
+	{ "backend add " V4 " " BE "#no blank before the comment", "backend add " V4 " " BE },
+	{ "\"vip\" \"add\" \"" V4 "\"", "vip add " V4 },
+};
+
+static void test_round_trip(void **state)
+{
+	char out[GR_LINE_MAX];
+	struct gr_cmd c1, c2;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(round_trips); i++) {
+		memset(&c1, 0x5a, sizeof(c1));
+		memset(&c2, 0xa5, sizeof(c2));
+		parse_line(round_trips[i].in, &c1);
+		if (grammar_print(&c1, out, sizeof(out)))
+			fail_msg("print of '%s' failed", round_trips[i].in);
+		if (strcmp(out, round_trips[i].canon))
+			fail_msg("'%s' printed as '%s', want '%s'", round_trips[i].in, out,
+				 round_trips[i].canon);
+		parse_line(out, &c2);
+		if (memcmp(&c1, &c2, sizeof(c1)))
+			fail_msg("'%s' does not round-trip", round_trips[i].in);
+		/* the canonical line is a fixed point */
+		parse_line(round_trips[i].canon, &c2);
+		assert_memory_equal(&c1, &c2, sizeof(c1));
+	}
+}
+
+static void test_values_vip(void **state)
+{
+	struct gr_cmd c;
+
+	parse_line(round_trips[1].in, &c);
+	assert_int_equal(c.obj, GR_OBJ_VIP);
+	assert_int_equal(c.verb, GR_VERB_ADD);
+	assert_int_equal(c.args, GR_ARG_VIP);
+	assert_int_equal(c.vip.family, XLB_FAMILY_V4);
+	assert_int_equal(c.vip.addr[0], htonl(0xcb00710a)); /* 203.0.113.10 */
+	assert_int_equal(c.vip.port, htons(443));
+	assert_int_equal(c.vip.proto, IPPROTO_TCP);
+	assert_int_equal(c.opt.set, GR_OPT_SCHED | GR_OPT_ENCAP | GR_OPT_HASH | GR_OPT_RING_SIZE |
+					    GR_OPT_UDP_IDLE | GR_OPT_MTU | GR_OPT_CHECK |
+					    GR_OPT_PATH | GR_OPT_INTERVAL | GR_OPT_TIMEOUT |
+					    GR_OPT_RISE | GR_OPT_FALL);
+	assert_int_equal(c.opt.sched, GR_SCHED_MAGLEV);
+	assert_int_equal(c.opt.encap, XLB_ENCAP_IPIP);
+	assert_int_equal(c.opt.hash, GR_HASH_5TUPLE);
+	assert_int_equal(c.opt.ring_size, 65537);
+	assert_int_equal(c.opt.udp_idle_ms, 30000);
+	assert_int_equal(c.opt.mtu, 1500);
+	assert_int_equal(c.opt.check, GR_CHECK_HTTP);
+	assert_string_equal(c.opt.path, "/healthz");
+	assert_int_equal(c.opt.interval_ms, 2000);
+	assert_int_equal(c.opt.timeout_ms, 500);
+	assert_int_equal(c.opt.rise, 2);
+	assert_int_equal(c.opt.fall, 3);
+
+	parse_line("vip set " V6 " sched lc encap l2 hash src check udp timeout 1440m", &c);
+	assert_int_equal(c.verb, GR_VERB_SET);
+	assert_int_equal(c.vip.family, XLB_FAMILY_V6);
+	assert_int_equal(c.vip.proto, IPPROTO_UDP);
+	assert_int_equal(c.opt.sched, GR_SCHED_LC);
+	assert_int_equal(c.opt.encap, XLB_ENCAP_L2);
+	assert_int_equal(c.opt.hash, GR_HASH_SRC);
+	assert_int_equal(c.opt.check, GR_CHECK_UDP);
+	assert_int_equal(c.opt.timeout_ms, GR_DUR_MAX_MS);
+	assert_int_equal(c.opt.set,
+			 GR_OPT_SCHED | GR_OPT_ENCAP | GR_OPT_HASH | GR_OPT_CHECK | GR_OPT_TIMEOUT);
+
+	parse_line("vip add " V4 " encap gue path \"/a b\"", &c);
+	assert_int_equal(c.opt.encap, XLB_ENCAP_GUE);
+	assert_string_equal(c.opt.path, "/a b");
+}
+
+static void test_values_backend(void **state)
+{
+	const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x05 };
+	struct gr_cmd c;
+
+	parse_line("backend add " V4 " " BE " weight 100 port 8443 mac 02:00:00:00:00:05", &c);
+	assert_int_equal(c.obj, GR_OBJ_BACKEND);
+	assert_int_equal(c.verb, GR_VERB_ADD);
+	assert_int_equal(c.args, GR_ARG_VIP | GR_ARG_ADDR);
+	assert_int_equal(c.addr.family, XLB_FAMILY_V4);
+	assert_int_equal(c.addr.addr[0], htonl(0x0a010005));
+	assert_int_equal(c.opt.weight, 100);
+	assert_int_equal(c.opt.port, 8443);
+	assert_memory_equal(c.opt.mac, mac, 6);
+	assert_int_equal(c.opt.set, GR_OPT_WEIGHT | GR_OPT_PORT | GR_OPT_MAC);
+
+	parse_line("backend drain " V4 " " BE, &c);
+	assert_int_equal(c.verb, GR_VERB_DRAIN);
+	assert_int_equal(c.opt.set, 0);
+	parse_line("backend enable " V4 " " BE, &c);
+	assert_int_equal(c.verb, GR_VERB_ENABLE);
+	parse_line("backend delete " V4 " " BE, &c);
+	assert_int_equal(c.verb, GR_VERB_DEL);
+	parse_line("backend", &c);
+	assert_int_equal(c.obj, GR_OBJ_BACKEND);
+	assert_int_equal(c.verb, GR_VERB_SHOW);
+	assert_int_equal(c.args, 0);
+}
+
+static void test_values_flow_show(void **state)
+{
+	struct gr_cmd c;
+
+	parse_line("flow lookup " V6 " [2001:db8::7]:443", &c);
+	assert_int_equal(c.obj, GR_OBJ_FLOW);
+	assert_int_equal(c.verb, GR_VERB_LOOKUP);
+	assert_int_equal(c.args, GR_ARG_VIP | GR_ARG_ADDR | GR_ARG_SRC_PORT);
+	assert_int_equal(c.addr.family, XLB_FAMILY_V6);
+	assert_int_equal(c.src_port, 443);
+	parse_line("flow lookup " V4 " 198.51.100.7", &c);
+	assert_int_equal(c.args, GR_ARG_VIP | GR_ARG_ADDR);
+	assert_int_equal(c.src_port, 0);
+
+	parse_line("list", &c);
+	assert_int_equal(c.obj, GR_OBJ_ALL);
+	assert_int_equal(c.verb, GR_VERB_SHOW);
+	parse_line("stats show " V4, &c);
+	assert_int_equal(c.obj, GR_OBJ_STATS);
+	assert_int_equal(c.args, GR_ARG_VIP);
+}
+
+static const struct {
+	const char *in;
+	const char *want; /* substring the message must contain */
+} bad_cmds[] = {
+	/* objects and verbs */
+	{ "vips show", "unknown object 'vips'; try 'lbctl help'" },
+	{ "vip sh", "unknown command 'sh' for 'vip'; try 'lbctl vip help'" },
+	{ "backend frobnicate", "unknown command 'frobnicate' for 'backend'" },
+	{ "backend replace " V4 " " BE, "unknown command 'replace' for 'backend'" },
+	{ "stats reset", "unknown command 'reset' for 'stats'" },
+	{ "flow", "missing command for 'flow'; try 'lbctl flow help'" },
+	{ "flow show", "unknown command 'show' for 'flow'" },
+	{ "VIP add " V4, "unknown object 'VIP'" },
+	{ "show vip", "unexpected argument 'vip' for 'show'" },
+	{ "vip help me", "unexpected argument 'me' for 'vip help'" },
+	/* positional arguments */
+	{ "vip add", "missing VIP for 'vip add'; try 'lbctl vip help'" },
+	{ "vip del", "missing VIP for 'vip del'" },
+	{ "backend add", "missing VIP for 'backend add'" },
+	{ "backend add " V4, "missing ADDR for 'backend add'" },
+	{ "backend set " V4, "missing ADDR for 'backend set'" },
+	{ "backend drain " V4, "missing ADDR for 'backend drain'" },
+	{ "flow lookup " V4, "missing SRC_ADDR for 'flow lookup'" },
+	{ "vip del " V4 " extra", "unexpected argument 'extra' for 'vip del'" },
+	{ "vip show " V4 " extra", "unexpected argument 'extra' for 'vip show'" },
+	{ "stats show " V4 " more", "unexpected argument 'more' for 'stats show'" },
+	{ "backend drain " V4 " " BE " weight 5",
+	  "unexpected argument 'weight' for 'backend drain'" },
+	{ "flow lookup " V4 " 198.51.100.7 80", "unexpected argument '80' for 'flow lookup'" },
+	{ "vip show notavip", "invalid vip 'notavip'" },
+	{ "backend add " V4 " 10.1.0.256", "invalid address '10.1.0.256'" },
+	{ "backend add " V4 " " V4, "invalid address '" V4 "'" },
+	{ "flow lookup " V4 " 198.51.100.7:0", "invalid port '0'" },
+	{ "flow lookup " V4 " [198.51.100.7]:80", "brackets are for IPv6" },
+	/* VIP tokens */
+	{ "vip add ::1:80/tcp", "'::1:80/tcp': write an IPv6 address in brackets" },
+	{ "vip add 203.0.113.10:80/sctp", "invalid protocol 'sctp'" },
+	{ "vip add 1.2.3.4:80", "invalid vip '1.2.3.4:80': missing '/tcp' or '/udp'" },
+	{ "vip add 192.0.2.10:65536/tcp", "invalid port '65536'" },
+	{ "vip add 192.0.2.10:080/tcp", "invalid port '080'" },
+	/* keywords */
+	{ "backend add " V4 " " BE " weigth 5",
+	  "unknown keyword 'weigth' for 'backend add'; try 'lbctl backend help'" },
+	{ "vip add " V4 " weight 5", "unknown keyword 'weight' for 'vip add'" },
+	{ "vip add " V4 " mtu 1500 port 80", "unknown keyword 'port' for 'vip add'" },
+	{ "vip add " V4 " SCHED maglev", "unknown keyword 'SCHED'" },
+	{ "vip add " V4 " sch maglev", "unknown keyword 'sch'" },
+	{ "vip add " V4 " sched maglev sched wrr", "duplicate keyword 'sched'" },
+	{ "backend add " V4 " " BE " weight 1 port 2 weight 2", "duplicate keyword 'weight'" },
+	{ "backend add " V4 " " BE " weight", "missing value for 'weight'" },
+	{ "vip add " V4 " encap", "missing value for 'encap'" },
+	{ "backend set " V4 " " BE, "nothing to set for 'backend set'" },
+	{ "vip set " V4, "nothing to set for 'vip set'" },
+	/* keyword values */
+	{ "backend add " V4 " " BE " weight 0", "invalid weight '0': must be 1-65535" },
+	{ "backend add " V4 " " BE " weight 65536", "invalid weight '65536': must be 1-65535" },
+	{ "backend add " V4 " " BE " weight +5", "invalid weight '+5'" },
+	{ "backend add " V4 " " BE " weight 010", "invalid weight '010'" },
+	{ "backend add " V4 " " BE " weight -1", "invalid weight '-1'" },
+	{ "backend add " V4 " " BE " port 70000", "invalid port '70000': must be 1-65535" },
+	{ "backend add " V4 " " BE " port 0", "invalid port '0': must be 1-65535" },
+	{ "backend set " V4 " " BE " mac zz:00:00:00:00:01", "invalid mac 'zz:00:00:00:00:01'" },
+	{ "backend add " V4 " " BE " mac 01:00:5e:00:00:01", "invalid mac '01:00:5e:00:00:01'" },
+	{ "vip add " V4 " sched random", "invalid sched 'random': must be maglev, wrr or lc" },
+	{ "vip add " V4 " encap vxlan", "invalid encap 'vxlan': must be ipip, gue or l2" },
+	{ "vip add " V4 " encap none", "invalid encap 'none'" },
+	{ "vip add " V4 " hash dst", "invalid hash 'dst': must be 5tuple or src" },
+	{ "vip add " V4 " check icmp", "invalid check 'icmp': must be none, tcp, http or udp" },
+	{ "vip add " V4 " ring-size 0", "invalid ring-size '0': must be 1-1048573" },
+	{ "vip add " V4 " ring-size 1048574", "invalid ring-size '1048574'" },
+	{ "vip add " V4 " ring-size 0x10", "invalid ring-size '0x10'" },
+	{ "vip add " V4 " mtu 575", "invalid mtu '575': must be 576-9216" },
+	{ "vip add " V4 " mtu 9217", "invalid mtu '9217'" },
+	{ "vip add " V4 " rise 0", "invalid rise '0': must be 1-100" },
+	{ "vip add " V4 " fall 101", "invalid fall '101': must be 1-100" },
+	{ "vip add " V4 " udp-idle 0", "invalid udp-idle '0': must be 1ms-24h" },
+	{ "vip add " V4 " interval 25h", "invalid interval '25h': unit must be ms, s or m" },
+	{ "vip add " V4 " timeout 1441m", "invalid timeout '1441m': must be 1ms-24h" },
+	{ "vip add " V4 " timeout 86400001", "invalid timeout '86400001'" },
+	{ "vip add " V4 " interval -1s", "invalid interval '-1s'" },
+	{ "vip add " V4 " interval 1.5s", "invalid interval '1.5s'" },
+	{ "vip add " V4 " interval \"\"", "invalid interval ''" },
+	{ "vip add " V4 " path healthz", "invalid path 'healthz': must start with '/'" },
+	{ "vip add " V4 " path \"/a\tb\"", "invalid path '/a\tb': printable characters only" },
+	{ "vip add " V4 " path \"\"", "invalid path ''" },
+	/* splitting */
+	{ "vip add " V4 " path \"/a b", "unterminated quote in '\"/a b'" },
+	{ "vip add " V4 " path /a\"b\"", "quote inside word '/a\"'" },
+	{ "vip add " V4 " path \"/a\"b", "closing quote of '\"/a\"' must end the word" },
+};
+
+static void test_bad(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad_cmds); i++) {
+		if (parse_bad(bad_cmds[i].in) != -EINVAL)
+			fail_msg("accepted '%s'", bad_cmds[i].in);
+		if (!strstr(err, bad_cmds[i].want))
+			fail_msg("'%s': message '%s' lacks '%s'", bad_cmds[i].in, err,
+				 bad_cmds[i].want);
+		/* message shape: lowercase start, no final period, no newline */
+		assert_true(err[0] >= 'a' && err[0] <= 'z');
+		assert_true(err[strlen(err) - 1] != '.');
+		assert_null(strchr(err, '\n'));
+	}
+	print_message("# %zu invalid commands rejected\n", ARRAY_SIZE(bad_cmds));
+}
+
+static void test_path_limits(void **state)
+{
+	char path[300], line[400];
+	char *argv[8];
+	struct gr_cmd c;
+
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[GR_PATH_MAX] = '\0'; /* 255 bytes: the longest allowed */
+	snprintf(line, sizeof(line), "vip add " V4 " path %s", path);
+	parse_line(line, &c);
+	assert_int_equal(strlen(c.opt.path), GR_PATH_MAX);
+
+	path[GR_PATH_MAX] = 'a';
+	path[GR_PATH_MAX + 1] = '\0';
+	snprintf(line, sizeof(line), "vip add " V4 " path %s", path);
+	assert_int_equal(parse_bad(line), -EINVAL);
+	assert_non_null(strstr(err, "longer than 255 bytes"));
+
+	/* a quote can only reach the parser through argv (lbctl's own command line) */
+	argv[0] = "vip";
+	argv[1] = "add";
+	argv[2] = V4;
+	argv[3] = "path";
+	argv[4] = "/a\"b";
+	assert_int_equal(grammar_parse(5, argv, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "invalid path '/a\"b'"));
+	argv[4] = "/caf\xc3\xa9";
+	assert_int_equal(grammar_parse(5, argv, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "printable characters only"));
+	assert_int_equal(grammar_parse(0, argv, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "empty command"));
+}
+
+static void test_split(void **state)
+{
+	char *argv[4];
+	char buf[128];
+	int argc = -1;
+
+	strcpy(buf, "");
+	assert_int_equal(grammar_split(buf, argv, 4, &argc, err, sizeof(err)), 0);
+	assert_int_equal(argc, 0);
+	strcpy(buf, "   \t \n");
+	assert_int_equal(grammar_split(buf, argv, 4, &argc, err, sizeof(err)), 0);
+	assert_int_equal(argc, 0);
+	strcpy(buf, "  # vip add 192.0.2.10:80/tcp");
+	assert_int_equal(grammar_split(buf, argv, 4, &argc, err, sizeof(err)), 0);
+	assert_int_equal(argc, 0);
+	strcpy(buf, "a \"b # c\" d#e");
+	assert_int_equal(grammar_split(buf, argv, 4, &argc, err, sizeof(err)), 0);
+	assert_int_equal(argc, 3);
+	assert_string_equal(argv[0], "a");
+	assert_string_equal(argv[1], "b # c");
+	assert_string_equal(argv[2], "d");
+	strcpy(buf, "\"\" x");
+	assert_int_equal(grammar_split(buf, argv, 4, &argc, err, sizeof(err)), 0);
+	assert_int_equal(argc, 2);
+	assert_string_equal(argv[0], "");
+	strcpy(buf, "a b c d e");
+	assert_int_equal(grammar_split(buf, argv, 4, &argc, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "too many words (at most 4)");
+	assert_int_equal(argc, 0);
+	strcpy(buf, "a b c d # four words and a comment");
+	assert_int_equal(grammar_split(buf, argv, 4, &argc, err, sizeof(err)), 0);
+	assert_int_equal(argc, 4);
+	assert_string_equal(argv[3], "d");
+}
+
+static void test_print_errors(void **state)
+{
+	char out[GR_LINE_MAX];
+	struct gr_cmd c;
+
+	parse_line("vip add " V4 " sched wrr", &c);
+	assert_int_equal(grammar_print(&c, out, 10), -ENOSPC);
+	assert_int_equal(strlen(out), 9);
+	assert_int_equal(grammar_print(&c, out, strlen("vip add " V4 " sched wrr")), -ENOSPC);
+	assert_int_equal(grammar_print(&c, out, strlen("vip add " V4 " sched wrr") + 1), 0);
+	c.opt.sched = 9;
+	assert_int_equal(grammar_print(&c, out, sizeof(out)), -EINVAL);
+	c.opt.sched = GR_SCHED_WRR;
+	c.vip.proto = 132;
+	assert_int_equal(grammar_print(&c, out, sizeof(out)), -EINVAL);
+
+	/* longest command there is still fits GR_LINE_MAX */
+	memset(&c, 0, sizeof(c));
+	parse_line("vip add [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/tcp sched maglev "
+		   "encap ipip hash 5tuple ring-size 1048573 udp-idle 86399999 mtu 9216 "
+		   "check http interval 86399999 timeout 86399999 rise 100 fall 100",
+		   &c);
+	memset(c.opt.path, ' ', GR_PATH_MAX);
+	c.opt.path[0] = '/';
+	c.opt.set |= GR_OPT_PATH;
+	assert_int_equal(grammar_print(&c, out, sizeof(out)), 0);
+	assert_true(strlen(out) < 512);
+}
+
+/* Property: every line the parser accepts prints to a line that parses back to
+ * the same command, and printing that again gives the same text. Lines are
+ * drawn (reproducibly) from a pool of valid and invalid words.
+ */
+static void test_random_round_trip(void **state)
+{
+	static const char *const pool[] = {
+		"vip",
+		"backend",
+		"stats",
+		"flow",
+		"show",
+		"list",
+		"add",
+		"set",
+		"del",
+		"delete",
+		"drain",
+		"enable",
+		"lookup",
+		"help",
+		V4,
+		V6,
+		"[::1]:0/tcp",
+		BE,
+		"2001:db8::5",
+		"198.51.100.7:40000",
+		"[2001:db8::7]:443",
+		"sched",
+		"wrr",
+		"lc",
+		"maglev",
+		"encap",
+		"ipip",
+		"gue",
+		"l2",
+		"hash",
+		"src",
+		"5tuple",
+		"ring-size",
+		"65537",
+		"udp-idle",
+		"30s",
+		"mtu",
+		"1500",
+		"check",
+		"http",
+		"tcp",
+		"udp",
+		"none",
+		"path",
+		"/h",
+		"\"/a b\"",
+		"interval",
+		"2000",
+		"timeout",
+		"1m",
+		"rise",
+		"fall",
+		"3",
+		"weight",
+		"port",
+		"8443",
+		"mac",
+		"02:00:00:00:00:05",
+		"0",
+		"#",
+		"x",
+	};
+	uint64_t s = 0x9e3779b97f4a7c15ULL;
+	char line[GR_LINE_MAX], out[GR_LINE_MAX], again[GR_LINE_MAX];
+	char *argv[GR_MAX_WORDS];
+	struct gr_cmd c1, c2;
+	int i, n, w, argc, accepted = 0;
+
+	for (i = 0; i < 200000; i++) {
+		size_t used = 0;
+
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		n = 1 + (int)(s % 10);
+		line[0] = '\0';
+		for (w = 0; w < n; w++) {
+			s ^= s << 13;
+			s ^= s >> 7;
+			s ^= s << 17;
+			/* bias the first two words towards object and verb */
+			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s ",
+						 pool[w < 2 ? s % 16 : s % ARRAY_SIZE(pool)]);
+		}
+		if (grammar_split(line, argv, GR_MAX_WORDS, &argc, err, sizeof(err)) || !argc ||
+		    grammar_parse(argc, argv, &c1, err, sizeof(err)))
+			continue;
+		accepted++;
+		assert_int_equal(grammar_print(&c1, out, sizeof(out)), 0);
+		parse_line(out, &c2);
+		if (memcmp(&c1, &c2, sizeof(c1)))
+			fail_msg("'%s' does not round-trip", out);
+		assert_int_equal(grammar_print(&c2, again, sizeof(again)), 0);
+		assert_string_equal(out, again);
+	}
+	print_message("# %d random lines accepted and round-tripped\n", accepted);
+	assert_true(accepted > 1000);
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(gr_object_name(GR_OBJ_BACKEND), "backend");
+	assert_string_equal(gr_object_name(GR_OBJ_ALL), "show");
+	assert_string_equal(gr_verb_name(GR_VERB_DEL), "del");
+	assert_null(gr_verb_name((enum gr_verb)99));
+	assert_string_equal(gr_sched_name(GR_SCHED_LC), "lc");
+	assert_string_equal(gr_hash_name(GR_HASH_SRC), "src");
+	assert_string_equal(gr_check_name(GR_CHECK_HTTP), "http");
+	assert_null(gr_check_name(__GR_CHECK_MAX));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_values_vip),
+		cmocka_unit_test(test_values_backend),
+		cmocka_unit_test(test_values_flow_show),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_path_limits),
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_print_errors),
+		cmocka_unit_test(test_random_round_trip),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* sync: reconcile the maps with a config. Phases, in this order (STYLE 37):
+ *   A. delete VIP entries that are no longer configured (no new packets match)
+ *   B. give new VIPs an id and new backends a slot; write backend entries
+ *   C. rebuild the Maglev table of every VIP whose inputs changed (swap)
+ *   D. write VIP entries (a new VIP becomes visible only now)
+ *   E. VIP address refcounts, the port-0 flag, egress ports
+ *   F. drop the rings of deleted VIPs and deactivate unused backend slots
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agent/maglev.h"
+#include "agent/sync.h"
+#include "common/log.h"
+#include "common/parse.h"
+
+struct sync {
+	struct xlb_maps *m;
+	sync_resolve_fn resolve;
+	void *arg;
+	struct xlb_backend *slot;	 /* mirror of xlb_backends */
+	bool *slot_ready;		 /* resolved and eligible for the ring */
+	uint64_t ring_sig[XLB_MAX_VIPS]; /* inputs of the installed table, 0 = none */
+	bool vip_in_map[XLB_MAX_VIPS];
+	uint32_t *table;	   /* Maglev scratch, XLB_MAGLEV_M_MAX entries */
+	struct maglev_backend *mb; /* scratch, XLB_MAX_BACKENDS entries */
+	bool pending;
+};
+
+struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg)
+{
+	struct sync *s = calloc(1, sizeof(*s));
+	uint32_t i;
+	int err;
+
+	if (!s)
+		return NULL;
+	s->m = m;
+	s->resolve = resolve;
+	s->arg = arg;
+	s->slot = calloc(XLB_MAX_BACKENDS, sizeof(*s->slot));
+	s->slot_ready = calloc(XLB_MAX_BACKENDS, sizeof(*s->slot_ready));
+	s->table = calloc(XLB_MAGLEV_M_MAX, sizeof(*s->table));
+	s->mb = calloc(XLB_MAX_BACKENDS, sizeof(*s->mb));
+	if (!s->slot || !s->slot_ready || !s->table || !s->mb) {
+		errno = ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < XLB_MAX_BACKENDS; i++) {
+		err = maps_backend_get(m, i, &s->slot[i]);
+		if (err) {
+			errno = -err;
+			goto out_free;
+		}
+	}
+	return s;
+
+out_free:
+	sync_free(s);
+	return NULL;
+}
+
+void sync_free(struct sync *s)
+{
+	if (!s)
+		return;
+	free(s->slot);
+	free(s->slot_ready);
+	free(s->table);
+	free(s->mb);
+	free(s);
+}
+
+bool sync_pending(const struct sync *s)
+{
+	return s->pending;
+}
+
+bool sync_slot_ready(const struct sync *s, uint32_t slot)
+{
+	return slot < XLB_MAX_BACKENDS && s->slot_ready[slot];
+}
+
+static bool addr_eq(const struct xlb_backend *b, const struct xlb_addr *a)
+{
+	return b->family == a->family && !memcmp(b->addr, a->addr, sizeof(b->addr));
+}
+
+static int recover_vip(void *arg, const struct xlb_vip_key *k, const struct xlb_vip_val *v)
+{
+	struct config *cfg = arg;
+	struct cfg_vip *cv = config_vip(cfg, k);
+
+	if (cv && v->vip_id < XLB_MAX_VIPS)
+		cv->vip_id = v->vip_id;
+	return 0;
+}
+
+int sync_recover(struct sync *s, struct config *cfg)
+{
+	size_t i, j;
+	uint32_t slot;
+	int err;
+
+	err = maps_vip_foreach(s->m, recover_vip, cfg);
+	if (err)
+		return err;
+	for (i = 0; i < cfg->nvip; i++) {
+		struct cfg_vip *v = &cfg->vip[i];
+
+		v->dirty = true; /* same inputs give the same table: a harmless swap */
+		if (v->vip_id == UINT32_MAX)
+			continue;
+		for (j = 0; j < v->nbe; j++) {
+			for (slot = 1; slot < XLB_MAX_BACKENDS; slot++) {
+				const struct xlb_backend *b = &s->slot[slot];
+
+				if ((b->flags & XLB_BE_F_ACTIVE) && b->vip_id == v->vip_id &&
+				    addr_eq(b, &v->be[j].addr)) {
+					v->be[j].slot = slot;
+					break;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* Phase A: VIP entries in the maps that the config no longer has */
+struct stale_ctx {
+	struct sync *s;
+	struct config *cfg;
+	struct xlb_vip_key keys[64];
+	uint32_t ids[64];
+	int n;
+};
+
+static int collect_stale(void *arg, const struct xlb_vip_key *k, const struct xlb_vip_val *v)
+{
+	struct stale_ctx *c = arg;
+
+	if (v->vip_id < XLB_MAX_VIPS)
+		c->s->vip_in_map[v->vip_id] = true;
+	if (config_vip(c->cfg, k))
+		return 0;
+	c->ids[c->n] = v->vip_id;
+	c->keys[c->n++] = *k;
+	return c->n == (int)(sizeof(c->keys) / sizeof(c->keys[0])) ? 1 : 0;
+}
+
+static bool vip_id_used(const struct config *cfg, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nvip; i++)
+		if (cfg->vip[i].vip_id == id)
+			return true;
+	return false;
+}
+
+static int delete_stale_vips(struct sync *s, struct config *cfg)
+{
+	struct stale_ctx c = { .s = s, .cfg = cfg };
+	int ret, i, err;
+
+	do {
+		c.n = 0;
+		ret = maps_vip_foreach(s->m, collect_stale, &c);
+		for (i = 0; i < c.n; i++) {
+			err = maps_vip_delete(s->m, &c.keys[i]);
+			if (err && err != -ENOENT)
+				return err;
+			/* its table too, unless a configured VIP owns that id (restart) */
+			if (c.ids[i] < XLB_MAX_VIPS && !vip_id_used(cfg, c.ids[i])) {
+				err = maps_ring_delete(s->m, c.ids[i]);
+				if (err && err != -ENOENT)
+					return err;
+				s->ring_sig[c.ids[i]] = 0;
+			}
+		}
+	} while (ret == 1); /* more than one batch */
+	return ret < 0 ? ret : 0;
+}
+
+static uint32_t alloc_vip_id(struct sync *s, const struct config *cfg)
+{
+	bool used[XLB_MAX_VIPS] = {};
+	uint32_t id;
+	size_t i;
+
+	for (i = 0; i < cfg->nvip; i++)
+		if (cfg->vip[i].vip_id < XLB_MAX_VIPS)
+			used[cfg->vip[i].vip_id] = true;
+	/* prefer ids no stale entry still uses, so phase F never frees a live ring */
+	for (id = 0; id < XLB_MAX_VIPS; id++)
+		if (!used[id] && !s->vip_in_map[id] && !s->ring_sig[id])
+			return id;
+	for (id = 0; id < XLB_MAX_VIPS; id++)
+		if (!used[id])
+			return id;
+	return UINT32_MAX;
+}
+
+static uint32_t alloc_slot(struct sync *s, const bool *taken)
+{
+	uint32_t i;
+
+	for (i = 1; i < XLB_MAX_BACKENDS; i++) /* slot 0 stays unused: 0 means "none" */
+		if (!taken[i] && !(s->slot[i].flags & XLB_BE_F_ACTIVE))
+			return i;
+	return 0;
+}
+
+/* Phase B for one backend: resolve its next hop and write its slot if changed */
+static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_backend *b)
+{
+	struct xlb_backend nb = {};
+	char a[PARSE_ADDR_STRLEN];
+	int err;
+
+	memcpy(nb.addr, b->addr.addr, sizeof(nb.addr));
+	nb.family = b->addr.family;
+	nb.flags = XLB_BE_F_ACTIVE;
+	nb.vip_id = v->vip_id;
+	nb.gen = s->slot[b->slot].gen;
+	if (!(s->slot[b->slot].flags & XLB_BE_F_ACTIVE) || !addr_eq(&s->slot[b->slot], &b->addr) ||
+	    s->slot[b->slot].vip_id != v->vip_id)
+		nb.gen++; /* a new owner: flows remembering the old one re-select */
+
+	err = s->resolve ? s->resolve(s->arg, &b->addr, &nb.ifindex, nb.dmac, nb.smac) : -ENOSYS;
+	if (b->has_mac && (err == 0 || err == -EAGAIN)) {
+		memcpy(nb.dmac, b->mac, sizeof(nb.dmac)); /* operator's MAC wins */
+		err = 0;
+	}
+	s->slot_ready[b->slot] = err == 0;
+	if (err) {
+		format_addr(&b->addr, a, sizeof(a));
+		if (err != -EAGAIN)
+			pr_warn("sync: backend %s: no next hop: %s", a, strerror(-err));
+		s->pending = true;
+		/* keep the slot owned (inactive in rings) until it resolves */
+	}
+	if (!memcmp(&nb, &s->slot[b->slot], sizeof(nb)))
+		return 0;
+	err = maps_backend_set(s->m, b->slot, &nb);
+	if (err)
+		return err;
+	s->slot[b->slot] = nb;
+	return 0;
+}
+
+/* FNV-1a over the ring inputs: rebuild only when they changed */
+static uint64_t sig_mix(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Phase C for one VIP */
+static int build_ring(struct sync *s, struct cfg_vip *v)
+{
+	uint64_t sig = 0xcbf29ce484222325ULL;
+	uint32_t m = v->opt.ring_size;
+	size_t i, n = 0;
+	int err;
+
+	for (i = 0; i < v->nbe; i++) {
+		struct cfg_backend *b = &v->be[i];
+
+		if (b->draining || !s->slot_ready[b->slot])
+			continue;
+		memset(&s->mb[n], 0, sizeof(s->mb[n]));
+		s->mb[n].id = b->slot;
+		s->mb[n].weight = b->weight;
+		memcpy(s->mb[n].key, b->addr.addr, 16);
+		s->mb[n].key[16] = b->addr.family;
+		sig = sig_mix(sig, &s->mb[n], sizeof(s->mb[n]));
+		n++;
+	}
+	sig = sig_mix(sig, &m, sizeof(m));
+	if (!n) {
+		if (s->ring_sig[v->vip_id]) {
+			err = maps_ring_delete(s->m, v->vip_id);
+			if (err && err != -ENOENT)
+				return err;
+			s->ring_sig[v->vip_id] = 0;
+		}
+		return 0; /* no usable backend: new flows drop (no_ring), flows stay */
+	}
+	if (s->ring_sig[v->vip_id] == sig)
+		return 0;
+	err = maglev_build(s->mb, n, m, 0, s->table);
+	if (err)
+		return err;
+	err = maps_ring_set(s->m, v->vip_id, s->table, m);
+	if (err)
+		return err;
+	s->ring_sig[v->vip_id] = sig;
+	return 0;
+}
+
+static void vip_val(const struct cfg_vip *v, struct xlb_vip_val *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->vip_id = v->vip_id;
+	out->ring_size = v->opt.ring_size;
+	out->mtu = v->opt.mtu;
+	out->encap = v->opt.encap;
+	out->flags = v->opt.hash == GR_HASH_SRC ? XLB_VIP_F_HASH_SRC : 0;
+	out->sched = XLB_SCHED_MAGLEV; /* wrr/lc: stored in the config, not in the dataplane yet */
+	out->udp_idle_ns = (__u64)v->opt.udp_idle_ms * 1000000ULL;
+}
+
+/* Phase E helpers */
+struct addr_ctx {
+	struct config *cfg;
+	struct xlb_addr gone[64];
+	int n;
+};
+
+static uint32_t vip_addr_count(const struct config *cfg, const struct xlb_addr *a)
+{
+	uint32_t n = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->nvip; i++)
+		if (cfg->vip[i].key.family == a->family &&
+		    !memcmp(cfg->vip[i].key.addr, a->addr, sizeof(a->addr)))
+			n++;
+	return n;
+}
+
+static int collect_gone_addr(void *arg, const struct xlb_addr *a, __u32 count)
+{
+	struct addr_ctx *c = arg;
+
+	if (vip_addr_count(c->cfg, a))
+		return 0;
+	c->gone[c->n++] = *a;
+	return c->n == (int)(sizeof(c->gone) / sizeof(c->gone[0])) ? 1 : 0;
+}
+
+static int sync_addrs(struct sync *s, struct config *cfg)
+{
+	struct addr_ctx c = { .cfg = cfg };
+	struct xlb_addr a;
+	size_t i;
+	int ret, err;
+
+	for (i = 0; i < cfg->nvip; i++) {
+		memset(&a, 0, sizeof(a));
+		memcpy(a.addr, cfg->vip[i].key.addr, sizeof(a.addr));
+		a.family = cfg->vip[i].key.family;
+		err = maps_vip_addr_set(s->m, &a, vip_addr_count(cfg, &a));
+		if (err)
+			return err;
+	}
+	do {
+		c.n = 0;
+		ret = maps_vip_addr_foreach(s->m, collect_gone_addr, &c);
+		for (i = 0; i < (size_t)c.n; i++) {
+			err = maps_vip_addr_set(s->m, &c.gone[i], 0);
+			if (err && err != -ENOENT)
+				return err;
+		}
+	} while (ret == 1);
+	return ret < 0 ? ret : 0;
+}
+
+static int sync_flags(struct sync *s, const struct config *cfg)
+{
+	struct xlb_config xc;
+	bool port0 = false;
+	size_t i;
+	int err;
+
+	for (i = 0; i < cfg->nvip; i++)
+		port0 |= cfg->vip[i].key.port == 0;
+	err = maps_config_get(s->m, &xc);
+	if (err)
+		return err;
+	if (!!(xc.flags & XLB_CFG_F_PORT0) == port0)
+		return 0;
+	xc.flags = port0 ? xc.flags | XLB_CFG_F_PORT0 : xc.flags & ~XLB_CFG_F_PORT0;
+	return maps_config_set(s->m, &xc);
+}
+
+int sync_apply(struct sync *s, struct config *cfg)
+{
+	bool *taken = calloc(XLB_MAX_BACKENDS, sizeof(*taken));
+	bool vip_live[XLB_MAX_VIPS] = {};
+	struct xlb_vip_val val, cur;
+	size_t i, j;
+	uint32_t slot;
+	int err;
+
+	if (!taken)
+		return -ENOMEM;
+	s->pending = false;
+	memset(s->vip_in_map, 0, sizeof(s->vip_in_map));
+
+	err = delete_stale_vips(s, cfg); /* A */
+	if (err)
+		goto out;
+
+	for (i = 0; i < cfg->nvip; i++) /* ids already owned stay owned */
+		for (j = 0; j < cfg->vip[i].nbe; j++)
+			if (cfg->vip[i].be[j].slot)
+				taken[cfg->vip[i].be[j].slot] = true;
+	for (i = 0; i < cfg->nvip; i++) { /* B */
+		struct cfg_vip *v = &cfg->vip[i];
+
+		if (v->vip_id == UINT32_MAX) {
+			v->vip_id = alloc_vip_id(s, cfg);
+			if (v->vip_id == UINT32_MAX) {
+				err = -ENOSPC;
+				goto out;
+			}
+		}
+		vip_live[v->vip_id] = true;
+		for (j = 0; j < v->nbe; j++) {
+			struct cfg_backend *b = &v->be[j];
+
+			if (!b->slot) {
+				b->slot = alloc_slot(s, taken);
+				if (!b->slot) {
+					err = -ENOSPC;
+					goto out;
+				}
+				taken[b->slot] = true;
+			}
+			err = write_backend(s, v, b);
+			if (err)
+				goto out;
+		}
+	}
+
+	for (i = 0; i < cfg->nvip; i++) { /* C */
+		err = build_ring(s, &cfg->vip[i]);
+		if (err)
+			goto out;
+		cfg->vip[i].dirty = false;
+	}
+
+	for (i = 0; i < cfg->nvip; i++) { /* D */
+		vip_val(&cfg->vip[i], &val);
+		if (!maps_vip_lookup(s->m, &cfg->vip[i].key, &cur) &&
+		    !memcmp(&cur, &val, sizeof(val)))
+			continue;
+		err = maps_vip_update(s->m, &cfg->vip[i].key, &val);
+		if (err)
+			goto out;
+	}
+
+	err = sync_addrs(s, cfg); /* E */
+	if (!err)
+		err = sync_flags(s, cfg);
+	for (slot = 1; !err && slot < XLB_MAX_BACKENDS; slot++) {
+		uint32_t ifi = s->slot[slot].ifindex;
+
+		if (taken[slot] && ifi)
+			err = maps_tx_port_add(s->m, ifi);
+	}
+	if (err)
+		goto out;
+
+	for (i = 0; i < XLB_MAX_VIPS; i++) { /* F */
+		if (vip_live[i] || !s->ring_sig[i])
+			continue;
+		err = maps_ring_delete(s->m, i);
+		if (err && err != -ENOENT)
+			goto out;
+		s->ring_sig[i] = 0;
+	}
+	for (slot = 1; slot < XLB_MAX_BACKENDS; slot++) {
+		struct xlb_backend nb = s->slot[slot];
+
+		if (taken[slot] || !(nb.flags & XLB_BE_F_ACTIVE))
+			continue;
+		nb.flags = 0; /* flows still pointing here re-select */
+		err = maps_backend_set(s->m, slot, &nb);
+		if (err)
+			goto out;
+		s->slot[slot] = nb;
+		s->slot_ready[slot] = false;
+	}
+	err = 0;
+out:
+	free(taken);
+	return err;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* sync: makes the dataplane maps match a struct config. Owns the runtime ids
+ * (vip_id per VIP, backend slot per VIP/backend pair, slot generations) and
+ * the next-hop resolution of each backend. Idempotent: applying the same
+ * config twice writes nothing the second time.
+ */
+#ifndef XLB_AGENT_SYNC_H
+#define XLB_AGENT_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "agent/config.h"
+#include "agent/maps.h"
+
+/* How to reach @dst: egress ifindex, next-hop MAC and egress MAC. 0, or -EAGAIN
+ * while the neighbour is unresolved, or another -errno. */
+typedef int (*sync_resolve_fn)(void *arg, const struct xlb_addr *dst, uint32_t *ifindex,
+			       uint8_t dmac[6], uint8_t smac[6]);
+
+struct sync;
+
+/* NULL + errno on failure. Reads the current backend slots from the maps. */
+struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg);
+void sync_free(struct sync *s);
+
+/* After a restart: adopt the vip_ids and slots that the pinned maps already
+ * hold for the VIPs and backends of @cfg, so established flows keep their
+ * backend and no table changes. */
+int sync_recover(struct sync *s, struct config *cfg);
+
+/* Make the maps match @cfg, in an order that never shows the dataplane a half
+ * state (backends, then rings, then VIP entries; removals the other way).
+ * Backends whose next hop is not resolved yet stay out of the rings and make
+ * sync_pending() true until a later sync_apply() resolves them. 0 or -errno. */
+int sync_apply(struct sync *s, struct config *cfg);
+bool sync_pending(const struct sync *s);
+
+/* Backend slot usable for new flows (resolved, in the ring) */
+bool sync_slot_ready(const struct sync *s, uint32_t slot);
+
+#endif /* XLB_AGENT_SYNC_H */

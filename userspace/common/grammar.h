@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The lbctl command grammar shared by lbctl, the lbd config and state files and
+ * `lbctl show`: split a line into words, parse words into a struct gr_cmd, and
+ * print a gr_cmd back as its one canonical line. Syntax only; the agent checks
+ * semantics (ring-size primality, `path` without `check http`, existence).
+ */
+#ifndef XLB_COMMON_GRAMMAR_H
+#define XLB_COMMON_GRAMMAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <xlb/types.h>
+
+#define GR_MAX_WORDS 64		/* a sensible argv size for grammar_split */
+#define GR_PATH_MAX 255		/* longest health-check path, bytes */
+#define GR_LINE_MAX 1024	/* every printed command fits */
+#define GR_DUR_MAX_MS 86400000U /* 24h: bound of udp-idle, interval, timeout */
+
+enum gr_object {
+	GR_OBJ_ALL = 0, /* top-level `show`: the whole running config */
+	GR_OBJ_VIP,
+	GR_OBJ_BACKEND,
+	GR_OBJ_STATS,
+	GR_OBJ_FLOW,
+};
+
+enum gr_verb {
+	GR_VERB_SHOW = 0, /* alias list; also an object given alone */
+	GR_VERB_ADD,
+	GR_VERB_SET,
+	GR_VERB_DEL, /* alias delete */
+	GR_VERB_DRAIN,
+	GR_VERB_ENABLE,
+	GR_VERB_LOOKUP,
+	GR_VERB_HELP,
+};
+
+enum gr_sched {
+	GR_SCHED_MAGLEV = 0, /* == XLB_SCHED_MAGLEV */
+	GR_SCHED_WRR,
+	GR_SCHED_LC,
+	__GR_SCHED_MAX,
+};
+
+/* encap values are XLB_ENCAP_IPIP/GUE/L2 from <xlb/consts.h> (names.h names) */
+
+enum gr_hash {
+	GR_HASH_5TUPLE = 0,
+	GR_HASH_SRC, /* XLB_VIP_F_HASH_SRC */
+	__GR_HASH_MAX,
+};
+
+enum gr_check {
+	GR_CHECK_NONE = 0,
+	GR_CHECK_TCP,
+	GR_CHECK_HTTP,
+	GR_CHECK_UDP,
+	__GR_CHECK_MAX,
+};
+
+/* struct gr_opts.set: which keywords the command gave */
+#define GR_OPT_SCHED (1U << 0)
+#define GR_OPT_ENCAP (1U << 1)
+#define GR_OPT_HASH (1U << 2)
+#define GR_OPT_RING_SIZE (1U << 3)
+#define GR_OPT_UDP_IDLE (1U << 4)
+#define GR_OPT_MTU (1U << 5)
+#define GR_OPT_CHECK (1U << 6)
+#define GR_OPT_PATH (1U << 7)
+#define GR_OPT_INTERVAL (1U << 8)
+#define GR_OPT_TIMEOUT (1U << 9)
+#define GR_OPT_RISE (1U << 10)
+#define GR_OPT_FALL (1U << 11)
+#define GR_OPT_WEIGHT (1U << 12)
+#define GR_OPT_PORT (1U << 13)
+#define GR_OPT_MAC (1U << 14)
+
+/* Keyword values; a field means something only when its bit is in set. */
+struct gr_opts {
+	uint32_t set; /* GR_OPT_* */
+	uint32_t ring_size;
+	uint32_t udp_idle_ms;
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint16_t mtu;
+	uint16_t weight;
+	uint16_t port; /* backend port, host order */
+	uint8_t sched; /* enum gr_sched */
+	uint8_t encap; /* XLB_ENCAP_* */
+	uint8_t hash;  /* enum gr_hash */
+	uint8_t check; /* enum gr_check */
+	uint8_t rise;
+	uint8_t fall;
+	uint8_t mac[6];
+	char path[GR_PATH_MAX + 1];
+};
+
+/* struct gr_cmd.args: which positional arguments were given */
+#define GR_ARG_VIP (1U << 0)
+#define GR_ARG_ADDR (1U << 1)
+#define GR_ARG_SRC_PORT (1U << 2)
+
+struct gr_cmd {
+	enum gr_object obj;
+	enum gr_verb verb;
+	uint32_t args;		/* GR_ARG_* */
+	struct xlb_vip_key vip; /* GR_ARG_VIP */
+	struct xlb_addr addr;	/* GR_ARG_ADDR: backend address, or flow source */
+	uint16_t src_port;	/* GR_ARG_SRC_PORT: flow lookup source port, host order */
+	struct gr_opts opt;
+};
+
+/* Split line in place into words. Blanks separate words; '#' outside quotes
+ * starts a comment; "double quotes" make one word of what they enclose (no
+ * escapes; the closing quote must end the word). A blank or comment-only line
+ * gives *argc = 0. At most max words. 0 or -EINVAL with err set.
+ */
+int grammar_split(char *line, char **argv, int max, int *argc, char *err, size_t errlen);
+
+/* Parse OBJECT VERB ARGS... (no "lbctl", no global options) into *c, which is
+ * zeroed first, so two parses of equivalent commands are memcmp-equal.
+ * 0 or -EINVAL with a message naming the offending word in err.
+ */
+int grammar_parse(int argc, char *const argv[], struct gr_cmd *c, char *err, size_t errlen);
+
+/* The canonical line of c: keywords in grammar order, only those in set,
+ * canonical values. grammar_split + grammar_parse of it give back c.
+ * 0, -EINVAL on a value out of any table, -ENOSPC if len is too small.
+ */
+int grammar_print(const struct gr_cmd *c, char *buf, size_t len);
+
+/* "vip", "backend", ... and "show", "add", ...: for messages and help */
+const char *gr_object_name(enum gr_object obj);
+const char *gr_verb_name(enum gr_verb verb);
+/* Value names of the keyword enums; NULL when out of range */
+const char *gr_sched_name(unsigned int v);
+const char *gr_hash_name(unsigned int v);
+const char *gr_check_name(unsigned int v);
+
+#endif /* XLB_COMMON_GRAMMAR_H */
