@@ -566,3 +566,18 @@ int maps_vip_addr_foreach(struct xlb_maps *m,
 	}
 	return 0;
 }
+
+int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 slot, __u32 *be_id)
+{
+	__u32 inner_id;
+	int fd, err;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.xlb_rings), &vip_id, &inner_id))
+		return -ENOENT; /* no table: the VIP has no usable backend */
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_lookup_elem(fd, &slot, be_id) ? -errno : 0;
+	close(fd);
+	return err;
+}

@@ -68,6 +68,8 @@ int maps_backend_get(struct xlb_maps *m, __u32 id, struct xlb_backend *be);
  * map flags when an inner map is inserted (only max_entries may differ). */
 int maps_ring_set(struct xlb_maps *m, __u32 vip_id, const __u32 *slots, __u32 size);
 int maps_ring_delete(struct xlb_maps *m, __u32 vip_id);
+/* Backend slot in @slot of @vip_id's installed table; -ENOENT without a table */
+int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 slot, __u32 *be_id);
 
 int maps_tx_port_add(struct xlb_maps *m, __u32 ifindex);
 int maps_tx_port_del(struct xlb_maps *m, __u32 ifindex);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The agent's state, owned by the single event loop in main.c and handed to
+ * the control-socket handlers in cmd.c.
+ */
+#ifndef XLB_AGENT_AGENT_H
+#define XLB_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include "agent/config.h"
+#include "agent/maps.h"
+#include "agent/sync.h"
+
+#define XLB_VERSION "0.1.0"
+#define XLB_JSON_SCHEMA 1 /* goes up on any breaking change of lbctl -j keys */
+#define AGENT_IFACES_MAX 8
+
+struct agent {
+	struct xlb_maps *maps;
+	struct sync *sync;
+	struct config cfg; /* the running config: what the maps hold */
+	const char *state_path;
+	const char *ifaces[AGENT_IFACES_MAX];
+	int nifaces;
+	bool stop;   /* leave the loop; the dataplane keeps forwarding */
+	bool detach; /* on stop, also detach the program */
+};
+
+/* Replace the running config with @next (already validated): make the maps
+ * match it, persist it, then swap. On failure the maps are brought back to
+ * the running config and @next is freed. 0 or -errno (message in msg). */
+int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen);
+
+/* The control-socket handler (ctl_handler_fn): lbctl's verbs on the agent side */
+struct ctl_peer;
+struct json_object;
+int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *argv,
+	       struct json_object **data, char *msg, size_t msglen);
+
+#endif /* XLB_AGENT_AGENT_H */

@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* cmd: lbctl's verbs on the agent side. Every request is parsed with the
+ * shared grammar and validated here, whatever lbctl checked. Changes go
+ * through agent_commit(); views are built as JSON (lbctl renders text).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <json-c/json.h>
+#include <xlb/abi.h>
+#include <xlb/hash.h>
+#include "agent/agent.h"
+#include "agent/ctl.h"
+#include "common/ctl_proto.h"
+#include "common/grammar.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "common/parse.h"
+
+#define ARGS_MAX CTL_ARGV_MAX
+
+static int errno_to_code(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return CTL_E_NOTFOUND;
+	case -EEXIST:
+		return CTL_E_EXISTS;
+	case -EINVAL:
+		return CTL_E_USAGE;
+	default:
+		return CTL_E_FAILED;
+	}
+}
+
+static json_object *jstr_addr(const struct xlb_addr *a)
+{
+	char buf[PARSE_ADDR_STRLEN];
+
+	format_addr(a, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static json_object *jstr_vip(const struct xlb_vip_key *k)
+{
+	char buf[PARSE_VIP_STRLEN];
+
+	format_vip(k, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static json_object *jstr_dur(uint64_t ms)
+{
+	char buf[PARSE_DUR_STRLEN];
+
+	format_dur(ms, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static void jadd(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static json_object *vip_view(const struct cfg_vip *v)
+{
+	json_object *o = json_object_new_object();
+	const struct gr_opts *p = &v->opt;
+
+	jadd(o, "vip", jstr_vip(&v->key));
+	jadd(o, "sched", json_object_new_string(gr_sched_name(p->sched)));
+	jadd(o, "encap", json_object_new_string(names_encap(p->encap)));
+	jadd(o, "hash", json_object_new_string(gr_hash_name(p->hash)));
+	jadd(o, "ring_size", json_object_new_int64(p->ring_size));
+	jadd(o, "udp_idle", jstr_dur(p->udp_idle_ms));
+	jadd(o, "mtu", json_object_new_int(p->mtu));
+	jadd(o, "check", json_object_new_string(gr_check_name(p->check)));
+	if (p->check == GR_CHECK_HTTP)
+		jadd(o, "path", json_object_new_string(p->path));
+	jadd(o, "interval", jstr_dur(p->interval_ms));
+	jadd(o, "timeout", jstr_dur(p->timeout_ms));
+	jadd(o, "rise", json_object_new_int(p->rise));
+	jadd(o, "fall", json_object_new_int(p->fall));
+	jadd(o, "backends", json_object_new_int64(v->nbe));
+	jadd(o, "vip_id", json_object_new_int64(v->vip_id));
+	return o;
+}
+
+static json_object *backend_view(struct agent *a, const struct cfg_vip *v,
+				 const struct cfg_backend *b)
+{
+	json_object *o = json_object_new_object();
+	struct xlb_be_stats bs = {};
+
+	if (b->slot)
+		maps_be_stats_read(a->maps, b->slot, &bs);
+	jadd(o, "vip", jstr_vip(&v->key));
+	jadd(o, "addr", jstr_addr(&b->addr));
+	jadd(o, "port", json_object_new_int(b->port ? b->port : ntohs(v->key.port)));
+	jadd(o, "weight", json_object_new_int(b->weight));
+	/* no checker yet (health issue): check none means "up" by definition */
+	jadd(o, "health", json_object_new_string(v->opt.check == GR_CHECK_NONE ? "up" : "unknown"));
+	jadd(o, "breaker", json_object_new_string("closed"));
+	jadd(o, "draining", json_object_new_boolean(b->draining));
+	jadd(o, "next_hop",
+	     json_object_new_string(sync_slot_ready(a->sync, b->slot) ? "resolved" : "pending"));
+	jadd(o, "active_flows", NULL); /* not counted by the dataplane yet */
+	jadd(o, "new_flows", json_object_new_int64(bs.new_flows));
+	jadd(o, "packets", json_object_new_int64(bs.packets));
+	jadd(o, "bytes", json_object_new_int64(bs.bytes));
+	jadd(o, "slot", json_object_new_int64(b->slot));
+	return o;
+}
+
+static int find_vip(struct agent *a, const struct gr_cmd *c, struct cfg_vip **out, char *msg,
+		    size_t len)
+{
+	char buf[PARSE_VIP_STRLEN];
+
+	*out = NULL;
+	if (!(c->args & GR_ARG_VIP))
+		return 0;
+	*out = config_vip(&a->cfg, &c->vip);
+	if (*out)
+		return 0;
+	format_vip(&c->vip, buf, sizeof(buf));
+	snprintf(msg, len, "vip %s not found", buf);
+	return CTL_E_NOTFOUND;
+}
+
+static int do_vip_show(struct agent *a, const struct gr_cmd *c, json_object **data, char *msg,
+		       size_t len)
+{
+	struct cfg_vip *one;
+	json_object *arr;
+	size_t i;
+	int ret = find_vip(a, c, &one, msg, len);
+
+	if (ret)
+		return ret;
+	arr = json_object_new_array();
+	for (i = 0; i < a->cfg.nvip; i++)
+		if (!one || one == &a->cfg.vip[i])
+			json_object_array_add(arr, vip_view(&a->cfg.vip[i]));
+	*data = arr;
+	return CTL_OK;
+}
+
+static int do_backend_show(struct agent *a, const struct gr_cmd *c, json_object **data, char *msg,
+			   size_t len)
+{
+	struct cfg_vip *one;
+	json_object *arr;
+	size_t i, j;
+	int ret = find_vip(a, c, &one, msg, len);
+
+	if (ret)
+		return ret;
+	arr = json_object_new_array();
+	for (i = 0; i < a->cfg.nvip; i++) {
+		struct cfg_vip *v = &a->cfg.vip[i];
+
+		if (one && one != v)
+			continue;
+		for (j = 0; j < v->nbe; j++)
+			json_object_array_add(arr, backend_view(a, v, &v->be[j]));
+	}
+	*data = arr;
+	return CTL_OK;
+}
+
+static int do_stats_show(struct agent *a, const struct gr_cmd *c, json_object **data, char *msg,
+			 size_t len)
+{
+	__u64 cnt[__XLB_CNT_MAX], drops[__XLB_DROP_MAX];
+	json_object *o, *g, *d, *vips;
+	struct cfg_vip *one;
+	size_t i, j;
+	int ret = find_vip(a, c, &one, msg, len);
+
+	if (ret)
+		return ret;
+	ret = maps_counters_read(a->maps, cnt, drops);
+	if (ret) {
+		snprintf(msg, len, "stats: cannot read counters: %s", strerror(-ret));
+		return CTL_E_FAILED;
+	}
+	o = json_object_new_object();
+	g = json_object_new_object();
+	d = json_object_new_object();
+	for (i = 0; i < __XLB_CNT_MAX; i++)
+		jadd(g, names_counter(i), json_object_new_int64(cnt[i]));
+	for (i = 1; i < __XLB_DROP_MAX; i++)
+		jadd(d, names_drop(i), json_object_new_int64(drops[i]));
+	jadd(g, "drops", d);
+	jadd(o, "global", g);
+	vips = json_object_new_array();
+	for (i = 0; i < a->cfg.nvip; i++) {
+		struct cfg_vip *v = &a->cfg.vip[i];
+		struct xlb_vip_stats vs = {};
+		json_object *vo, *bes;
+
+		if (one && one != v)
+			continue;
+		if (v->vip_id < XLB_MAX_VIPS)
+			maps_vip_stats_read(a->maps, v->vip_id, &vs);
+		vo = json_object_new_object();
+		jadd(vo, "vip", jstr_vip(&v->key));
+		jadd(vo, "packets", json_object_new_int64(vs.packets));
+		jadd(vo, "bytes", json_object_new_int64(vs.bytes));
+		jadd(vo, "new_flows", json_object_new_int64(vs.new_flows));
+		jadd(vo, "drops", json_object_new_int64(vs.drops));
+		bes = json_object_new_array();
+		for (j = 0; j < v->nbe; j++) {
+			struct xlb_be_stats bs = {};
+			json_object *bo = json_object_new_object();
+
+			if (v->be[j].slot)
+				maps_be_stats_read(a->maps, v->be[j].slot, &bs);
+			jadd(bo, "addr", jstr_addr(&v->be[j].addr));
+			jadd(bo, "packets", json_object_new_int64(bs.packets));
+			jadd(bo, "bytes", json_object_new_int64(bs.bytes));
+			jadd(bo, "new_flows", json_object_new_int64(bs.new_flows));
+			json_object_array_add(bes, bo);
+		}
+		jadd(vo, "backends", bes);
+		json_object_array_add(vips, vo);
+	}
+	jadd(o, "vips", vips);
+	*data = o;
+	return CTL_OK;
+}
+
+/* flow lookup VIP SRC[:PORT]: the flow table's answer, else Maglev's */
+static int do_flow_lookup(struct agent *a, const struct gr_cmd *c, json_object **data, char *msg,
+			  size_t len)
+{
+	struct xlb_flow_key k = {};
+	struct xlb_flow_val fv;
+	struct xlb_backend be;
+	struct cfg_vip *v;
+	const char *why;
+	__u32 slot, id, h;
+	json_object *o;
+	size_t i;
+	int ret = find_vip(a, c, &v, msg, len);
+
+	if (ret)
+		return ret;
+	if (c->addr.family != v->key.family) {
+		snprintf(msg, len, "flow: source family does not match vip");
+		return CTL_E_USAGE;
+	}
+	memcpy(k.src, c->addr.addr, sizeof(k.src));
+	memcpy(k.dst, v->key.addr, sizeof(k.dst));
+	k.sport = htons(c->src_port);
+	k.dport = v->key.port;
+	k.proto = v->key.proto;
+	k.family = v->key.family;
+	o = json_object_new_object();
+	jadd(o, "vip", jstr_vip(&v->key));
+	jadd(o, "src", jstr_addr(&c->addr));
+	jadd(o, "src_port", json_object_new_int(c->src_port));
+	if (!maps_flow_lookup(a->maps, &k, &fv) && !maps_backend_get(a->maps, fv.backend_id, &be) &&
+	    (be.flags & XLB_BE_F_ACTIVE) && be.gen == fv.backend_gen) {
+		id = fv.backend_id;
+		why = "flow-table";
+	} else {
+		h = v->opt.hash == GR_HASH_SRC ? xlb_hash_src(&k, maps_hash_seed(a->maps)) :
+						 xlb_hash_flow(&k, maps_hash_seed(a->maps));
+		slot = h % v->opt.ring_size;
+		jadd(o, "hash", json_object_new_int64(h));
+		jadd(o, "ring_slot", json_object_new_int64(slot));
+		if (maps_ring_lookup(a->maps, v->vip_id, slot, &id)) {
+			jadd(o, "backend", NULL);
+			jadd(o, "reason", json_object_new_string("no-usable-backend"));
+			*data = o;
+			return CTL_OK;
+		}
+		why = "maglev";
+	}
+	jadd(o, "backend", NULL);
+	for (i = 0; i < v->nbe; i++)
+		if (v->be[i].slot == id)
+			jadd(o, "backend", jstr_addr(&v->be[i].addr));
+	jadd(o, "reason", json_object_new_string(why));
+	*data = o;
+	return CTL_OK;
+}
+
+static int emit_json_line(void *arg, const char *line)
+{
+	json_object_array_add(arg, json_object_new_string(line));
+	return 0;
+}
+
+/* apply TEXT: replace the whole config; ids of unchanged VIPs/backends are
+ * kept, so their flows are not disturbed */
+static int do_apply(struct agent *a, const char *text, char *msg, size_t len)
+{
+	struct config next;
+	size_t i, j;
+	int err;
+
+	config_init(&next);
+	err = config_load_text(&next, text, msg, len);
+	if (err) {
+		config_free(&next);
+		return CTL_E_USAGE;
+	}
+	for (i = 0; i < next.nvip; i++) {
+		struct cfg_vip *nv = &next.vip[i], *ov = config_vip(&a->cfg, &nv->key);
+
+		if (!ov)
+			continue;
+		nv->vip_id = ov->vip_id;
+		for (j = 0; j < nv->nbe; j++) {
+			struct cfg_backend *ob = config_backend(ov, &nv->be[j].addr);
+
+			if (ob)
+				nv->be[j].slot = ob->slot;
+		}
+	}
+	err = agent_commit(a, &next, msg, len);
+	return err ? errno_to_code(err) : CTL_OK;
+}
+
+static int do_change(struct agent *a, const struct gr_cmd *c, char *msg, size_t len)
+{
+	struct config next;
+	int err;
+
+	err = config_copy(&next, &a->cfg);
+	if (err) {
+		snprintf(msg, len, "config: cannot copy: %s", strerror(-err));
+		return CTL_E_FAILED;
+	}
+	err = config_apply(&next, c, msg, len);
+	if (err) {
+		config_free(&next);
+		return errno_to_code(err);
+	}
+	err = agent_commit(a, &next, msg, len);
+	return err ? CTL_E_FAILED : CTL_OK;
+}
+
+static int do_agent(struct agent *a, int argc, char **argv, json_object **data, char *msg,
+		    size_t len)
+{
+	json_object *o, *ifs;
+	int i;
+
+	if (argc < 2 || !strcmp(argv[1], "status")) {
+		o = json_object_new_object();
+		jadd(o, "pid", json_object_new_int(getpid()));
+		ifs = json_object_new_array();
+		for (i = 0; i < a->nifaces; i++)
+			json_object_array_add(ifs, json_object_new_string(a->ifaces[i]));
+		jadd(o, "ifaces", ifs);
+		jadd(o, "vips", json_object_new_int64(a->cfg.nvip));
+		jadd(o, "next_hops_pending", json_object_new_boolean(sync_pending(a->sync)));
+		jadd(o, "state_file", json_object_new_string(a->state_path));
+		*data = o;
+		return CTL_OK;
+	}
+	if (!strcmp(argv[1], "stop") && (argc == 2 || (argc == 3 && !strcmp(argv[2], "detach")))) {
+		a->stop = true;
+		a->detach = argc == 3;
+		return CTL_OK;
+	}
+	snprintf(msg, len, "unknown command '%s' for 'agent'; try 'lbctl agent help'", argv[1]);
+	return CTL_E_USAGE;
+}
+
+int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv,
+	       struct json_object **data, char *msg, size_t msglen)
+{
+	struct agent *a = arg;
+	char *argv[ARGS_MAX];
+	struct gr_cmd c;
+	json_object *o;
+	int argc = json_object_array_length(jargv), i;
+
+	(void)peer;
+	if (argc < 1) { /* ctl.c guarantees a non-empty array; be safe anyway */
+		snprintf(msg, msglen, "empty command");
+		return CTL_E_USAGE;
+	}
+	if (argc > ARGS_MAX)
+		argc = ARGS_MAX;
+	for (i = 0; i < argc; i++)
+		argv[i] = (char *)json_object_get_string(json_object_array_get_idx(jargv, i));
+
+	if (!strcmp(argv[0], "version")) {
+		o = json_object_new_object();
+		jadd(o, "lbd", json_object_new_string(XLB_VERSION));
+		jadd(o, "bpf_abi", json_object_new_int(XLB_ABI_VERSION));
+		jadd(o, "json_schema", json_object_new_int(XLB_JSON_SCHEMA));
+		jadd(o, "ctl_proto", json_object_new_int(CTL_PROTO_VERSION));
+		*data = o;
+		return CTL_OK;
+	}
+	if (!strcmp(argv[0], "agent"))
+		return do_agent(a, argc, argv, data, msg, msglen);
+	if (!strcmp(argv[0], "apply")) {
+		if (argc != 2) {
+			snprintf(msg, msglen, "apply: expects the file's text as one argument");
+			return CTL_E_USAGE;
+		}
+		return do_apply(a, argv[1], msg, msglen);
+	}
+
+	if (grammar_parse(argc, argv, &c, msg, msglen))
+		return CTL_E_USAGE;
+	switch (c.obj) {
+	case GR_OBJ_ALL:
+		o = json_object_new_array();
+		config_print(&a->cfg, emit_json_line, o);
+		*data = o;
+		return CTL_OK;
+	case GR_OBJ_VIP:
+		if (c.verb == GR_VERB_SHOW)
+			return do_vip_show(a, &c, data, msg, msglen);
+		break;
+	case GR_OBJ_BACKEND:
+		if (c.verb == GR_VERB_SHOW)
+			return do_backend_show(a, &c, data, msg, msglen);
+		break;
+	case GR_OBJ_STATS:
+		return do_stats_show(a, &c, data, msg, msglen);
+	case GR_OBJ_FLOW:
+		return do_flow_lookup(a, &c, data, msg, msglen);
+	}
+	if (c.verb == GR_VERB_HELP) {
+		snprintf(msg, msglen, "help is printed by lbctl itself");
+		return CTL_E_USAGE;
+	}
+	return do_change(a, &c, msg, msglen);
+}

@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* config: the in-memory model of VIPs and backends. Every change goes through
+ * config_apply(), which checks the whole result before it touches anything, so
+ * a rejected command leaves the config as it was. No I/O, no libbpf.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xlb/consts.h>
+#include "common/grammar.h"
+#include "common/parse.h"
+#include "config.h"
+#include "maglev.h"
+
+#define ERRTMP 512
+
+#define VIP_OPTS                                                                          \
+	(GR_OPT_SCHED | GR_OPT_ENCAP | GR_OPT_HASH | GR_OPT_RING_SIZE | GR_OPT_UDP_IDLE | \
+	 GR_OPT_MTU | GR_OPT_CHECK | GR_OPT_PATH | GR_OPT_INTERVAL | GR_OPT_TIMEOUT |     \
+	 GR_OPT_RISE | GR_OPT_FALL)
+#define BE_OPTS (GR_OPT_WEIGHT | GR_OPT_PORT | GR_OPT_MAC)
+
+/* Smallest MTU an IPv6 link may have (RFC 8200, section 5) */
+#define IPV6_MIN_MTU 1280
+
+__attribute__((format(printf, 4, 5))) static int seterr(int ret, char *err, size_t errlen,
+							const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* Printable names for messages; a bad key prints as "?" rather than failing */
+static const char *vip_str(const struct xlb_vip_key *key, char *buf, size_t len)
+{
+	if (format_vip(key, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static const char *addr_str(const struct xlb_addr *addr, char *buf, size_t len)
+{
+	if (format_addr(addr, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static const char *dur_str(uint64_t ms, char *buf, size_t len)
+{
+	if (format_dur(ms, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static bool addr_eq(const struct xlb_addr *a, const struct xlb_addr *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static bool key_eq(const struct xlb_vip_key *a, const struct xlb_vip_key *b)
+{
+	return a->family == b->family && a->proto == b->proto && a->port == b->port &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static void default_opts(struct gr_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sched = CFG_DEF_SCHED;
+	o->encap = CFG_DEF_ENCAP;
+	o->hash = CFG_DEF_HASH;
+	o->ring_size = CFG_DEF_RING_SIZE;
+	o->udp_idle_ms = CFG_DEF_UDP_IDLE_MS;
+	o->mtu = CFG_DEF_MTU;
+	o->check = CFG_DEF_CHECK;
+	snprintf(o->path, sizeof(o->path), "%s", CFG_DEF_PATH);
+	o->interval_ms = CFG_DEF_INTERVAL_MS;
+	o->timeout_ms = CFG_DEF_TIMEOUT_MS;
+	o->rise = CFG_DEF_RISE;
+	o->fall = CFG_DEF_FALL;
+}
+
+/* Overlay the VIP keywords given in @in onto the effective options @o. */
+static void merge_opts(struct gr_opts *o, const struct gr_opts *in)
+{
+	uint32_t s = in->set;
+
+	if (s & GR_OPT_SCHED)
+		o->sched = in->sched;
+	if (s & GR_OPT_ENCAP)
+		o->encap = in->encap;
+	if (s & GR_OPT_HASH)
+		o->hash = in->hash;
+	if (s & GR_OPT_RING_SIZE)
+		o->ring_size = in->ring_size;
+	if (s & GR_OPT_UDP_IDLE)
+		o->udp_idle_ms = in->udp_idle_ms;
+	if (s & GR_OPT_MTU)
+		o->mtu = in->mtu;
+	if (s & GR_OPT_CHECK) {
+		o->check = in->check;
+		/* A path belongs to an http check: leaving http drops it, so
+		 * the invariant "non-default path => check http" always holds
+		 * and `lbctl show` output stays loadable. */
+		if (in->check != GR_CHECK_HTTP)
+			snprintf(o->path, sizeof(o->path), "%s", CFG_DEF_PATH);
+	}
+	if (s & GR_OPT_PATH)
+		memcpy(o->path, in->path, sizeof(o->path)); /* NUL checked by config_apply */
+	if (s & GR_OPT_INTERVAL)
+		o->interval_ms = in->interval_ms;
+	if (s & GR_OPT_TIMEOUT)
+		o->timeout_ms = in->timeout_ms;
+	if (s & GR_OPT_RISE)
+		o->rise = in->rise;
+	if (s & GR_OPT_FALL)
+		o->fall = in->fall;
+	o->set = 0;
+}
+
+static int check_key(const struct xlb_vip_key *key, char *err, size_t errlen)
+{
+	if ((key->family != XLB_FAMILY_V4 && key->family != XLB_FAMILY_V6) ||
+	    (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP))
+		return seterr(-EINVAL, err, errlen, "invalid vip: bad family or protocol");
+	return 0;
+}
+
+/**
+ * check_vip() - validate a VIP's effective options against its backends
+ * @key:   the VIP
+ * @o:     merged options (every field valid)
+ * @given: keywords the command gave (GR_OPT_*), to name the offending one
+ * @be:    the VIP's backends, @nbe of them
+ *
+ * Return: 0 or -EINVAL with a message naming the token.
+ */
+static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uint32_t given,
+		     const struct cfg_backend *be, size_t nbe, char *err, size_t errlen)
+{
+	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
+	char d1[PARSE_DUR_STRLEN], d2[PARSE_DUR_STRLEN];
+	size_t i;
+
+	vip_str(key, vs, sizeof(vs));
+	if (o->sched >= __GR_SCHED_MAX)
+		return seterr(-EINVAL, err, errlen, "invalid sched '%u'", o->sched);
+	if (o->encap != XLB_ENCAP_IPIP && o->encap != XLB_ENCAP_GUE && o->encap != XLB_ENCAP_L2)
+		return seterr(-EINVAL, err, errlen, "invalid encap '%u'", o->encap);
+	if (o->hash >= __GR_HASH_MAX)
+		return seterr(-EINVAL, err, errlen, "invalid hash '%u'", o->hash);
+	if (o->check >= __GR_CHECK_MAX)
+		return seterr(-EINVAL, err, errlen, "invalid check '%u'", o->check);
+	if (!maglev_is_prime(o->ring_size))
+		return seterr(-EINVAL, err, errlen, "invalid ring-size '%u': must be prime",
+			      o->ring_size);
+	if (o->ring_size > XLB_MAGLEV_M_MAX)
+		return seterr(-EINVAL, err, errlen, "invalid ring-size '%u': must be at most %u",
+			      o->ring_size, (unsigned int)XLB_MAGLEV_M_MAX);
+	if (o->ring_size < nbe)
+		return seterr(-EINVAL, err, errlen,
+			      "invalid ring-size '%u': below the %zu backends of vip %s",
+			      o->ring_size, nbe, vs);
+	if (!o->udp_idle_ms || o->udp_idle_ms > GR_DUR_MAX_MS)
+		return seterr(-EINVAL, err, errlen, "invalid udp-idle '%s': must be 1ms-24h",
+			      dur_str(o->udp_idle_ms, d1, sizeof(d1)));
+	if (key->family == XLB_FAMILY_V6 && o->mtu < IPV6_MIN_MTU)
+		return seterr(-EINVAL, err, errlen,
+			      "invalid mtu '%u': an IPv6 vip needs at least %d", o->mtu,
+			      IPV6_MIN_MTU);
+	if (o->mtu < 576 || o->mtu > 9216)
+		return seterr(-EINVAL, err, errlen, "invalid mtu '%u': must be 576-9216", o->mtu);
+	if (o->path[0] != '/' || strnlen(o->path, sizeof(o->path)) > GR_PATH_MAX)
+		return seterr(-EINVAL, err, errlen, "invalid path: must start with '/'");
+	if (o->check != GR_CHECK_HTTP &&
+	    ((given & GR_OPT_PATH) || strcmp(o->path, CFG_DEF_PATH) != 0))
+		return seterr(-EINVAL, err, errlen,
+			      "'path' needs 'check http' (vip %s has check %s)", vs,
+			      gr_check_name(o->check));
+	if (!o->interval_ms || o->interval_ms > GR_DUR_MAX_MS)
+		return seterr(-EINVAL, err, errlen, "invalid interval '%s': must be 1ms-24h",
+			      dur_str(o->interval_ms, d1, sizeof(d1)));
+	if (!o->timeout_ms || o->timeout_ms >= o->interval_ms) {
+		dur_str(o->timeout_ms, d1, sizeof(d1));
+		dur_str(o->interval_ms, d2, sizeof(d2));
+		if (given & GR_OPT_TIMEOUT || !(given & GR_OPT_INTERVAL))
+			return seterr(-EINVAL, err, errlen,
+				      "invalid timeout '%s': must be below interval %s", d1, d2);
+		return seterr(-EINVAL, err, errlen,
+			      "invalid interval '%s': must be above timeout %s", d2, d1);
+	}
+	if (!o->rise || o->rise > 100)
+		return seterr(-EINVAL, err, errlen, "invalid rise '%u': must be 1-100", o->rise);
+	if (!o->fall || o->fall > 100)
+		return seterr(-EINVAL, err, errlen, "invalid fall '%u': must be 1-100", o->fall);
+	if (o->encap == XLB_ENCAP_L2) {
+		/* DSR rewrites MACs only: the packet keeps the VIP's IP header */
+		for (i = 0; i < nbe; i++)
+			if (be[i].addr.family != key->family)
+				return seterr(-EINVAL, err, errlen,
+					      "invalid encap 'l2' for vip %s: backend %s is of "
+					      "another address family",
+					      vs, addr_str(&be[i].addr, as, sizeof(as)));
+	}
+	return 0;
+}
+
+static size_t total_backends(const struct config *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->nvip; i++)
+		n += c->vip[i].nbe;
+	return n;
+}
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+static void vip_free(struct cfg_vip *v)
+{
+	free(v->be);
+	v->be = NULL;
+	v->nbe = v->cap = 0;
+}
+
+void config_free(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nvip; i++)
+		vip_free(&c->vip[i]);
+	free(c->vip);
+	config_init(c);
+}
+
+int config_copy(struct config *dst, const struct config *src)
+{
+	size_t i;
+
+	config_init(dst);
+	if (!src->nvip)
+		return 0;
+	dst->vip = calloc(src->nvip, sizeof(*dst->vip));
+	if (!dst->vip)
+		return -ENOMEM;
+	dst->cap = src->nvip;
+	for (i = 0; i < src->nvip; i++) {
+		const struct cfg_vip *s = &src->vip[i];
+		struct cfg_vip *d = &dst->vip[dst->nvip];
+
+		*d = *s;
+		d->be = NULL;
+		d->nbe = d->cap = 0;
+		if (s->nbe) {
+			d->be = malloc(s->nbe * sizeof(*d->be));
+			if (!d->be)
+				goto out_free;
+			memcpy(d->be, s->be, s->nbe * sizeof(*d->be));
+			d->nbe = d->cap = s->nbe;
+		}
+		dst->nvip++;
+	}
+	return 0;
+
+out_free:
+	config_free(dst);
+	return -ENOMEM;
+}
+
+struct cfg_vip *config_vip(const struct config *c, const struct xlb_vip_key *key)
+{
+	size_t i;
+
+	for (i = 0; i < c->nvip; i++)
+		if (key_eq(&c->vip[i].key, key))
+			return &c->vip[i];
+	return NULL;
+}
+
+struct cfg_backend *config_backend(const struct cfg_vip *v, const struct xlb_addr *addr)
+{
+	size_t i;
+
+	for (i = 0; i < v->nbe; i++)
+		if (addr_eq(&v->be[i].addr, addr))
+			return &v->be[i];
+	return NULL;
+}
+
+/* Make room for one more element; the array is unchanged on failure. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 4;
+	p = realloc(*arr, ncap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int vip_add(struct config *c, const struct gr_cmd *cmd, const char *vs, char *err,
+		   size_t errlen)
+{
+	struct cfg_vip v = { .key = cmd->vip, .vip_id = UINT32_MAX, .dirty = true };
+	int ret;
+
+	if (config_vip(c, &cmd->vip))
+		return seterr(-EEXIST, err, errlen, "vip %s already exists", vs);
+	default_opts(&v.opt);
+	merge_opts(&v.opt, &cmd->opt);
+	ret = check_vip(&v.key, &v.opt, cmd->opt.set, NULL, 0, err, errlen);
+	if (ret)
+		return ret;
+	if (c->nvip >= XLB_MAX_VIPS)
+		return seterr(-ENOSPC, err, errlen, "vip %s: too many vips (at most %d)", vs,
+			      XLB_MAX_VIPS);
+	if (grow((void **)&c->vip, &c->cap, c->nvip, sizeof(*c->vip)))
+		return seterr(-ENOMEM, err, errlen, "vip %s: out of memory", vs);
+	c->vip[c->nvip++] = v;
+	return 0;
+}
+
+static int vip_set(struct cfg_vip *v, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	struct gr_opts o = v->opt;
+	int ret;
+
+	merge_opts(&o, &cmd->opt);
+	ret = check_vip(&v->key, &o, cmd->opt.set, v->be, v->nbe, err, errlen);
+	if (ret)
+		return ret;
+	/* a new table size or scheduler means a new ring */
+	if (o.ring_size != v->opt.ring_size || o.sched != v->opt.sched)
+		v->dirty = true;
+	v->opt = o;
+	return 0;
+}
+
+static void vip_del(struct config *c, struct cfg_vip *v)
+{
+	size_t i = (size_t)(v - c->vip);
+
+	vip_free(v);
+	memmove(&c->vip[i], &c->vip[i + 1], (c->nvip - i - 1) * sizeof(*c->vip));
+	c->nvip--;
+}
+
+static int backend_add(const struct config *c, struct cfg_vip *v, const struct gr_cmd *cmd,
+		       const char *vs, const char *as, char *err, size_t errlen)
+{
+	struct cfg_backend b = { .addr = cmd->addr, .weight = CFG_DEF_WEIGHT };
+
+	if (config_backend(v, &cmd->addr))
+		return seterr(-EEXIST, err, errlen, "backend %s already exists in vip %s", as, vs);
+	if (v->opt.encap == XLB_ENCAP_L2 && cmd->addr.family != v->key.family)
+		return seterr(-EINVAL, err, errlen,
+			      "backend %s: vip %s uses encap l2, which needs the vip's address "
+			      "family",
+			      as, vs);
+	if (cmd->opt.set & GR_OPT_WEIGHT) {
+		if (!cmd->opt.weight)
+			return seterr(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
+		b.weight = cmd->opt.weight;
+	}
+	if (cmd->opt.set & GR_OPT_PORT)
+		b.port = cmd->opt.port;
+	if (cmd->opt.set & GR_OPT_MAC) {
+		memcpy(b.mac, cmd->opt.mac, sizeof(b.mac));
+		b.has_mac = true;
+	}
+	if (v->nbe >= v->opt.ring_size)
+		return seterr(-ENOSPC, err, errlen,
+			      "backend %s: vip %s has %zu backends, as many as its ring-size %u",
+			      as, vs, v->nbe, v->opt.ring_size);
+	if (total_backends(c) >= XLB_MAX_BACKENDS)
+		return seterr(-ENOSPC, err, errlen, "backend %s: too many backends (at most %d)",
+			      as, XLB_MAX_BACKENDS);
+	if (grow((void **)&v->be, &v->cap, v->nbe, sizeof(*v->be)))
+		return seterr(-ENOMEM, err, errlen, "backend %s: out of memory", as);
+	v->be[v->nbe++] = b;
+	v->dirty = true;
+	return 0;
+}
+
+static int backend_set(struct cfg_vip *v, struct cfg_backend *b, const struct gr_cmd *cmd,
+		       char *err, size_t errlen)
+{
+	if ((cmd->opt.set & GR_OPT_WEIGHT) && !cmd->opt.weight)
+		return seterr(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
+	if (!(cmd->opt.set & BE_OPTS))
+		return seterr(-EINVAL, err, errlen, "nothing to set for 'backend set'");
+	if ((cmd->opt.set & GR_OPT_WEIGHT) && cmd->opt.weight != b->weight) {
+		b->weight = cmd->opt.weight;
+		v->dirty = true;
+	}
+	if (cmd->opt.set & GR_OPT_PORT)
+		b->port = cmd->opt.port;
+	if (cmd->opt.set & GR_OPT_MAC) {
+		memcpy(b->mac, cmd->opt.mac, sizeof(b->mac));
+		b->has_mac = true;
+	}
+	return 0;
+}
+
+static void backend_del(struct cfg_vip *v, struct cfg_backend *b)
+{
+	size_t i = (size_t)(b - v->be);
+
+	memmove(&v->be[i], &v->be[i + 1], (v->nbe - i - 1) * sizeof(*v->be));
+	v->nbe--;
+	v->dirty = true;
+}
+
+int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t errlen)
+{
+	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
+	const char *obj = gr_object_name(cmd->obj);
+	const char *verb = gr_verb_name(cmd->verb);
+	struct cfg_backend *b;
+	struct cfg_vip *v;
+	int ret;
+
+	if (!obj)
+		obj = "?";
+	if (!verb)
+		verb = "?";
+	if ((cmd->obj != GR_OBJ_VIP && cmd->obj != GR_OBJ_BACKEND) || cmd->verb == GR_VERB_SHOW ||
+	    cmd->verb == GR_VERB_HELP || cmd->verb == GR_VERB_LOOKUP)
+		return seterr(-EOPNOTSUPP, err, errlen, "'%s %s' does not change the config", obj,
+			      verb);
+	if (!(cmd->args & GR_ARG_VIP))
+		return seterr(-EINVAL, err, errlen, "missing VIP for '%s %s'", obj, verb);
+	ret = check_key(&cmd->vip, err, errlen);
+	if (ret)
+		return ret;
+	vip_str(&cmd->vip, vs, sizeof(vs));
+
+	if (cmd->obj == GR_OBJ_VIP) {
+		if (cmd->opt.set & ~VIP_OPTS)
+			return seterr(-EINVAL, err, errlen, "backend keyword given to 'vip %s'",
+				      verb);
+		if ((cmd->opt.set & GR_OPT_PATH) &&
+		    !memchr(cmd->opt.path, '\0', sizeof(cmd->opt.path)))
+			return seterr(-EINVAL, err, errlen, "invalid path: longer than %d bytes",
+				      GR_PATH_MAX);
+		if (cmd->verb == GR_VERB_ADD)
+			return vip_add(c, cmd, vs, err, errlen);
+		if (cmd->verb != GR_VERB_SET && cmd->verb != GR_VERB_DEL)
+			return seterr(-EOPNOTSUPP, err, errlen, "unknown command 'vip %s'", verb);
+		v = config_vip(c, &cmd->vip);
+		if (!v)
+			return seterr(-ENOENT, err, errlen, "vip %s not found", vs);
+		if (cmd->verb == GR_VERB_SET)
+			return vip_set(v, cmd, err, errlen);
+		vip_del(c, v);
+		return 0;
+	}
+
+	if (!(cmd->args & GR_ARG_ADDR))
+		return seterr(-EINVAL, err, errlen, "missing ADDR for 'backend %s'", verb);
+	if (cmd->addr.family != XLB_FAMILY_V4 && cmd->addr.family != XLB_FAMILY_V6)
+		return seterr(-EINVAL, err, errlen, "invalid backend address: bad family");
+	if (cmd->opt.set & ~BE_OPTS)
+		return seterr(-EINVAL, err, errlen, "vip keyword given to 'backend %s'", verb);
+	addr_str(&cmd->addr, as, sizeof(as));
+	v = config_vip(c, &cmd->vip);
+	if (!v)
+		return seterr(-ENOENT, err, errlen, "vip %s not found", vs);
+	if (cmd->verb == GR_VERB_ADD)
+		return backend_add(c, v, cmd, vs, as, err, errlen);
+	b = config_backend(v, &cmd->addr);
+	if (!b)
+		return seterr(-ENOENT, err, errlen, "backend %s not found in vip %s", as, vs);
+	switch (cmd->verb) {
+	case GR_VERB_SET:
+		return backend_set(v, b, cmd, err, errlen);
+	case GR_VERB_DRAIN:
+	case GR_VERB_ENABLE:
+		if (b->draining != (cmd->verb == GR_VERB_DRAIN)) {
+			b->draining = cmd->verb == GR_VERB_DRAIN;
+			v->dirty = true;
+		}
+		return 0;
+	case GR_VERB_DEL:
+		backend_del(v, b);
+		return 0;
+	default:
+		return seterr(-EOPNOTSUPP, err, errlen, "unknown command 'backend %s'", verb);
+	}
+}
+
+/* Set the bit of every option that differs from its default. */
+static uint32_t non_default(const struct gr_opts *o)
+{
+	struct gr_opts d;
+	uint32_t s = 0;
+
+	default_opts(&d);
+	if (o->sched != d.sched)
+		s |= GR_OPT_SCHED;
+	if (o->encap != d.encap)
+		s |= GR_OPT_ENCAP;
+	if (o->hash != d.hash)
+		s |= GR_OPT_HASH;
+	if (o->ring_size != d.ring_size)
+		s |= GR_OPT_RING_SIZE;
+	if (o->udp_idle_ms != d.udp_idle_ms)
+		s |= GR_OPT_UDP_IDLE;
+	if (o->mtu != d.mtu)
+		s |= GR_OPT_MTU;
+	if (o->check != d.check)
+		s |= GR_OPT_CHECK;
+	if (strcmp(o->path, d.path) != 0)
+		s |= GR_OPT_PATH;
+	if (o->interval_ms != d.interval_ms)
+		s |= GR_OPT_INTERVAL;
+	if (o->timeout_ms != d.timeout_ms)
+		s |= GR_OPT_TIMEOUT;
+	if (o->rise != d.rise)
+		s |= GR_OPT_RISE;
+	if (o->fall != d.fall)
+		s |= GR_OPT_FALL;
+	return s;
+}
+
+static int emit_cmd(const struct gr_cmd *cmd, int (*emit)(void *arg, const char *line), void *arg)
+{
+	char line[GR_LINE_MAX];
+	int ret;
+
+	ret = grammar_print(cmd, line, sizeof(line));
+	if (ret)
+		return ret;
+	return emit(arg, line);
+}
+
+int config_print(const struct config *c, int (*emit)(void *arg, const char *line), void *arg)
+{
+	struct gr_cmd cmd;
+	size_t i, j;
+	int ret;
+
+	for (i = 0; i < c->nvip; i++) {
+		const struct cfg_vip *v = &c->vip[i];
+
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.obj = GR_OBJ_VIP;
+		cmd.verb = GR_VERB_ADD;
+		cmd.args = GR_ARG_VIP;
+		cmd.vip = v->key;
+		cmd.opt = v->opt;
+		cmd.opt.set = non_default(&v->opt);
+		ret = emit_cmd(&cmd, emit, arg);
+		if (ret)
+			return ret;
+		for (j = 0; j < v->nbe; j++) {
+			const struct cfg_backend *b = &v->be[j];
+
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.obj = GR_OBJ_BACKEND;
+			cmd.verb = GR_VERB_ADD;
+			cmd.args = GR_ARG_VIP | GR_ARG_ADDR;
+			cmd.vip = v->key;
+			cmd.addr = b->addr;
+			cmd.opt.weight = b->weight;
+			cmd.opt.port = b->port;
+			memcpy(cmd.opt.mac, b->mac, sizeof(cmd.opt.mac));
+			if (b->weight != CFG_DEF_WEIGHT)
+				cmd.opt.set |= GR_OPT_WEIGHT;
+			if (b->port)
+				cmd.opt.set |= GR_OPT_PORT;
+			if (b->has_mac)
+				cmd.opt.set |= GR_OPT_MAC;
+			ret = emit_cmd(&cmd, emit, arg);
+			if (ret)
+				return ret;
+		}
+		for (j = 0; j < v->nbe; j++) {
+			if (!v->be[j].draining)
+				continue;
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.obj = GR_OBJ_BACKEND;
+			cmd.verb = GR_VERB_DRAIN;
+			cmd.args = GR_ARG_VIP | GR_ARG_ADDR;
+			cmd.vip = v->key;
+			cmd.addr = v->be[j].addr;
+			ret = emit_cmd(&cmd, emit, arg);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Parse and apply one line; argc 0 (blank, comment) is a no-op. */
+static int load_line(struct config *c, char *line, char *err, size_t errlen)
+{
+	char *argv[GR_MAX_WORDS];
+	struct gr_cmd cmd;
+	int argc, ret;
+
+	ret = grammar_split(line, argv, GR_MAX_WORDS, &argc, err, errlen);
+	if (ret || !argc)
+		return ret;
+	ret = grammar_parse(argc, argv, &cmd, err, errlen);
+	if (ret)
+		return ret;
+	return config_apply(c, &cmd, err, errlen);
+}
+
+/* Builds into a scratch config and replaces @c only when every line applied,
+ * so on error @c is left as it was (a stronger form of "reset first").
+ */
+int config_load_text(struct config *c, const char *text, char *err, size_t errlen)
+{
+	char msg[ERRTMP] = "";
+	struct config tmp;
+	char *buf, *line, *next;
+	unsigned int n = 0;
+	int ret = 0;
+
+	buf = strdup(text);
+	if (!buf)
+		return seterr(-ENOMEM, err, errlen, "out of memory");
+	config_init(&tmp);
+	for (line = buf; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		n++;
+		ret = load_line(&tmp, line, msg, sizeof(msg));
+		if (ret) {
+			seterr(ret, err, errlen, "line %u: %s", n, msg);
+			goto out_free;
+		}
+	}
+	config_free(c);
+	*c = tmp;
+	free(buf);
+	return 0;
+
+out_free:
+	config_free(&tmp);
+	free(buf);
+	return ret;
+}

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* lbd: the xlb agent. Loads (or reuses) the dataplane, restores the running
+ * config, attaches, then serves the control socket on one event loop
+ * (epoll: signals, a 1 s timer, the control socket, netlink changes).
+ * SIGTERM/SIGINT leave the dataplane forwarding with the last state.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include "agent/agent.h"
+#include "agent/ctl.h"
+#include "agent/netlink.h"
+#include "agent/state.h"
+#include "common/ctl_proto.h"
+#include "common/log.h"
+#include "common/parse.h"
+
+static const char usage_text[] =
+	"Usage: lbd --iface IFACE [--iface IFACE...] [OPTIONS]\n"
+	"\n"
+	"Runs the xlb agent in the foreground, logging to stderr.\n"
+	"\n"
+	"  -i, --iface IFACE        attach xlb_xdp to IFACE (repeatable, at most 8)\n"
+	"  -c, --config FILE        commands to load when there is no state file\n"
+	"  -s, --state FILE         running config, rewritten on every change\n"
+	"                           (default " STATE_PATH_DEFAULT ")\n"
+	"  -S, --socket PATH        control socket (default " CTL_SOCKET_DEFAULT ")\n"
+	"  -g, --socket-group GROUP members of GROUP may use the socket (default: root only)\n"
+	"  -p, --pin-dir DIR        bpffs directory for pins (default " XLB_PIN_ROOT_DEFAULT ")\n"
+	"  -m, --xdp-mode MODE      native (default) or generic (slow; for testing)\n"
+	"      --src4 ADDR[/LEN]    outer IPv4 source; LEN < 32 varies the low bits per flow\n"
+	"      --src6 ADDR[/LEN]    outer IPv6 source (default: first address of the iface)\n"
+	"      --gue-port PORT      GUE destination port (default 6080)\n"
+	"      --flood-rate N       new flows per CPU per second before the flood guard\n"
+	"                           stops inserting (default 125000, 0 = off)\n"
+	"      --flow-table-size N  flow table entries (default 1048576; fixed once pinned)\n"
+	"  -v, --verbose            more logging (-vv: libbpf debug and verifier logs)\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"Exit status: 0 after a clean stop, 1 on a start-up failure, 2 on a usage error.\n";
+
+struct opts {
+	const char *config, *state, *socket, *pin_dir, *group;
+	const char *src4, *src6;
+	bool generic;
+	uint16_t gue_port;
+	uint32_t flood_rate, flow_max;
+};
+
+static void __attribute__((format(printf, 1, 2), noreturn)) die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "lbd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\ntry 'lbd --help'\n");
+	exit(2);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* sync's next-hop resolver, backed by netlink.c */
+static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, uint8_t dmac[6],
+		      uint8_t smac[6])
+{
+	struct nh_entry nh;
+	int err = netlink_resolve(arg, dst, &nh);
+
+	if (err)
+		return err;
+	*ifindex = nh.ifindex;
+	memcpy(dmac, nh.dmac, 6);
+	memcpy(smac, nh.smac, 6);
+	return 0;
+}
+
+int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
+{
+	int err = sync_apply(a->sync, next);
+
+	if (err) {
+		snprintf(msg, msglen, "dataplane update failed: %s", strerror(-err));
+		pr_err("agent: %s; restoring the running config", msg);
+		config_free(next);
+		sync_apply(a->sync, &a->cfg);
+		return err;
+	}
+	config_free(&a->cfg);
+	a->cfg = *next; /* the model moves; next is now empty */
+	config_init(next);
+	/* the change is live: persist it before answering (nothing lost on a crash) */
+	err = state_save(a->state_path, &a->cfg);
+	if (err)
+		snprintf(msg, msglen, "applied, but the state file %s could not be written: %s",
+			 a->state_path, strerror(-err));
+	return err;
+}
+
+/* ADDR[/LEN] -> address and the number of low bits to vary */
+static void parse_src(const char *s, int family, __be32 *out, int *bits)
+{
+	char buf[64], err[128];
+	struct xlb_addr a;
+	char *slash;
+	uint64_t len = family == XLB_FAMILY_V4 ? 32 : 128;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (parse_uint(slash + 1, "prefix length", 1, len, &len, err, sizeof(err)))
+			die_usage("%s", err);
+	}
+	if (parse_addr(buf, &a, err, sizeof(err)))
+		die_usage("%s", err);
+	if (a.family != family)
+		die_usage("'%s': wrong address family for this option", s);
+	memcpy(out, a.addr, family == XLB_FAMILY_V4 ? 4 : 16);
+	len = (family == XLB_FAMILY_V4 ? 32 : 128) - len;
+	if ((int)len < *bits)
+		*bits = len;
+}
+
+/* Default outer sources: the first IPv4 and global IPv6 address of @ifname */
+static void default_src(const char *ifname, struct xlb_config *xc, bool want4, bool want6)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, ifname))
+			continue;
+		if (want4 && i->ifa_addr->sa_family == AF_INET) {
+			xc->src4 = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+			want4 = false;
+		} else if (want6 && i->ifa_addr->sa_family == AF_INET6) {
+			const struct in6_addr *a6 =
+				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a6))
+				continue;
+			memcpy(xc->src6, a6, 16);
+			want6 = false;
+		}
+	}
+	freeifaddrs(ifa);
+}
+
+static int load_config(struct agent *a, const struct opts *o)
+{
+	const char *path = a->state_path;
+	char *text = NULL, err[512];
+	int ret;
+
+	ret = state_read_file(path, &text);
+	if (ret == -ENOENT && o->config) {
+		path = o->config;
+		ret = state_read_file(path, &text);
+	}
+	if (ret == -ENOENT && path == a->state_path) {
+		pr_info("lbd: no state file %s and no --config: starting empty", path);
+		return 0;
+	}
+	if (ret) {
+		pr_err("lbd: %s: cannot read: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = config_load_text(&a->cfg, text, err, sizeof(err));
+	free(text);
+	if (ret) {
+		pr_err("lbd: %s: %s", path, err);
+		return ret;
+	}
+	pr_info("lbd: loaded %zu vips from %s", a->cfg.nvip, path);
+	return 0;
+}
+
+static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
+{
+	static const struct option lo[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "socket-group", required_argument, NULL, 'g' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "src4", required_argument, NULL, 1 },
+		{ "src6", required_argument, NULL, 2 },
+		{ "gue-port", required_argument, NULL, 3 },
+		{ "flood-rate", required_argument, NULL, 4 },
+		{ "flow-table-size", required_argument, NULL, 5 },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int verbose = 0, c;
+	char err[128];
+	uint64_t v;
+
+	while ((c = getopt_long(argc, argv, "i:c:s:S:g:p:m:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (a->nifaces == AGENT_IFACES_MAX)
+				die_usage("too many --iface (at most %s)", "8");
+			if (!if_nametoindex(optarg))
+				die_usage("--iface '%s': no such interface", optarg);
+			a->ifaces[a->nifaces++] = optarg;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			o->state = optarg;
+			break;
+		case 'S':
+			o->socket = optarg;
+			break;
+		case 'g':
+			o->group = optarg;
+			break;
+		case 'p':
+			o->pin_dir = optarg;
+			break;
+		case 'm':
+			if (strcmp(optarg, "native") && strcmp(optarg, "generic"))
+				die_usage("invalid --xdp-mode '%s': must be native or generic",
+					  optarg);
+			o->generic = !strcmp(optarg, "generic");
+			break;
+		case 1:
+			o->src4 = optarg;
+			break;
+		case 2:
+			o->src6 = optarg;
+			break;
+		case 3:
+			if (parse_uint(optarg, "gue port", 1, 65535, &v, err, sizeof(err)))
+				die_usage("%s", err);
+			o->gue_port = v;
+			break;
+		case 4:
+			if (parse_uint(optarg, "flood rate", 0, UINT32_MAX, &v, err, sizeof(err)))
+				die_usage("%s", err);
+			o->flood_rate = v;
+			break;
+		case 5:
+			if (parse_uint(optarg, "flow table size", 1024, 1 << 28, &v, err,
+				       sizeof(err)))
+				die_usage("%s", err);
+			o->flow_max = v;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "try 'lbd --help'\n");
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!a->nifaces)
+		die_usage("%s", "missing --iface");
+	log_set_level(verbose >= 2 ? LOG_LVL_LIBBPF_DEBUG : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+}
+
+static int setup_config_map(struct agent *a, const struct opts *o)
+{
+	struct xlb_config xc = {};
+	int bits = XLB_SRC_BITS_MAX + 1;
+	int err;
+
+	err = maps_config_get(a->maps, &xc); /* keep the flags sync maintains */
+	if (err)
+		return err;
+	memset(xc.src6, 0, sizeof(xc.src6));
+	xc.src4 = 0;
+	default_src(a->ifaces[0], &xc, !o->src4, !o->src6);
+	if (o->src4)
+		parse_src(o->src4, XLB_FAMILY_V4, &xc.src4, &bits);
+	if (o->src6)
+		parse_src(o->src6, XLB_FAMILY_V6, xc.src6, &bits);
+	xc.src_bits = bits > XLB_SRC_BITS_MAX ? 0 : bits;
+	xc.gue_port = o->gue_port;
+	xc.flood_rate = o->flood_rate;
+	if (!xc.src4)
+		pr_warn("lbd: %s has no IPv4 address and no --src4: IPv4 backends get source 0.0.0.0",
+			a->ifaces[0]);
+	return maps_config_set(a->maps, &xc);
+}
+
+static void on_nh_event(void *arg, int what, const struct xlb_addr *addr)
+{
+	bool *resync = arg;
+
+	(void)what;
+	(void)addr;
+	*resync = true; /* re-resolve everything: sync writes only what changed */
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .state = STATE_PATH_DEFAULT,
+			  .socket = CTL_SOCKET_DEFAULT,
+			  .pin_dir = XLB_PIN_ROOT_DEFAULT,
+			  .flood_rate = XLB_FLOOD_RATE_DEFAULT };
+	struct agent a = {};
+	struct xlb_maps_opts mo = {};
+	struct ctl_server *ctl = NULL;
+	struct nh_ctx *nh = NULL;
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct epoll_event ev, evs[8];
+	sigset_t mask;
+	int ep = -1, sfd = -1, tfd = -1, i, n, err = 1;
+	bool resync = false;
+	long group = -1;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	log_bridge_libbpf();
+	config_init(&a.cfg);
+	parse_opts(argc, argv, &o, &a);
+	a.state_path = o.state;
+	if (o.group) {
+		struct group *gr = getgrnam(o.group);
+
+		if (!gr)
+			die_usage("--socket-group '%s': no such group", o.group);
+		group = gr->gr_gid;
+	}
+
+	mo.pin_root = o.pin_dir;
+	mo.flow_max = o.flow_max;
+	a.maps = maps_open(&mo);
+	if (!a.maps) {
+		pr_err("lbd: cannot load the dataplane: %s (details: lbd -vv)", strerror(errno));
+		goto out;
+	}
+	if (setup_config_map(&a, &o))
+		goto out;
+	if (load_config(&a, &o))
+		goto out;
+	nh = netlink_open();
+	if (!nh) {
+		pr_err("lbd: netlink: %s", strerror(errno));
+		goto out;
+	}
+	a.sync = sync_new(a.maps, resolve_nh, nh);
+	if (!a.sync) {
+		pr_err("lbd: cannot read the backend table: %s", strerror(errno));
+		goto out;
+	}
+	if (sync_recover(a.sync, &a.cfg) || sync_apply(a.sync, &a.cfg)) {
+		pr_err("lbd: cannot apply the configuration to the dataplane");
+		goto out;
+	}
+	for (i = 0; i < a.nifaces; i++) {
+		if (maps_attach(a.maps, a.ifaces[i], o.generic))
+			goto out;
+		pr_info("lbd: xlb_xdp attached to %s (%s)", a.ifaces[i],
+			o.generic ? "generic mode: slow, for testing" : "native");
+	}
+	if (state_save(a.state_path, &a.cfg))
+		goto out;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || ep < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		pr_err("lbd: event loop set-up failed: %s", strerror(errno));
+		goto out;
+	}
+	/* ready: the socket appears only once the program is attached and configured */
+	ctl = ctl_open(o.socket, group, cmd_handle, &a);
+	if (!ctl)
+		goto out;
+	ev.events = EPOLLIN;
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = ctl_fd(ctl);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ctl_fd(ctl), &ev);
+	ev.data.fd = netlink_event_fd(nh);
+	epoll_ctl(ep, EPOLL_CTL_ADD, netlink_event_fd(nh), &ev);
+	pr_info("lbd: ready: %zu vips, socket %s", a.cfg.nvip, o.socket);
+
+	while (!a.stop) {
+		n = epoll_wait(ep, evs, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pr_err("lbd: epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+					if (si.ssi_signo != SIGHUP)
+						a.stop = true;
+			} else if (fd == tfd) {
+				uint64_t ticks;
+
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					continue;
+				ctl_tick(ctl, now_ms());
+				if (sync_pending(a.sync))
+					resync = true; /* next hops still unresolved: retry */
+			} else if (fd == ctl_fd(ctl)) {
+				ctl_dispatch(ctl);
+			} else if (fd == netlink_event_fd(nh)) {
+				netlink_process_events(nh, on_nh_event, &resync);
+			}
+		}
+		if (resync && !a.stop) {
+			resync = false;
+			if (sync_apply(a.sync, &a.cfg))
+				pr_warn("lbd: dataplane refresh after a next-hop change failed");
+		}
+	}
+	err = 0;
+	if (a.detach) {
+		for (i = 0; i < a.nifaces; i++)
+			if (maps_detach(a.maps, a.ifaces[i]))
+				err = 1;
+		pr_info("lbd: stopped and detached");
+	} else {
+		pr_info("lbd: stopped; the dataplane keeps forwarding with the last state");
+	}
+out:
+	ctl_close(ctl);
+	if (ep >= 0)
+		close(ep);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	sync_free(a.sync);
+	netlink_close(nh);
+	config_free(&a.cfg);
+	maps_close(a.maps);
+	return err;
+}

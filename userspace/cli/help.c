@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* lbctl help: the grammar of every object, printed to stdout (pipe to a pager). */
+#include <stdio.h>
+#include <string.h>
+#include "cli/lbctl.h"
+
+#define HELP_VIP \
+	"VIP := { ADDR:PORT/PROTO | [ADDR6]:PORT/PROTO }   PROTO := { tcp | udp }   PORT 0 = every port\n"
+#define HELP_DUR "DUR := N[ms|s|m]   (a bare number is milliseconds)\n"
+#define HELP_OPTIONS                                                                \
+	"OPTIONS := { -j|--json [ -p|--pretty ] | -d|--details | -q|--quiet\n"      \
+	"             | -f|--force (batch: go on past errors) | -S|--socket PATH\n" \
+	"             | -V|--version | -h|--help }\n"
+#define HELP_EXIT                                                                   \
+	"Exit status: 0 ok, 1 operation failed, 2 usage error (nothing changed),\n" \
+	"             3 cannot reach lbd, 4 not found, 5 already exists\n"
+
+static const char help_main[] =
+	"Usage: lbctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
+	"       lbctl [ OPTIONS ] show                 (running config, as lbctl lines)\n"
+	"       lbctl [ OPTIONS ] batch { FILE | - }   (one command per line)\n"
+	"       lbctl [ OPTIONS ] apply FILE           (replace the whole config)\n"
+	"       lbctl version\n"
+	"OBJECT := { vip | backend | stats | flow | agent }\n" HELP_OPTIONS HELP_EXIT;
+
+static const char help_vip[] =
+	"Usage: lbctl vip add VIP [ sched { maglev | wrr | lc } ] [ encap { ipip | gue | l2 } ]\n"
+	"                 [ hash { 5tuple | src } ] [ ring-size PRIME ] [ udp-idle DUR ] [ mtu N ]\n"
+	"                 [ check { tcp | http | udp | none } ] [ path PATH ] [ interval DUR ]\n"
+	"                 [ timeout DUR ] [ rise N ] [ fall N ]\n"
+	"       lbctl vip set VIP { the same keywords }\n"
+	"       lbctl vip del VIP\n"
+	"       lbctl vip { show | list } [ VIP ]\n" HELP_VIP HELP_DUR
+	"Defaults: sched maglev, encap ipip, hash 5tuple, ring-size 65537, udp-idle 30s,\n"
+	"          mtu 1500, check none, interval 2s, timeout 1s, rise 2, fall 3\n";
+
+static const char help_backend[] =
+	"Usage: lbctl backend add VIP ADDR [ weight N ] [ port N ] [ mac MAC ]\n"
+	"       lbctl backend set VIP ADDR { weight N | port N | mac MAC }...\n"
+	"       lbctl backend drain VIP ADDR     (no new flows; existing flows stay)\n"
+	"       lbctl backend enable VIP ADDR    (undo drain)\n"
+	"       lbctl backend del VIP ADDR\n"
+	"       lbctl backend { show | list } [ VIP ]\n" HELP_VIP
+	"Defaults: weight 100 (1-65535); the next-hop MAC is resolved unless mac is given\n";
+
+static const char help_stats[] = "Usage: lbctl stats show [ VIP ]\n" HELP_VIP;
+
+static const char help_flow[] =
+	"Usage: lbctl flow lookup VIP SRC_ADDR[:PORT]    ([SRC_ADDR6]:PORT for IPv6)\n"
+	"       which backend this flow goes to, and why (flow-table or maglev)\n" HELP_VIP;
+
+static const char help_agent[] =
+	"Usage: lbctl agent status\n"
+	"       lbctl agent stop [ detach ]   (stop lbd; detach also removes the program)\n";
+
+int print_help(const char *object)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+	} t[] = { { "vip", help_vip },	 { "backend", help_backend }, { "stats", help_stats },
+		  { "flow", help_flow }, { "agent", help_agent },     { NULL, help_main } };
+	unsigned int i;
+
+	for (i = 0; t[i].name; i++)
+		if (object && !strcmp(object, t[i].name))
+			break;
+	if (object && !t[i].name)
+		return -1;
+	fputs(t[i].text, stdout);
+	return 0;
+}

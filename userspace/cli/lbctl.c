@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* lbctl: the operator's CLI. Checks the syntax locally (usage errors exit 2
+ * without contacting lbd), sends the words to lbd's control socket, and prints
+ * the answer as text or JSON. Never writes BPF maps itself.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xlb/abi.h>
+#include "cli/lbctl.h"
+#include "common/ctl_client.h"
+#include "common/ctl_proto.h"
+#include "common/grammar.h"
+
+#define TIMEOUT_MS 10000
+#define LINE_MAX_LEN 4096
+
+struct lbctl_opts g_opts = { .socket = CTL_SOCKET_DEFAULT };
+
+int p_err(int code, const char *errno_name, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (g_opts.json) {
+		json_object *o = json_object_new_object(), *e = json_object_new_object();
+
+		json_object_object_add(e, "code", json_object_new_int(code));
+		json_object_object_add(e, "errno", json_object_new_string(errno_name));
+		json_object_object_add(e, "message", json_object_new_string(msg));
+		json_object_object_add(o, "error", e);
+		printf("%s\n",
+		       json_object_to_json_string_ext(o, g_opts.pretty ? JSON_C_TO_STRING_PRETTY :
+									 JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		fprintf(stderr, "Error: %s\n", msg);
+	}
+	return code;
+}
+
+static void print_json(json_object *data)
+{
+	printf("%s\n",
+	       data ? json_object_to_json_string_ext(data, g_opts.pretty ? JSON_C_TO_STRING_PRETTY :
+									   JSON_C_TO_STRING_PLAIN) :
+		      "null");
+}
+
+static int connect_lbd(void)
+{
+	int fd = ctl_client_connect(g_opts.socket, TIMEOUT_MS);
+
+	if (fd < 0)
+		return -p_err(CTL_E_CONNECT, "ECONNREFUSED",
+			      "cannot reach lbd at %s: %s (is lbd running?)", g_opts.socket,
+			      strerror(-fd));
+	return fd;
+}
+
+/* Syntax check of the words lbd's grammar knows; 0 or the usage exit code */
+static int check_syntax(int argc, char **argv)
+{
+	struct gr_cmd c;
+	char err[512];
+
+	if (!strcmp(argv[0], "agent") || !strcmp(argv[0], "version"))
+		return 0;
+	if (grammar_parse(argc, argv, &c, err, sizeof(err)))
+		return p_err(CTL_E_USAGE, "EINVAL", "%s", err);
+	if (c.verb == GR_VERB_HELP) {
+		print_help(argv[0]);
+		return -1; /* handled: exit 0 */
+	}
+	return 0;
+}
+
+/* Send one command on @fd; print its result; return its exit code */
+static int run_one(int fd, int argc, char **argv, json_object *extra, bool print)
+{
+	json_object *jargv = json_object_new_array(), *resp = NULL, *data;
+	int i, err, code;
+
+	for (i = 0; i < argc; i++)
+		json_object_array_add(jargv, json_object_new_string(argv[i]));
+	if (extra)
+		json_object_array_add(jargv, extra);
+	err = ctl_client_request(fd, jargv, &resp, TIMEOUT_MS);
+	json_object_put(jargv);
+	if (err)
+		return p_err(CTL_E_CONNECT, "EPROTO", "lbd at %s: %s", g_opts.socket,
+			     err == -EPROTO ? "protocol error or version mismatch" :
+					      strerror(-err));
+	code = ctl_resp_code(resp);
+	if (code) {
+		p_err(code, ctl_resp_errno(resp), "%s", ctl_resp_message(resp));
+	} else if (print) {
+		data = ctl_resp_data(resp);
+		if (g_opts.json)
+			print_json(data);
+		else
+			render_text(argc, argv, data);
+	}
+	json_object_put(resp);
+	return code;
+}
+
+static int read_file(const char *path, char **out)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	size_t len = 0, cap = 4096, n;
+	char *buf;
+
+	if (!f)
+		return -errno;
+	buf = malloc(cap);
+	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (len + 1 == cap) {
+			char *bigger = realloc(buf, cap * 2);
+
+			if (!bigger) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (!buf)
+		return -ENOMEM;
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int do_batch(const char *path)
+{
+	char *text, *line, *save = NULL, *words[GR_MAX_WORDS], err[256];
+	int fd, n, lineno = 0, code, failed = 0, ret;
+
+	ret = read_file(path, &text);
+	if (ret)
+		return p_err(CTL_E_FAILED, "EIO", "batch: %s: %s", path, strerror(-ret));
+	fd = connect_lbd();
+	if (fd < 0) {
+		free(text);
+		return -fd;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		if (grammar_split(line, words, GR_MAX_WORDS, &n, err, sizeof(err))) {
+			code = p_err(CTL_E_USAGE, "EINVAL", "line %d: %s", lineno, err);
+		} else if (!n) {
+			continue;
+		} else {
+			code = check_syntax(n, words);
+			if (code > 0)
+				fprintf(stderr, "  (at line %d)\n", lineno);
+			else if (code == 0)
+				code = run_one(fd, n, words, NULL, !g_opts.quiet);
+			if (code > 0 && !g_opts.json)
+				fprintf(stderr, "batch: line %d failed\n", lineno);
+		}
+		if (code > 0) {
+			failed = failed ? failed : code;
+			if (!g_opts.force)
+				break;
+		}
+	}
+	ctl_client_close(fd);
+	free(text);
+	if (failed && g_opts.force)
+		return CTL_E_FAILED;
+	return failed;
+}
+
+static int do_apply(int argc, char **argv)
+{
+	char *text;
+	int fd, code, ret;
+
+	if (argc != 2)
+		return p_err(CTL_E_USAGE, "EINVAL", "apply: expects FILE; try 'lbctl help'");
+	ret = read_file(argv[1], &text);
+	if (ret)
+		return p_err(CTL_E_FAILED, "EIO", "apply: %s: %s", argv[1], strerror(-ret));
+	fd = connect_lbd();
+	if (fd < 0) {
+		free(text);
+		return -fd;
+	}
+	code = run_one(fd, 1, argv, json_object_new_string(text), false);
+	if (!code && g_opts.json)
+		print_json(NULL);
+	ctl_client_close(fd);
+	free(text);
+	return code;
+}
+
+static int do_version(void)
+{
+	json_object *jargv = json_object_new_array(), *resp = NULL, *o, *d;
+	int fd = ctl_client_connect(g_opts.socket, 1000);
+
+	o = json_object_new_object();
+	json_object_object_add(o, "lbctl", json_object_new_string(LBCTL_VERSION));
+	json_object_object_add(o, "bpf_abi", json_object_new_int(XLB_ABI_VERSION));
+	json_object_array_add(jargv, json_object_new_string("version"));
+	if (fd >= 0 && !ctl_client_request(fd, jargv, &resp, 2000) && !ctl_resp_code(resp) &&
+	    (d = ctl_resp_data(resp))) {
+		json_object_object_foreach(d, k, v) {
+			if (strcmp(k, "bpf_abi"))
+				json_object_object_add(o, k, json_object_get(v));
+		}
+	} else {
+		json_object_object_add(o, "lbd", NULL);
+	}
+	if (fd >= 0)
+		ctl_client_close(fd);
+	if (g_opts.json) {
+		print_json(o);
+	} else {
+		json_object_object_foreach(o, k2, v2) {
+			printf("%-12s %s\n", k2,
+			       v2 ? json_object_get_string(v2) : "(not reachable)");
+		}
+	}
+	json_object_put(resp);
+	json_object_put(jargv);
+	json_object_put(o);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1, fd, code;
+
+	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
+			g_opts.json = true;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pretty")) {
+			g_opts.json = g_opts.pretty = true;
+		} else if (!strcmp(a, "-d") || !strcmp(a, "--details")) {
+			g_opts.details = true;
+		} else if (!strcmp(a, "-s") || !strcmp(a, "--stats")) {
+			g_opts.stats++;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			g_opts.quiet = true;
+		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
+			g_opts.force = true;
+		} else if (!strcmp(a, "-S") || !strcmp(a, "--socket")) {
+			if (++i == argc)
+				return p_err(CTL_E_USAGE, "EINVAL", "missing PATH after '%s'", a);
+			g_opts.socket = argv[i];
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			return do_version();
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			print_help(NULL);
+			return 0;
+		} else {
+			return p_err(CTL_E_USAGE, "EINVAL", "unknown option '%s'; try 'lbctl help'",
+				     a);
+		}
+	}
+	argc -= i;
+	argv += i;
+	if (!argc || !strcmp(argv[0], "help")) {
+		print_help(NULL);
+		return 0;
+	}
+	if (argc >= 2 && (!strcmp(argv[argc - 1], "help") || !strcmp(argv[argc - 1], "-h"))) {
+		if (print_help(argv[0]))
+			return p_err(CTL_E_USAGE, "EINVAL", "unknown object '%s'; try 'lbctl help'",
+				     argv[0]);
+		return 0;
+	}
+	if (!strcmp(argv[0], "version"))
+		return do_version();
+	if (!strcmp(argv[0], "batch")) {
+		if (argc != 2)
+			return p_err(CTL_E_USAGE, "EINVAL", "batch: expects FILE or -");
+		return do_batch(argv[1]);
+	}
+	if (!strcmp(argv[0], "apply"))
+		return do_apply(argc, argv);
+
+	code = check_syntax(argc, argv);
+	if (code)
+		return code < 0 ? 0 : code;
+	fd = connect_lbd();
+	if (fd < 0)
+		return -fd;
+	code = run_one(fd, argc, argv, NULL, true);
+	/* commands that print nothing still print one JSON value */
+	ctl_client_close(fd);
+	return code;
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* lbctl text views. Every view renders the same JSON the -j output prints, so
+ * a field cannot exist in one form and not the other (STYLE, part c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cli/lbctl.h"
+
+static const char *s_(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return "-";
+	return json_object_get_string(v);
+}
+
+static void render_vips(json_object *arr)
+{
+	size_t i, n = json_object_array_length(arr);
+
+	printf("%-28s %-7s %-5s %-7s %-8s %-9s %-6s%s\n", "VIP", "SCHED", "ENCAP", "HASH", "RING",
+	       "BACKENDS", "CHECK", g_opts.details ? " ID" : "");
+	for (i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+
+		printf("%-28s %-7s %-5s %-7s %-8s %-9s %-6s", s_(v, "vip"), s_(v, "sched"),
+		       s_(v, "encap"), s_(v, "hash"), s_(v, "ring_size"), s_(v, "backends"),
+		       s_(v, "check"));
+		if (g_opts.details)
+			printf(" %s", s_(v, "vip_id"));
+		printf("\n");
+	}
+}
+
+static void render_backends(json_object *arr)
+{
+	size_t i, n = json_object_array_length(arr);
+
+	printf("%-28s %-26s %-5s %-6s %-7s %-9s %-8s %-8s", "VIP", "ADDR", "PORT", "WEIGHT",
+	       "HEALTH", "BREAKER", "STATE", "NEXTHOP");
+	if (g_opts.stats)
+		printf(" %12s %14s", "PACKETS", "BYTES");
+	if (g_opts.details)
+		printf(" SLOT");
+	printf("\n");
+	for (i = 0; i < n; i++) {
+		json_object *b = json_object_array_get_idx(arr, i), *d;
+		bool draining = json_object_object_get_ex(b, "draining", &d) &&
+				json_object_get_boolean(d);
+
+		printf("%-28s %-26s %-5s %-6s %-7s %-9s %-8s %-8s", s_(b, "vip"), s_(b, "addr"),
+		       s_(b, "port"), s_(b, "weight"), s_(b, "health"), s_(b, "breaker"),
+		       draining ? "draining" : "active", s_(b, "next_hop"));
+		if (g_opts.stats)
+			printf(" %12s %14s", s_(b, "packets"), s_(b, "bytes"));
+		if (g_opts.details)
+			printf(" %s", s_(b, "slot"));
+		printf("\n");
+	}
+}
+
+static void render_stats(json_object *o)
+{
+	json_object *g, *drops, *vips;
+	size_t i, j;
+
+	if (json_object_object_get_ex(o, "global", &g)) {
+		printf("global:\n");
+		json_object_object_foreach(g, k, v) {
+			if (strcmp(k, "drops") && (g_opts.details || json_object_get_int64(v)))
+				printf("  %-20s %s\n", k, json_object_get_string(v));
+		}
+		if (json_object_object_get_ex(g, "drops", &drops)) {
+			printf("drops:\n");
+			json_object_object_foreach(drops, dk, dv) {
+				if (g_opts.details || json_object_get_int64(dv))
+					printf("  %-20s %s\n", dk, json_object_get_string(dv));
+			}
+		}
+	}
+	if (!json_object_object_get_ex(o, "vips", &vips))
+		return;
+	printf("%-28s %12s %14s %10s %8s\n", "VIP / BACKEND", "PACKETS", "BYTES", "NEW_FLOWS",
+	       "DROPS");
+	for (i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *bes;
+
+		printf("%-28s %12s %14s %10s %8s\n", s_(v, "vip"), s_(v, "packets"), s_(v, "bytes"),
+		       s_(v, "new_flows"), s_(v, "drops"));
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		for (j = 0; j < json_object_array_length(bes); j++) {
+			json_object *b = json_object_array_get_idx(bes, j);
+
+			printf("  %-26s %12s %14s %10s\n", s_(b, "addr"), s_(b, "packets"),
+			       s_(b, "bytes"), s_(b, "new_flows"));
+		}
+	}
+}
+
+static void render_object(json_object *o)
+{
+	json_object_object_foreach(o, k, v) {
+		printf("%-18s %s\n", k, v ? json_object_get_string(v) : "-");
+	}
+}
+
+void render_text(int argc, char **argv, json_object *data)
+{
+	size_t i;
+
+	if (!data)
+		return;
+	if (!strcmp(argv[0], "show")) {
+		for (i = 0; i < json_object_array_length(data); i++)
+			printf("%s\n", json_object_get_string(json_object_array_get_idx(data, i)));
+	} else if (!strcmp(argv[0], "vip") && json_object_is_type(data, json_type_array)) {
+		render_vips(data);
+	} else if (!strcmp(argv[0], "backend") && json_object_is_type(data, json_type_array)) {
+		render_backends(data);
+	} else if (!strcmp(argv[0], "stats")) {
+		render_stats(data);
+	} else if (!strcmp(argv[0], "flow")) {
+		printf("%s from %s port %s -> %s (%s)\n", s_(data, "vip"), s_(data, "src"),
+		       s_(data, "src_port"), s_(data, "backend"), s_(data, "reason"));
+	} else if (json_object_is_type(data, json_type_object)) {
+		render_object(data);
+	}
+	(void)argc;
+}
