@@ -44,7 +44,7 @@ deps:
 # Installs what is missing, then runs the main job (see README).
 demo:
 	$(Q)sh scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all build/tests/tools/xlbfix
 	$(Q)bash scripts/demo.sh
 
 clean:
@@ -68,7 +68,7 @@ help:
 	@echo 'xlb targets:'
 	@echo '  all              build BPF objects, skeletons and userspace (default)'
 	@echo '  bpf              build build/*.bpf.o and build/*.skel.h'
-	@echo '  demo             install deps, build, run the demo (README)'
+	@echo '  demo             install deps, build, balance real HTTP traffic in namespaces'
 	@echo '  test             run every test tier; ends with "N passed, N failed, N skipped"'
 	@echo '  test-unit        cmocka unit tests (no privileges)'
 	@echo '  test-bpf         BPF_PROG_TEST_RUN packet tests (root)'

@@ -1,56 +1,167 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# `make demo`: until the agent (lbd) exists, the demo is the benchmark. Prints
-# what it is about to do, then runs `bench/run.sh --quick` (about 30 s, root).
-# Ctrl-C stops it; bench/run.sh removes its namespaces on any exit.
+# `make demo`: xlb balancing real HTTP traffic in network namespaces.
+# Builds client / lb / three backends (scripts/topo.sh), gives the backends
+# the decap program and an HTTP server, starts lbd with examples/demo.conf,
+# sends a few hundred requests through the VIPs and shows how they spread
+# next to the weights, then lbctl's counters. Everything is removed on exit,
+# also on Ctrl-C. Root needed; about 20 s. `make bench` runs the benchmarks.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
+PREFIX=xlbdemo$$
+RUN=$(mktemp -d /tmp/xlb-demo.XXXXXX)
+PIN=$RUN/bpf
+SOCK=$RUN/lbd.sock
+N4=${XLB_DEMO_REQUESTS:-300}
+N6=100
 
 if [ -t 1 ]; then
-	B=$'\e[1m' D=$'\e[2m' R=$'\e[0m'
+	B=$'\e[1m' D=$'\e[2m' G=$'\e[32m' X=$'\e[31m' R=$'\e[0m'
 else
-	B='' D='' R=''
+	B='' D='' G='' X='' R=''
 fi
 
-# Ctrl-C reaches the whole foreground process group: the benchmark binary stops,
-# bench/run.sh's own trap deletes the namespaces, then this trap reports it.
-# shellcheck disable=SC2317 # invoked by the trap
+step() { printf '  %s%-64s%s' "$B" "$*" "$R"; }
+ok() { printf '%sok%s\n' "$G" "$R"; }
+die() {
+	printf '%sfailed%s\n  %s\n' "$X" "$R" "$*" >&2
+	[ -s "$RUN/lbd.log" ] && sed 's/^/    lbd: /' "$RUN/lbd.log" | tail -n 15 >&2
+	exit 1
+}
+lbctl() { build/lbctl -S "$SOCK" "$@"; }
+
+# shellcheck disable=SC2317 # invoked by the traps
+cleanup() {
+	trap - EXIT INT TERM
+	[ -f "$RUN/lbd.pid" ] && kill "$(cat "$RUN/lbd.pid")" 2>/dev/null
+	bash scripts/topo.sh down "$PREFIX" >/dev/null 2>&1
+	umount "$PIN" 2>/dev/null
+	rm -rf "$RUN"
+}
+# shellcheck disable=SC2317
 on_int() {
-	trap - INT TERM
 	echo
-	echo "${B}demo: interrupted${R}; the benchmark stopped and its namespaces were removed"
+	echo "${B}demo: interrupted${R}; cleaning up"
+	cleanup
 	exit 130
 }
+trap cleanup EXIT
 trap on_int INT TERM
 
-cat <<EOF
+[ "$(id -u)" -eq 0 ] || { echo "demo: needs root (BPF, network namespaces)" >&2; exit 1; }
 
-${B}xlb demo: the XDP data plane, measured${R}
-${D}(the agent lbd is not written yet, so the demo is the benchmark)${R}
+cat <<BANNER
 
-  1. ns per packet of xlb_xdp by BPF_PROG_TEST_RUN for five paths -- established
-     TCP flow, new flow into a full 4M-entry flow table, UDP, IPv6, non-VIP --
-     against a program that only returns XDP_TX, each run proven by xlb's counters
-  2. Mpps forwarded on a veth pair between two throw-away namespaces, xlb_xdp
-     against the same XDP_TX-only program, alternated round by round
-  3. a table against Katran (100 backends) on this machine kind, with the targets
+${B}xlb demo: an XDP load balancer in network namespaces${R}
 
-  Setup: 100 backends per VIP, IPIP, Maglev ring M=65537. Root needed; about 30 s.
+  client --> lb (xlb_xdp on its client-facing veth, managed by lbd) --> be1 be2 be3
+  VIPs 203.0.113.10:80/tcp (IP-in-IP, weights 1:2:1) and
+       [2001:db8:100::10]:80/tcp (GUE, client affinity); config: examples/demo.conf
 
-EOF
+BANNER
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "demo: the benchmark needs root (BPF_PROG_TEST_RUN, XDP, namespaces): sudo make demo" >&2
+step "topology: client, lb and three backends (namespaces)"
+bash scripts/topo.sh up "$PREFIX" >"$RUN/topo.log" 2>&1 || die "$(tail -n 5 "$RUN/topo.log")"
+eval "$(bash scripts/topo.sh env "$PREFIX")"
+{ mkdir -p "$PIN" && mount -t bpf bpf "$PIN"; } || die "cannot mount bpffs at $PIN"
+ok
+
+step "backends: VIPs on lo, xlb_decap on eth0, HTTP servers"
+for i in 1 2 3; do
+	ns=$PREFIX-be$i
+	eval "a4=\$XLB_BE${i}_4 a6=\$XLB_BE${i}_6"
+	ip -n "$ns" addr add "$XLB_VIP4/32" dev lo
+	ip -n "$ns" addr add "$XLB_VIP6/128" dev lo
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
+	# shellcheck disable=SC2154 # a4/a6 come from the eval above
+	ip netns exec "$ns" build/tests/tools/xlbfix decap "$PIN" eth0 "$a4" "$a6" \
+		>>"$RUN/decap.log" 2>&1 || die "decap on be$i: $(tail -n 3 "$RUN/decap.log")"
+	ip netns exec "$ns" python3 tests/integration/lib/xlb_server.py "be$i" --http 80 \
+		>/dev/null 2>&1 &
+done
+for _ in $(seq 50); do
+	ip netns exec "$PREFIX-be3" python3 tests/integration/lib/xlb_client.py http 127.0.0.1 80 \
+		>/dev/null 2>&1 && break
+	sleep 0.1
+done
+ok
+
+step "lbd: load, attach, apply examples/demo.conf"
+ip netns exec "$PREFIX-lb" build/lbd --iface "$XLB_LB_IF_CLIENT" --config examples/demo.conf \
+	--state "$RUN/state.conf" --socket "$SOCK" --pin-dir "$PIN" \
+	--src4 10.255.0.0/24 --src6 fd00:ff::/120 >"$RUN/lbd.log" 2>&1 &
+echo $! >"$RUN/lbd.pid"
+for _ in $(seq 100); do
+	lbctl vip show >/dev/null 2>&1 && break
+	kill -0 "$(cat "$RUN/lbd.pid")" 2>/dev/null || die "lbd exited"
+	sleep 0.05
+done
+lbctl vip show >/dev/null 2>&1 || die "lbd did not become ready"
+ok
+
+echo
+lbctl backend show | sed 's/^/  /'
+echo
+
+step "$N4 HTTP requests to $XLB_VIP4:80, a new connection each"
+ip netns exec "$PREFIX-client" python3 tests/integration/lib/xlb_client.py many \
+	"$XLB_VIP4" 80 "$N4" >"$RUN/spread4" 2>&1 || die "$(cat "$RUN/spread4")"
+ok
+step "$N6 HTTP requests to [$XLB_VIP6]:80"
+ip netns exec "$PREFIX-client" python3 tests/integration/lib/xlb_client.py many \
+	"$XLB_VIP6" 80 "$N6" >"$RUN/spread6" 2>&1 || die "$(cat "$RUN/spread6")"
+ok
+
+# name of the backend with address $1 (be1..be3)
+be_name() {
+	local i a4 a6
+	for i in 1 2 3; do
+		eval "a4=\$XLB_BE${i}_4 a6=\$XLB_BE${i}_6"
+		if [ "$a4" = "$1" ] || [ "$a6" = "$1" ]; then
+			echo "be$i"
+			return
+		fi
+	done
+	echo "?"
+}
+
+# table VIP N SPREADFILE: each backend's weight, expected share, requests, share
+table() {
+	local vip=$1 n=$2 file=$3 total_w=0 line addr w name got
+	local -a rows
+	mapfile -t rows < <(lbctl -j backend show "$vip" |
+		python3 -c 'import json, sys
+for b in json.load(sys.stdin): print(b["addr"], b["weight"])')
+	for line in "${rows[@]}"; do total_w=$((total_w + ${line#* })); done
+	for line in "${rows[@]}"; do
+		addr=${line% *}
+		w=${line#* }
+		name=$(be_name "$addr")
+		got=$(awk -v b="$name" '$1 == b { print $2 }' "$file")
+		got=${got:-0}
+		printf '  %-26s %-22s %6s %8s%% %9s %7s%%\n' "$vip" "$addr ($name)" "$w" \
+			"$((100 * w / total_w))" "$got" "$((100 * got / n))"
+	done
+	if grep -q '^failed' "$file"; then
+		printf '  %s%s: %s requests failed%s\n' "$X" "$vip" \
+			"$(awk '/^failed/ { print $2 }' "$file")" "$R"
+	fi
+}
+
+echo
+printf '  %s%-26s %-22s %6s %9s %9s %8s%s\n' "$B" "VIP" "BACKEND" "WEIGHT" "EXPECTED" \
+	"REQUESTS" "SHARE" "$R"
+table "$XLB_VIP4:80/tcp" "$N4" "$RUN/spread4"
+table "[$XLB_VIP6]:80/tcp" "$N6" "$RUN/spread6"
+echo "  ${D}(hash src on the IPv6 VIP: one client address always reaches the same backend)${R}"
+
+echo
+echo "  ${B}lbctl stats show${R}"
+lbctl stats show | sed 's/^/  /'
+echo
+if grep -q '^failed' "$RUN/spread4" "$RUN/spread6"; then
+	echo "${X}demo: some requests failed${R}" >&2
 	exit 1
 fi
-
-bash bench/run.sh --quick
-rc=$?
-echo
-if [ "$rc" -eq 0 ]; then
-	echo "${B}demo: done${R}. Full run: bench/run.sh (about 85 s); method: bench/README.md"
-else
-	echo "${B}demo: the benchmark failed (exit $rc)${R}; see the messages above" >&2
-fi
-exit "$rc"
+echo "${B}demo: done${R}; everything it created is removed. Next: README, 'lbctl help'."

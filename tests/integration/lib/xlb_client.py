@@ -3,6 +3,8 @@
 # Test client. Modes:
 #   http ADDR PORT            one HTTP GET, prints the body (the backend's name)
 #   udp ADDR PORT             one datagram, prints the reply's first word
+#   many ADDR PORT N          N HTTP GETs on fresh connections; prints
+#                             "BACKEND COUNT" lines (and "failed COUNT")
 #   hold ADDR PORT GATE       keeps one TCP connection: prints the backend once,
 #                             waits until the file GATE exists, talks again and
 #                             prints the backend that answered then
@@ -19,18 +21,33 @@ def conn(addr, port):
     return s
 
 
+def http_get(addr, port):
+    s = conn(addr, port)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    data = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data.split(b"\r\n\r\n", 1)[1].decode().strip()
+
+
 def main():
     mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "http":
-        s = conn(addr, port)
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        print(data.split(b"\r\n\r\n", 1)[1].decode().strip())
+        print(http_get(addr, port))
+    elif mode == "many":
+        counts = {}
+        for _ in range(int(sys.argv[4])):
+            try:
+                name = http_get(addr, port)
+            except OSError:
+                name = "failed"
+            counts[name] = counts.get(name, 0) + 1
+        for name, n in sorted(counts.items()):
+            print(name, n)
     elif mode == "udp":
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         s = socket.socket(fam, socket.SOCK_DGRAM)
