@@ -58,11 +58,15 @@ static __always_inline __u32 xlb_select_hash(const struct xlb_flow_key *key,
 	return xlb_hash_flow(key, xlb_hash_seed);
 }
 
-/* Maglev choice for the flow @key of @vip, checked to be a live backend */
+/* Ring choice for the flow @key of @vip, checked to be a live backend. A
+ * @new_flow of a wrr VIP takes the next round-robin position; everything else
+ * (maglev, and wrr packets that cannot be new flows: RST, ICMP errors) the hash. */
 static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
-						const struct xlb_vip_val *vip, struct xlb_sel *sel)
+						const struct xlb_vip_val *vip, int new_flow,
+						struct xlb_sel *sel)
 {
-	int ret = xlb_maglev_pick(vip, xlb_select_hash(key, vip), &sel->be_id);
+	__u32 pos = xlb_ring_pos(vip, xlb_select_hash(key, vip), new_flow);
+	int ret = xlb_maglev_pick(vip, pos, &sel->be_id);
 
 	if (ret)
 		return ret;
@@ -122,7 +126,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		}
 	}
 
-	ret = xlb_select_stateless(&pkt->key, vip, sel);
+	ret = xlb_select_stateless(&pkt->key, vip, !(tcp && (flags & XLB_TCP_RST)), sel);
 	if (ret)
 		return ret;
 	if (tcp && (flags & XLB_TCP_RST) && !fv) {
@@ -157,7 +161,7 @@ static __always_inline int xlb_flow_peek(const struct xlb_flow_key *key,
 			return 0;
 		}
 	}
-	return xlb_select_stateless(key, vip, sel);
+	return xlb_select_stateless(key, vip, 0, sel);
 }
 
 #endif /* XLB_BPF_FLOW_H */

@@ -129,6 +129,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_be_stats SEC(".maps");
 
+/* wrr VIPs: this CPU's position in the VIP's round-robin ring, by vip_id */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_wrr_pos SEC(".maps");
+
 /* Flood guard: this CPU's new-flow count in the current one-second window */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

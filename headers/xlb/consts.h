@@ -53,7 +53,10 @@
 #define XLB_VIP_F_HASH_SRC (1U << 0) /* hash the source address only (client affinity) */
 
 /* struct xlb_vip_val.sched */
-#define XLB_SCHED_MAGLEV 0
+#define XLB_SCHED_MAGLEV 0 /* slot = flow hash % M: consistent across nodes */
+#define XLB_SCHED_WRR \
+	1 /* slot = this CPU's next position: the ring holds a smooth
+			    * weighted round-robin sequence; sticky via the flow table */
 
 /* struct xlb_config.flags */
 #define XLB_CFG_F_PORT0 \

@@ -186,7 +186,7 @@ static void test_vip_add_options(void **state)
 	config_init(&c);
 	apply_ok(&c, "vip add " V6 " sched wrr encap gue hash src ring-size 251 udp-idle 2m "
 		     "mtu 1400 check http path /healthz interval 5s timeout 1500ms rise 4 fall 6");
-	apply_ok(&c, "vip add 192.0.2.11:0/udp sched lc encap l2");
+	apply_ok(&c, "vip add 192.0.2.11:0/udp sched maglev encap l2");
 	assert_int_equal(c.nvip, 2);
 	v = getvip(&c, V6);
 	assert_non_null(v);
@@ -206,7 +206,7 @@ static void test_vip_add_options(void **state)
 	v = getvip(&c, "192.0.2.11:0/udp");
 	assert_non_null(v);
 	assert_ptr_equal(v, &c.vip[1]);
-	assert_int_equal(v->opt.sched, GR_SCHED_LC);
+	assert_int_equal(v->opt.sched, GR_SCHED_MAGLEV);
 	assert_int_equal(v->opt.encap, XLB_ENCAP_L2);
 	assert_int_equal(v->opt.ring_size, CFG_DEF_RING_SIZE);
 	config_free(&c);
@@ -469,6 +469,7 @@ static const struct bad bad_inputs[] = {
 	{ "vip add 192.0.2.11:80/tcp fall 101", -EINVAL, "101" },
 	{ "vip add 192.0.2.11:80/tcp weigth 100", -EINVAL, "weigth" },
 	{ "vip add 192.0.2.11:80/tcp sched maglev sched wrr", -EINVAL, "sched" },
+	{ "vip add 192.0.2.11:80/tcp sched lc", -EINVAL, "'lc'" }, /* not supported yet */
 	{ "vip add 192.0.2.11:80/tcp mtu", -EINVAL, "mtu" },
 	{ "vip set " V4, -EINVAL, "vip set" },
 	{ "backend add " V4 " 10.1.0.6 weight 0", -EINVAL, "weight" },
@@ -649,7 +650,7 @@ static const char canon[] =
 	"backend add 192.0.2.10:80/tcp 2001:db8::6 weight 1\n"
 	"backend drain 192.0.2.10:80/tcp 10.1.0.6\n"
 	"backend drain 192.0.2.10:80/tcp 2001:db8::6\n"
-	"vip add [2001:db8::10]:0/udp sched lc encap l2\n"
+	"vip add [2001:db8::10]:0/udp encap l2\n"
 	"backend add [2001:db8::10]:0/udp 2001:db8::20 mac 02:00:00:00:00:02\n"
 	"vip add 192.0.2.11:443/tcp\n"
 	"vip add 192.0.2.12:443/tcp check tcp\n"

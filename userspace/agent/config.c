@@ -154,6 +154,12 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 	vip_str(key, vs, sizeof(vs));
 	if (o->sched >= __GR_SCHED_MAX)
 		return seterr(-EINVAL, err, errlen, "invalid sched '%u'", o->sched);
+	/* refuse rather than silently schedule by Maglev */
+	if (o->sched == GR_SCHED_LC)
+		return seterr(
+			-EINVAL, err, errlen,
+			"sched 'lc' is not supported yet (the dataplane does not count active "
+			"flows per backend); use maglev or wrr");
 	if (o->encap != XLB_ENCAP_IPIP && o->encap != XLB_ENCAP_GUE && o->encap != XLB_ENCAP_L2)
 		return seterr(-EINVAL, err, errlen, "invalid encap '%u'", o->encap);
 	if (o->hash >= __GR_HASH_MAX)

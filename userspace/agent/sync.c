@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "agent/maglev.h"
+#include "agent/sched.h"
 #include "agent/sync.h"
 #include "common/log.h"
 #include "common/parse.h"
@@ -283,6 +284,7 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 		n++;
 	}
 	sig = sig_mix(sig, &m, sizeof(m));
+	sig = sig_mix(sig, &v->opt.sched, sizeof(v->opt.sched));
 	if (!n) {
 		if (s->ring_sig[v->vip_id]) {
 			err = maps_ring_delete(s->m, v->vip_id);
@@ -294,7 +296,8 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	}
 	if (s->ring_sig[v->vip_id] == sig)
 		return 0;
-	err = maglev_build(s->mb, n, m, 0, s->table);
+	err = v->opt.sched == GR_SCHED_WRR ? sched_wrr_build(s->mb, n, m, s->table) :
+					     maglev_build(s->mb, n, m, 0, s->table);
 	if (err)
 		return err;
 	err = maps_ring_set(s->m, v->vip_id, s->table, m);
@@ -312,7 +315,7 @@ static void vip_val(const struct cfg_vip *v, struct xlb_vip_val *out)
 	out->mtu = v->opt.mtu;
 	out->encap = v->opt.encap;
 	out->flags = v->opt.hash == GR_HASH_SRC ? XLB_VIP_F_HASH_SRC : 0;
-	out->sched = XLB_SCHED_MAGLEV; /* wrr/lc: stored in the config, not in the dataplane yet */
+	out->sched = v->opt.sched == GR_SCHED_WRR ? XLB_SCHED_WRR : XLB_SCHED_MAGLEV;
 	out->udp_idle_ns = (__u64)v->opt.udp_idle_ms * 1000000ULL;
 }
 
