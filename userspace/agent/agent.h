@@ -19,6 +19,7 @@ struct agent {
 	struct sync *sync;
 	struct config cfg; /* the running config: what the maps hold */
 	const char *state_path;
+	const char *config_path; /* --config, for agent reload / SIGHUP; may be NULL */
 	const char *ifaces[AGENT_IFACES_MAX];
 	int nifaces;
 	bool stop;   /* leave the loop; the dataplane keeps forwarding */
@@ -29,6 +30,10 @@ struct agent {
  * match it, persist it, then swap. On failure the maps are brought back to
  * the running config and @next is freed. 0 or -errno (message in msg). */
 int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen);
+
+/* Re-read --config and apply it like `lbctl apply` (agent reload, SIGHUP).
+ * Returns an lbctl exit code; msg says why on failure. */
+int cmd_reload(struct agent *a, char *msg, size_t msglen);
 
 /* The control-socket handler (ctl_handler_fn): lbctl's verbs on the agent side */
 struct ctl_peer;

@@ -13,6 +13,7 @@
 #include <xlb/abi.h>
 #include <xlb/hash.h>
 #include "agent/agent.h"
+#include "agent/state.h"
 #include "agent/ctl.h"
 #include "common/ctl_proto.h"
 #include "common/grammar.h"
@@ -328,6 +329,29 @@ static int do_apply(struct agent *a, const char *text, char *msg, size_t len)
 	return err ? errno_to_code(err) : CTL_OK;
 }
 
+int cmd_reload(struct agent *a, char *msg, size_t msglen)
+{
+	char *text;
+	int err, code;
+
+	if (!a->config_path) {
+		snprintf(msg, msglen, "reload: lbd was started without --config");
+		return CTL_E_FAILED;
+	}
+	err = state_read_file(a->config_path, &text);
+	if (err) {
+		snprintf(msg, msglen, "reload: %s: %s", a->config_path, strerror(-err));
+		return CTL_E_FAILED;
+	}
+	code = do_apply(a, text, msg, msglen);
+	free(text);
+	if (code)
+		pr_err("agent: reload of %s failed: %s", a->config_path, msg);
+	else
+		pr_info("agent: reloaded %s", a->config_path);
+	return code;
+}
+
 static int do_change(struct agent *a, const struct gr_cmd *c, char *msg, size_t len)
 {
 	struct config next;
@@ -366,6 +390,8 @@ static int do_agent(struct agent *a, int argc, char **argv, json_object **data, 
 		*data = o;
 		return CTL_OK;
 	}
+	if (!strcmp(argv[1], "reload") && argc == 2)
+		return cmd_reload(a, msg, len);
 	if (!strcmp(argv[1], "stop") && (argc == 2 || (argc == 3 && !strcmp(argv[2], "detach")))) {
 		a->stop = true;
 		a->detach = argc == 3;

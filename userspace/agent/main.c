@@ -346,6 +346,7 @@ int main(int argc, char **argv)
 	config_init(&a.cfg);
 	parse_opts(argc, argv, &o, &a);
 	a.state_path = o.state;
+	a.config_path = o.config;
 	if (o.group) {
 		struct group *gr = getgrnam(o.group);
 
@@ -430,9 +431,16 @@ int main(int argc, char **argv)
 			if (fd == sfd) {
 				struct signalfd_siginfo si;
 
-				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				char msg[512];
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo != SIGHUP)
 						a.stop = true;
+					else if (a.config_path)
+						cmd_reload(&a, msg, sizeof(msg));
+					else
+						pr_warn("lbd: SIGHUP without --config: nothing to reload");
+				}
 			} else if (fd == tfd) {
 				uint64_t ticks;
 
