@@ -1,17 +1,17 @@
-#!/ usr / bin / env bats
-#SPDX - License - Identifier : (GPL - 2.0 - only OR BSD - 2 - Clause)
-#lbd and lbctl end to end : real connections through the agent's dataplane,
-#weights, drain, restarts that lose nothing, apply, show round trip, errors
-#and exit codes through the real CLI, socket permissions.
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# lbd and lbctl end to end: real connections through the agent's dataplane,
+# weights, drain, restarts that lose nothing, apply, show round trip, errors
+# and exit codes through the real CLI, socket permissions.
 
-load lib / assert load lib / topo load lib /
-	lbd
+load lib/assert
+load lib/topo
+load lib/lbd
 
-		VIP = 203.0.113.10 CLI = tests / integration / lib /
-					 xlb_client.py
+VIP=203.0.113.10
+CLI=tests/integration/lib/xlb_client.py
 
-					 setup_file()
-{
+setup_file() {
 	skip_if_no_bpf || return 0
 	skip_if_missing python3 ethtool jq || return 0
 	skip_if_no_build build/lbd build/lbctl build/tests/tools/xlbfix || return 0
@@ -31,123 +31,99 @@ load lib / assert load lib / topo load lib /
 	lbctl vip add "$VIP:53/udp" encap l2
 	lbctl backend add "$VIP:53/udp" "$XLB_BE3_4"
 	local _
-	for _ in $(seq 50);
-	do
-#servers up topo_exec be3 python3 "$XLB_ROOT/$CLI" http 127.0.0.1 80>
-					/ dev / null 2>
-				& 1 &&
-			break sleep 0.1 done
+	for _ in $(seq 50); do # servers up
+		topo_exec be3 python3 "$XLB_ROOT/$CLI" http 127.0.0.1 80 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
 }
 
-teardown_file()
-{
+teardown_file() {
 	lbd_env_teardown
 }
 
-@test "lbctl: weights are respected (100:300 over 80 connections)"
-{
+@test "lbctl: weights are respected (100:300 over 80 connections)" {
 	local i out n1=0 n2=0
-	for i in $(seq 80);
-	do
+	for i in $(seq 80); do
 		out=$(client_http "$VIP" 80) || fail "request $i failed"
 		case $out in
-		be1) n1=$((n1 + 1)) ;
-	;
-		be2) n2=$((n2 + 1)) ;
-		;
-		*) fail "request $i answered by '$out'" ;
-		;
-		esac done
-#be1 expects 20 of 80(p = 1 / 4, sd 3.9) : outside 6..36 is below 1e-4
-			((n1 >= 6 && n1 <= 36)) ||
-			fail "be1 served $n1 of 80, be2 $n2 (expected ~20/60)"
+		be1) n1=$((n1 + 1)) ;;
+		be2) n2=$((n2 + 1)) ;;
+		*) fail "request $i answered by '$out'" ;;
+		esac
+	done
+	# be1 expects 20 of 80 (p = 1/4, sd 3.9): outside 6..36 is below 1e-4
+	((n1 >= 6 && n1 <= 36)) || fail "be1 served $n1 of 80, be2 $n2 (expected ~20/60)"
 }
 
-@test "lbctl: IPv6 VIP over GUE and a UDP VIP by L2 DSR"
-{
-	run - 0 client_http "$XLB_VIP6" 80 [[$output == be1 || $output == be3]] ||
-		fail "answered by '$output'" run - 0 topo_exec client python3
-			"$XLB_ROOT/$CLI" udp "$VIP" 53 assert_equal "$output" be3
+@test "lbctl: IPv6 VIP over GUE and a UDP VIP by L2 DSR" {
+	run -0 client_http "$XLB_VIP6" 80
+	[[ $output == be1 || $output == be3 ]] || fail "answered by '$output'"
+	run -0 topo_exec client python3 "$XLB_ROOT/$CLI" udp "$VIP" 53
+	assert_equal "$output" be3
 }
 
-@test "lbctl -j backend show: one JSON array with the documented keys"
-{
-	run - 0 lbctl -
-				j backend show "$VIP:80/tcp" assert_equal
-					       "$(jq -r 'type' <<<" $output ")" array assert_equal
-					       "$(jq -r 'length' <<<" $output ")" 2 assert_equal
-				"$(jq -r '.[1] | [.vip, .addr, .weight, .health, .breaker, .draining] | @tsv' \
-		<<<" $output ")"
-				"$VIP:80/tcp	$XLB_BE2_4	300	up	closed	false" jq -
-				e '.[0] | has("active_flows") and (.packets | type == "number") and (.bytes | type == "number")' < < <"$output"> /
-																	     dev /
-																	     null ||
-		fail "keys missing: $output" run - 0 lbctl - j stats show jq -
-			e '(.global.rx | type == "number") and (.global.drops | type == "object") and (
-					.vips[0] | has("vip") and has("packets") and
-					has("bytes") and has("new_flows") and
-					(.backends[0] | has("addr") and has("packets") and
-					 has("bytes")))' <<<"$output" \
+@test "lbctl -j backend show: one JSON array with the documented keys" {
+	run -0 lbctl -j backend show "$VIP:80/tcp"
+	assert_equal "$(jq -r 'type' <<<"$output")" array
+	assert_equal "$(jq -r 'length' <<<"$output")" 2
+	assert_equal "$(jq -r '.[1] | [.vip, .addr, .weight, .health, .breaker, .draining] | @tsv' \
+		<<<"$output")" "$VIP:80/tcp	$XLB_BE2_4	300	up	closed	false"
+	jq -e '.[0] | has("active_flows") and (.packets | type == "number") and (.bytes | type == "number")' \
+		<<<"$output" >/dev/null || fail "keys missing: $output"
+	run -0 lbctl -j stats show
+	jq -e '(.global.rx | type == "number") and (.global.drops | type == "object") and
+		(.vips[0] | has("vip") and has("packets") and has("bytes") and has("new_flows") and
+		(.backends[0] | has("addr") and has("packets") and has("bytes")))' <<<"$output" \
 		>/dev/null || fail "stats keys missing: $output"
 }
 
-@test "lbctl: errors name the token and exit with the documented codes"
-{
-	run - 2 lbctl backend add "$VIP:80/tcp"
-				  "$XLB_BE3_4" weigth 5 [[$output == *"'weigth'" * ]] ||
-		fail "$output" run - 2 lbctl vip add "$VIP:70000/tcp" [[$output == *70000 * ]] ||
-		fail "$output" run - 2 lbctl vip add "$VIP:85/tcp" ring -
-			size 100 [[$output == *100 * ]] ||
-		fail "$output" run - 4 lbctl backend del "$VIP:80/tcp" 198.51.100.99
-			[[$output == *198.51.100.99 * ]] ||
-		fail "$output" run -
-			4 lbctl backend add "$VIP:99/tcp"
-					    "$XLB_BE1_4" run -
-			5 lbctl vip add "$VIP:80/tcp" run -
-			5 lbctl backend add "$VIP:80/tcp"
-					    "$XLB_BE1_4" run -
-			3 "$XLB_ROOT/build/lbctl" -
-			S "$XLB_RUN/nope.sock" vip show [[$output == *nope.sock * ]] ||
-		fail "$output" run - 4 lbctl -
-			j backend drain "$VIP:80/tcp" 198.51.100.99 assert_equal
-			"$(jq -r '.error.code' <<<" $output ")" 4
-#nothing changed
-			run -
-			0 lbctl - j vip show assert_equal "$(jq -r 'length' <<<" $output ")" 4
+@test "lbctl: errors name the token and exit with the documented codes" {
+	run -2 lbctl backend add "$VIP:80/tcp" "$XLB_BE3_4" weigth 5
+	[[ $output == *"'weigth'"* ]] || fail "$output"
+	run -2 lbctl vip add "$VIP:70000/tcp"
+	[[ $output == *70000* ]] || fail "$output"
+	run -2 lbctl vip add "$VIP:85/tcp" ring-size 100
+	[[ $output == *100* ]] || fail "$output"
+	run -4 lbctl backend del "$VIP:80/tcp" 198.51.100.99
+	[[ $output == *198.51.100.99* ]] || fail "$output"
+	run -4 lbctl backend add "$VIP:99/tcp" "$XLB_BE1_4"
+	run -5 lbctl vip add "$VIP:80/tcp"
+	run -5 lbctl backend add "$VIP:80/tcp" "$XLB_BE1_4"
+	run -3 "$XLB_ROOT/build/lbctl" -S "$XLB_RUN/nope.sock" vip show
+	[[ $output == *nope.sock* ]] || fail "$output"
+	run -4 lbctl -j backend drain "$VIP:80/tcp" 198.51.100.99
+	assert_equal "$(jq -r '.error.code' <<<"$output")" 4
+	# nothing changed
+	run -0 lbctl -j vip show
+	assert_equal "$(jq -r 'length' <<<"$output")" 4
 }
 
-@test "drain keeps the established connection and sends new ones elsewhere"
-{
+@test "drain keeps the established connection and sends new ones elsewhere" {
 	local gate=$BATS_TEST_TMPDIR/gate first second i out
 	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 "$gate" >"$BATS_TEST_TMPDIR/out" \
 		2>&1 3>&- &
 	local pid=$!
-	for _ in $(seq 50);
-	do
+	for _ in $(seq 50); do
 		[[ -s $BATS_TEST_TMPDIR/out ]] && break
 		sleep 0.1
 	done
 	first=$(head -n 1 "$BATS_TEST_TMPDIR/out")
 	eval "lbctl backend drain $VIP:90/tcp \$XLB_${first^^}_4"
-	for i in $(seq 6);
-	do
-		out = $(topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 / dev / null |
-			head - n 1) [[$out != "$first"]] ||
-		      fail "new connection $i went to the draining $first" done touch "$gate" wait
-			   "$pid" ||
-		      fail "held connection broke: $(cat " $BATS_TEST_TMPDIR / out ")" second =
-			      $(sed - n 2p "$BATS_TEST_TMPDIR/out") assert_equal
-			"$second"
-			"$first"
-			"backend of the held connection after drain" eval
-			"lbctl backend enable $VIP:90/tcp \$XLB_${first^^}_4"
+	for i in $(seq 6); do
+		out=$(topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 /dev/null | head -n 1)
+		[[ $out != "$first" ]] || fail "new connection $i went to the draining $first"
+	done
+	touch "$gate"
+	wait "$pid" || fail "held connection broke: $(cat "$BATS_TEST_TMPDIR/out")"
+	second=$(sed -n 2p "$BATS_TEST_TMPDIR/out")
+	assert_equal "$second" "$first" "backend of the held connection after drain"
+	eval "lbctl backend enable $VIP:90/tcp \$XLB_${first^^}_4"
 }
 
-@test "restart: SIGTERM keeps forwarding, a new lbd restores the state, no request lost"
-{
+@test "restart: SIGTERM keeps forwarding, a new lbd restores the state, no request lost" {
 	local before after i fails=0
 	before=$(lbctl show)
-#a request every 100 ms across the stop / start
+	# a request every 100 ms across the stop/start
 	(
 		for i in $(seq 30); do
 			client_http "$VIP" 80 >/dev/null 2>&1 || echo fail
@@ -168,95 +144,91 @@ teardown_file()
 	grep -q "loaded 4 vips from $STATE" "$XLB_RUN/lbd.log" || fail "state not restored"
 }
 
-@test "show round trip: lbctl show fed to apply changes nothing"
-{
-	local before before = $(lbctl show) lbctl show >
-			      "$BATS_TEST_TMPDIR/cfg" run - 0 lbctl apply
-				      "$BATS_TEST_TMPDIR/cfg" assert_equal "$(lbctl show)"
-				      "$before"
+@test "show round trip: lbctl show fed to apply changes nothing" {
+	local before
+	before=$(lbctl show)
+	lbctl show >"$BATS_TEST_TMPDIR/cfg"
+	run -0 lbctl apply "$BATS_TEST_TMPDIR/cfg"
+	assert_equal "$(lbctl show)" "$before"
 }
 
-@test "apply: a changed file replaces the config; untouched backends keep their flows"
-{
+@test "apply: a changed file replaces the config; untouched backends keep their flows" {
 	local gate=$BATS_TEST_TMPDIR/gate first
 	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 "$gate" >"$BATS_TEST_TMPDIR/out" \
 		2>&1 3>&- &
 	local pid=$!
-	for _ in $(seq 50);
-	do
-		[[-s $BATS_TEST_TMPDIR / out]] &&break sleep 0.1 done
-			first = $(head - n 1 "$BATS_TEST_TMPDIR/out") lbctl show |
-				grep - v "^vip add $VIP:53/udp\|^backend add $VIP:53/udp" >
-					"$BATS_TEST_TMPDIR/cfg" echo
-					"backend add $VIP:90/tcp $XLB_BE3_4" >>
-					"$BATS_TEST_TMPDIR/cfg" run -
-						0 lbctl apply "$BATS_TEST_TMPDIR/cfg" run -
-						0 lbctl -
-						j vip show assert_equal
-						"$(jq -r '[.[].vip] | sort | join(",
-			")' <<<" $output ")"
-			"$VIP:80/tcp,$VIP:90/tcp,[$XLB_VIP6]:80/tcp" run -
-					0 lbctl -
-					j backend show "$VIP:90/tcp" assert_equal
-						       "$(jq -r 'length' <<<" $output ")" 3 touch
-					"$gate" wait "$pid" ||
-				fail "held connection broke across apply: $(cat " $BATS_TEST_TMPDIR /
-						out ")" assert_equal
-						    "$(sed -n 2p " $BATS_TEST_TMPDIR /
-						out ")"
-						    "$first"
-#a bad file changes nothing and names the line
-						printf 'vip add %s:91/tcp\nbackend add %s:91/tcp 198.51.100.11 weight 0\n' "$VIP"
-															   "$VIP" >
-					"$BATS_TEST_TMPDIR/bad" run - 2 lbctl apply
-						"$BATS_TEST_TMPDIR/bad"
-						[[$output == *"line 2" * ]] ||
-				fail "$output" run - 0 lbctl -
-					j vip show assert_equal "$(jq -r 'length' <<<" $output ")" 3
+	for _ in $(seq 50); do
+		[[ -s $BATS_TEST_TMPDIR/out ]] && break
+		sleep 0.1
+	done
+	first=$(head -n 1 "$BATS_TEST_TMPDIR/out")
+	lbctl show | grep -v "^vip add $VIP:53/udp\|^backend add $VIP:53/udp" >"$BATS_TEST_TMPDIR/cfg"
+	echo "backend add $VIP:90/tcp $XLB_BE3_4" >>"$BATS_TEST_TMPDIR/cfg"
+	run -0 lbctl apply "$BATS_TEST_TMPDIR/cfg"
+	run -0 lbctl -j vip show
+	assert_equal "$(jq -r '[.[].vip] | sort | join(",")' <<<"$output")" \
+		"$VIP:80/tcp,$VIP:90/tcp,[$XLB_VIP6]:80/tcp"
+	run -0 lbctl -j backend show "$VIP:90/tcp"
+	assert_equal "$(jq -r 'length' <<<"$output")" 3
+	touch "$gate"
+	wait "$pid" || fail "held connection broke across apply: $(cat "$BATS_TEST_TMPDIR/out")"
+	assert_equal "$(sed -n 2p "$BATS_TEST_TMPDIR/out")" "$first"
+	# a bad file changes nothing and names the line
+	printf 'vip add %s:91/tcp\nbackend add %s:91/tcp 198.51.100.11 weight 0\n' "$VIP" "$VIP" \
+		>"$BATS_TEST_TMPDIR/bad"
+	run -2 lbctl apply "$BATS_TEST_TMPDIR/bad"
+	[[ $output == *"line 2"* ]] || fail "$output"
+	run -0 lbctl -j vip show
+	assert_equal "$(jq -r 'length' <<<"$output")" 3
 }
 
-@test "batch: stops at the first failing line and names it"
-{
-	printf 'vip add %s:92/tcp\nvip add %s:92/tcp\nvip add %s:93/tcp\n' "$VIP"
-									   "$VIP"
-									   "$VIP" >
-			"$BATS_TEST_TMPDIR/b" run - 5 lbctl batch "$BATS_TEST_TMPDIR/b"
-				[[$output == *"line 2" * ]] ||
-		fail "$output" run - 4 lbctl vip show "$VIP:93/tcp" lbctl vip del "$VIP:92/tcp"
+@test "batch: stops at the first failing line and names it" {
+	printf 'vip add %s:92/tcp\nvip add %s:92/tcp\nvip add %s:93/tcp\n' "$VIP" "$VIP" "$VIP" \
+		>"$BATS_TEST_TMPDIR/b"
+	run -5 lbctl batch "$BATS_TEST_TMPDIR/b"
+	[[ $output == *"line 2"* ]] || fail "$output"
+	run -4 lbctl vip show "$VIP:93/tcp"
+	lbctl vip del "$VIP:92/tcp"
 }
 
-@test "sched wrr: new flows follow the weights round robin (100:300 over 40)"
-{
-	lbctl vip add "$VIP:81/tcp" sched wrr lbctl backend add "$VIP:81/tcp"
-		      "$XLB_BE1_4" weight 100 lbctl backend add "$VIP:81/tcp"
-								"$XLB_BE2_4" weight 300 run -
-		0 topo_exec client python3 "$XLB_ROOT/$CLI" many "$VIP" 81 40 local n1 n1 =
-		$(awk '$1 == "be1" { print $2 }' < < < "$output")
-#each CPU walks the exact 1 : 3 sequence : be1 gets 10, give or take one
-#partial window of 4 per CPU(2 here)
-			((${ n1: -0 } >= 8 && ${ n1: -0 } <= 12)) ||
-		fail "be1 served ${n1:-0} of 40: $output" [[$output != *failed * ]] ||
-		fail "$output" run - 2 lbctl vip set "$VIP:81/tcp" sched lc
-			[[$output == *"'lc'" * ]] ||
-		fail "$output" lbctl vip del "$VIP:81/tcp"
+@test "sched wrr: new flows follow the weights round robin (100:300 over 40)" {
+	lbctl vip add "$VIP:81/tcp" sched wrr
+	lbctl backend add "$VIP:81/tcp" "$XLB_BE1_4" weight 100
+	lbctl backend add "$VIP:81/tcp" "$XLB_BE2_4" weight 300
+	run -0 topo_exec client python3 "$XLB_ROOT/$CLI" many "$VIP" 81 40
+	local n1
+	n1=$(awk '$1 == "be1" { print $2 }' <<<"$output")
+	# each CPU walks the exact 1:3 sequence: be1 gets 10, give or take one
+	# partial window of 4 per CPU (2 here)
+	((${n1:-0} >= 8 && ${n1:-0} <= 12)) || fail "be1 served ${n1:-0} of 40: $output"
+	[[ $output != *failed* ]] || fail "$output"
+	run -2 lbctl vip set "$VIP:81/tcp" sched lc
+	[[ $output == *"'lc'"* ]] || fail "$output"
+	lbctl vip del "$VIP:81/tcp"
 }
 
-@test "socket: an unprivileged user is refused (exit 3)"
-{
-	skip_if_missing setpriv || return 0 run - 3 setpriv-- reuid = 65534 --regid =
-		65534 --clear - groups "$XLB_ROOT/build/lbctl" -
-			S "$SOCK" vip show [[$output == *"$SOCK" * ]] ||
-		fail "$output" assert_equal "$(stat -c %a " $SOCK ")" 660
+@test "agent reload: refused with a reason when lbd has no --config" {
+	run -1 lbctl agent reload
+	[[ $output == *"without --config"* ]] || fail "$output"
+	run -0 lbctl -j agent status
+	assert_equal "$(jq -r '.ifaces[0]' <<<"$output")" "$XLB_LB_IF_CLIENT"
 }
 
-@test "agent stop detach removes the program"
-{
+@test "socket: an unprivileged user is refused (exit 3)" {
+	skip_if_missing setpriv || return 0
+	run -3 setpriv --reuid=65534 --regid=65534 --clear-groups "$XLB_ROOT/build/lbctl" \
+		-S "$SOCK" vip show
+	[[ $output == *"$SOCK"* ]] || fail "$output"
+	assert_equal "$(stat -c %a "$SOCK")" 660
+}
+
+@test "agent stop detach removes the program" {
 	run -0 lbctl agent stop detach
 	local _
-	for _ in $(seq 50);
-	do
-		kill - 0 "$(cat " $XLB_RUN / lbd.pid ")" 2 > / dev / null ||
-			break sleep 0.1 done run ip - n "$(topo_ns lb)" -
-				d link show dev "$XLB_LB_IF_CLIENT" [[$output != *"prog/xdp" * ]] ||
-			fail "program still attached: $output"
+	for _ in $(seq 50); do
+		kill -0 "$(cat "$XLB_RUN/lbd.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	run ip -n "$(topo_ns lb)" -d link show dev "$XLB_LB_IF_CLIENT"
+	[[ $output != *"prog/xdp"* ]] || fail "program still attached: $output"
 }
