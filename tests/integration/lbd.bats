@@ -18,7 +18,7 @@ setup_file() {
 	topo_up
 	lbd_env_setup
 	backends_up 1 2 3
-	lbd_start
+	lbd_start --metrics 127.0.0.1:9100
 	lbctl vip add "$VIP:80/tcp"
 	lbctl backend add "$VIP:80/tcp" "$XLB_BE1_4" weight 100
 	lbctl backend add "$VIP:80/tcp" "$XLB_BE2_4" weight 300
@@ -96,6 +96,22 @@ teardown_file() {
 	# nothing changed
 	run -0 lbctl -j vip show
 	assert_equal "$(jq -r 'length' <<<"$output")" 4
+}
+
+@test "metrics: Prometheus text with per-VIP and per-backend counters" {
+	client_http "$VIP" 80 >/dev/null
+	run -0 topo_exec lb python3 -c '
+import urllib.request
+r = urllib.request.urlopen("http://127.0.0.1:9100/metrics", timeout=3)
+print(r.headers["Content-Type"])
+print(r.read().decode())'
+	[[ ${lines[0]} == "text/plain; version=0.0.4"* ]] || fail "content type: ${lines[0]}"
+	local pk
+	pk=$(awk -v v="xlb_packets_total{vip=\"$VIP:80/tcp\"}" '$1 == v { print $2 }' <<<"$output")
+	((${pk:-0} > 0)) || fail "no packets for $VIP:80/tcp in: $(grep xlb_packets_total <<<"$output")"
+	grep -q "^xlb_backend_packets_total{vip=\"$VIP:80/tcp\",backend=\"$XLB_BE2_4\"} " \
+		<<<"$output" || fail "backend series missing"
+	grep -q '^# TYPE xlb_drops_by_reason_total counter' <<<"$output" || fail "drops family missing"
 }
 
 @test "drain keeps the established connection and sends new ones elsewhere" {

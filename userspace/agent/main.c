@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "agent/agent.h"
 #include "agent/ctl.h"
+#include "agent/metrics.h"
 #include "agent/netlink.h"
 #include "agent/state.h"
 #include "common/ctl_proto.h"
@@ -47,6 +48,8 @@ static const char usage_text[] =
 	"      --flood-rate N       new flows per CPU per second before the flood guard\n"
 	"                           stops inserting (default 125000, 0 = off)\n"
 	"      --flow-table-size N  flow table entries (default 1048576; fixed once pinned)\n"
+	"      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	"                           (off by default; e.g. 127.0.0.1:9100 or [::1]:9100)\n"
 	"  -v, --verbose            more logging (-vv: libbpf debug and verifier logs)\n"
 	"  -h, --help               this text\n"
 	"\n"
@@ -55,6 +58,7 @@ static const char usage_text[] =
 struct opts {
 	const char *config, *state, *socket, *pin_dir, *group;
 	const char *src4, *src6;
+	const char *metrics;
 	bool generic;
 	uint16_t gue_port;
 	uint32_t flood_rate, flow_max;
@@ -212,6 +216,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 		{ "gue-port", required_argument, NULL, 3 },
 		{ "flood-rate", required_argument, NULL, 4 },
 		{ "flow-table-size", required_argument, NULL, 5 },
+		{ "metrics", required_argument, NULL, 6 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -271,6 +276,9 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 				       sizeof(err)))
 				die_usage("%s", err);
 			o->flow_max = v;
+			break;
+		case 6:
+			o->metrics = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -333,6 +341,7 @@ int main(int argc, char **argv)
 	struct agent a = {};
 	struct xlb_maps_opts mo = {};
 	struct ctl_server *ctl = NULL;
+	struct metrics *mx = NULL;
 	struct nh_ctx *nh = NULL;
 	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	struct epoll_event ev, evs[8];
@@ -402,6 +411,11 @@ int main(int argc, char **argv)
 		pr_err("lbd: event loop set-up failed: %s", strerror(errno));
 		goto out;
 	}
+	if (o.metrics) {
+		mx = metrics_open(o.metrics); /* logs the reason */
+		if (!mx)
+			goto out;
+	}
 	/* ready: the socket appears only once the program is attached and configured */
 	ctl = ctl_open(o.socket, group, cmd_handle, &a);
 	if (!ctl)
@@ -415,6 +429,10 @@ int main(int argc, char **argv)
 	epoll_ctl(ep, EPOLL_CTL_ADD, ctl_fd(ctl), &ev);
 	ev.data.fd = netlink_event_fd(nh);
 	epoll_ctl(ep, EPOLL_CTL_ADD, netlink_event_fd(nh), &ev);
+	if (mx) {
+		ev.data.fd = metrics_fd(mx);
+		epoll_ctl(ep, EPOLL_CTL_ADD, metrics_fd(mx), &ev);
+	}
 	pr_info("lbd: ready: %zu vips, socket %s", a.cfg.nvip, o.socket);
 
 	while (!a.stop) {
@@ -447,10 +465,14 @@ int main(int argc, char **argv)
 				if (read(tfd, &ticks, sizeof(ticks)) < 0)
 					continue;
 				ctl_tick(ctl, now_ms());
+				metrics_tick(mx, now_ms());
+				metrics_note_build(mx, sync_last_build_ns(a.sync));
 				if (sync_pending(a.sync))
 					resync = true; /* next hops still unresolved: retry */
 			} else if (fd == ctl_fd(ctl)) {
 				ctl_dispatch(ctl);
+			} else if (mx && fd == metrics_fd(mx)) {
+				metrics_dispatch(mx, &a);
 			} else if (fd == netlink_event_fd(nh)) {
 				netlink_process_events(nh, on_nh_event, &resync);
 			}
@@ -471,6 +493,7 @@ int main(int argc, char **argv)
 		pr_info("lbd: stopped; the dataplane keeps forwarding with the last state");
 	}
 out:
+	metrics_close(mx);
 	ctl_close(ctl);
 	if (ep >= 0)
 		close(ep);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "agent/maglev.h"
 #include "agent/sched.h"
 #include "agent/sync.h"
@@ -28,7 +29,21 @@ struct sync {
 	uint32_t *table;	   /* Maglev scratch, XLB_MAGLEV_M_MAX entries */
 	struct maglev_backend *mb; /* scratch, XLB_MAX_BACKENDS entries */
 	bool pending;
+	uint64_t last_build_ns;
 };
+
+uint64_t sync_last_build_ns(const struct sync *s)
+{
+	return s ? s->last_build_ns : 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
 
 struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg)
 {
@@ -268,6 +283,7 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	uint64_t sig = 0xcbf29ce484222325ULL;
 	uint32_t m = v->opt.ring_size;
 	size_t i, n = 0;
+	uint64_t t0;
 	int err;
 
 	for (i = 0; i < v->nbe; i++) {
@@ -296,8 +312,10 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	}
 	if (s->ring_sig[v->vip_id] == sig)
 		return 0;
+	t0 = mono_ns();
 	err = v->opt.sched == GR_SCHED_WRR ? sched_wrr_build(s->mb, n, m, s->table) :
 					     maglev_build(s->mb, n, m, 0, s->table);
+	s->last_build_ns = mono_ns() - t0;
 	if (err)
 		return err;
 	err = maps_ring_set(s->m, v->vip_id, s->table, m);

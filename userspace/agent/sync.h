@@ -35,6 +35,9 @@ int sync_recover(struct sync *s, struct config *cfg);
 int sync_apply(struct sync *s, struct config *cfg);
 bool sync_pending(const struct sync *s);
 
+/* Duration of the last table build (Maglev or wrr), ns; 0 before the first */
+uint64_t sync_last_build_ns(const struct sync *s);
+
 /* Backend slot usable for new flows (resolved, in the ring) */
 bool sync_slot_ready(const struct sync *s, uint32_t slot);
 

@@ -1,0 +1,816 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Prometheus exposition over a minimal HTTP/1.0 server: the writer and request
+ * parser are pure; the renderer reads the counters through maps.h (the same
+ * reads as `lbctl stats show`); the server mirrors ctl.c (one internal epoll,
+ * bounded buffers, a client cap).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4; the Makefile sets it already */
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "agent/agent.h"
+#include "agent/metrics.h"
+#include "common/log.h"
+#include "common/names.h"
+#include "common/parse.h"
+
+#define METRICS_EVENTS 32
+#define METRICS_ACCEPT_BATCH 16
+#define METRICS_BACKLOG 64
+#define METRICS_TAG_LISTEN ((void *)&metrics_tag)
+
+static const char metrics_tag;
+
+struct metrics_client {
+	int fd;
+	uint64_t last_ms; /* accept or last progress */
+	char in[METRICS_REQ_MAX];
+	size_t in_len;
+	char *out; /* whole response once the request is read */
+	size_t out_len, out_off;
+};
+
+struct metrics {
+	int lfd;
+	int epfd;
+	uint64_t build_ns;
+	bool have_build;
+	unsigned int nr_clients;
+	struct metrics_client *clients[METRICS_CLIENTS_MAX];
+	char addr[PARSE_VIP_STRLEN]; /* as given, for messages */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- text writer (pure) ---- */
+
+static bool buf_reserve(struct metrics_buf *b, size_t extra)
+{
+	size_t cap;
+	char *tmp;
+
+	if (b->err)
+		return false;
+	if (b->len + extra + 1 <= b->cap)
+		return true;
+	cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	tmp = realloc(b->data, cap);
+	if (!tmp) {
+		b->err = -ENOMEM;
+		return false;
+	}
+	b->data = tmp;
+	b->cap = cap;
+	return true;
+}
+
+void metrics_buf_printf(struct metrics_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!buf_reserve(b, 0))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->err = -EINVAL;
+		return;
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		if (!buf_reserve(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+void metrics_buf_free(struct metrics_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+static void buf_putc(struct metrics_buf *b, char c)
+{
+	if (!buf_reserve(b, 1))
+		return;
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
+}
+
+/* Escapes backslash and newline, and the double quote when @quote */
+static void buf_escaped(struct metrics_buf *b, const char *s, bool quote)
+{
+	for (; *s; s++) {
+		if (*s == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, '\\');
+		} else if (*s == '\n') {
+			buf_putc(b, '\\');
+			buf_putc(b, 'n');
+		} else if (*s == '"' && quote) {
+			buf_putc(b, '\\');
+			buf_putc(b, '"');
+		} else {
+			buf_putc(b, *s);
+		}
+	}
+}
+
+void metrics_buf_label_value(struct metrics_buf *b, const char *s)
+{
+	buf_escaped(b, s, true);
+}
+
+static bool name_ok(const char *s, bool label)
+{
+	const char *p;
+
+	if (!s || !*s || (*s >= '0' && *s <= '9'))
+		return false;
+	if (label && s[0] == '_' && s[1] == '_')
+		return false; /* reserved for Prometheus itself */
+	for (p = s; *p; p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || (c == ':' && !label)))
+			return false;
+	}
+	return true;
+}
+
+void metrics_family(struct metrics_buf *b, const char *name, const char *type, const char *help)
+{
+	if (!name_ok(name, false)) {
+		if (!b->err)
+			b->err = -EINVAL;
+		return;
+	}
+	metrics_buf_printf(b, "# HELP %s ", name);
+	buf_escaped(b, help, false);
+	metrics_buf_printf(b, "\n# TYPE %s %s\n", name, type);
+}
+
+static void sample_head(struct metrics_buf *b, const char *name, const char *const *labels)
+{
+	size_t i;
+
+	if (!name_ok(name, false)) {
+		if (!b->err)
+			b->err = -EINVAL;
+		return;
+	}
+	metrics_buf_printf(b, "%s", name);
+	if (!labels || !labels[0])
+		return;
+	buf_putc(b, '{');
+	for (i = 0; labels[i]; i += 2) {
+		if (!name_ok(labels[i], true) || !labels[i + 1]) {
+			if (!b->err)
+				b->err = -EINVAL;
+			return;
+		}
+		metrics_buf_printf(b, "%s%s=\"", i ? "," : "", labels[i]);
+		metrics_buf_label_value(b, labels[i + 1]);
+		buf_putc(b, '"');
+	}
+	buf_putc(b, '}');
+}
+
+void metrics_sample(struct metrics_buf *b, const char *name, const char *const *labels,
+		    uint64_t value)
+{
+	sample_head(b, name, labels);
+	metrics_buf_printf(b, " %" PRIu64 "\n", value);
+}
+
+void metrics_sample_fixed(struct metrics_buf *b, const char *name, const char *const *labels,
+			  uint64_t num, unsigned int decimals)
+{
+	uint64_t div = 1;
+	unsigned int i;
+
+	if (decimals > 19) {
+		if (!b->err)
+			b->err = -EINVAL;
+		return;
+	}
+	for (i = 0; i < decimals; i++)
+		div *= 10;
+	sample_head(b, name, labels);
+	if (decimals)
+		metrics_buf_printf(b, " %" PRIu64 ".%0*" PRIu64 "\n", num / div, (int)decimals,
+				   num % div);
+	else
+		metrics_buf_printf(b, " %" PRIu64 "\n", num);
+}
+
+/* ---- request parsing (pure) ---- */
+
+int metrics_parse_request(const char *buf, size_t len)
+{
+	const char *eol, *sp1, *sp2, *end, *q;
+	size_t i, mlen, plen;
+	bool head_done = false;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (buf[i] == '\n' && (buf[i + 1] == '\n' ||
+				       (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n'))) {
+			head_done = true;
+			break;
+		}
+	}
+	if (!head_done)
+		return 0;
+	if (memchr(buf, '\0', len))
+		return 400;
+	eol = memchr(buf, '\n', len);
+	end = eol > buf && eol[-1] == '\r' ? eol - 1 : eol;
+	sp1 = memchr(buf, ' ', (size_t)(end - buf));
+	if (!sp1 || sp1 == buf)
+		return 400;
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1));
+	if (!sp2 || sp2 == sp1 + 1)
+		return 400;
+	/* version: exactly HTTP/1.<digit> */
+	if (end - sp2 - 1 != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) || sp2[8] < '0' || sp2[8] > '9')
+		return 400;
+	mlen = (size_t)(sp1 - buf);
+	for (i = 0; i < mlen; i++)
+		if (buf[i] < 'A' || buf[i] > 'Z')
+			return 400;
+	if (sp1[1] != '/')
+		return 400;
+	for (q = sp1 + 1; q < sp2; q++)
+		if ((unsigned char)*q <= ' ' || *q == 0x7f)
+			return 400;
+	if (mlen != 3 || memcmp(buf, "GET", 3))
+		return 405;
+	q = memchr(sp1 + 1, '?', (size_t)(sp2 - sp1 - 1));
+	plen = (size_t)((q ? q : sp2) - (sp1 + 1));
+	if (plen != strlen("/metrics") || memcmp(sp1 + 1, "/metrics", plen))
+		return 404;
+	return 200;
+}
+
+/* ---- rendering ---- */
+
+/* max_entries of a map from /proc/self/fdinfo (no libbpf call outside maps.c); 0 if unknown */
+static uint64_t map_max_entries(int fd)
+{
+	char path[64], line[128];
+	uint64_t v = 0;
+	FILE *f;
+
+	if (fd < 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "max_entries: %" SCNu64, &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+enum vip_metric {
+	VM_PACKETS,
+	VM_BYTES,
+	VM_NEW_FLOWS,
+	VM_DROPS,
+	__VM_MAX
+};
+enum be_metric {
+	BM_PACKETS,
+	BM_BYTES,
+	BM_NEW_FLOWS,
+	BM_UP,
+	__BM_MAX
+};
+
+static const struct {
+	const char *name, *type, *help;
+} vip_fam[__VM_MAX] = {
+	[VM_PACKETS] = { "xlb_packets_total", "counter", "Packets received for the VIP." },
+	[VM_BYTES] = { "xlb_bytes_total", "counter", "Bytes received for the VIP." },
+	[VM_NEW_FLOWS] = { "xlb_new_flows_total", "counter",
+			   "New flows to the VIP (backend selections)." },
+	[VM_DROPS] = { "xlb_drops_total", "counter", "Packets to the VIP that were dropped." },
+},
+  be_fam[__BM_MAX] = {
+	  [BM_PACKETS] = { "xlb_backend_packets_total", "counter",
+			   "Packets forwarded to the backend." },
+	  [BM_BYTES] = { "xlb_backend_bytes_total", "counter", "Bytes forwarded to the backend." },
+	  [BM_NEW_FLOWS] = { "xlb_backend_new_flows_total", "counter",
+			     "New flows assigned to the backend." },
+	  [BM_UP] = { "xlb_backend_up", "gauge",
+		      "1 if the backend is healthy (check none counts as healthy), else 0." },
+  };
+
+static void vip_values(struct agent *a, const struct cfg_vip *v, uint64_t x[__VM_MAX])
+{
+	struct xlb_vip_stats vs = {};
+
+	if (v->vip_id < XLB_MAX_VIPS)
+		maps_vip_stats_read(a->maps, v->vip_id, &vs);
+	x[VM_PACKETS] = vs.packets;
+	x[VM_BYTES] = vs.bytes;
+	x[VM_NEW_FLOWS] = vs.new_flows;
+	x[VM_DROPS] = vs.drops;
+}
+
+static void be_values(struct agent *a, const struct cfg_vip *v, const struct cfg_backend *be,
+		      uint64_t x[__BM_MAX])
+{
+	struct xlb_be_stats bs = {};
+
+	if (be->slot)
+		maps_be_stats_read(a->maps, be->slot, &bs);
+	x[BM_PACKETS] = bs.packets;
+	x[BM_BYTES] = bs.bytes;
+	x[BM_NEW_FLOWS] = bs.new_flows;
+	/* no checker yet (health issue): check none means "up" by definition */
+	x[BM_UP] = v->opt.check == GR_CHECK_NONE;
+}
+
+/* One family at a time (a family's samples must be contiguous), so the maps are
+ * read once per VIP and backend into @vx / @bx first. */
+static void render_vips(struct agent *a, struct metrics_buf *b)
+{
+	char vip[PARSE_VIP_STRLEN], addr[PARSE_ADDR_STRLEN];
+	size_t i, j, nbe = 0, n;
+	uint64_t(*vx)[__VM_MAX], (*bx)[__BM_MAX];
+	int k;
+
+	for (i = 0; i < a->cfg.nvip; i++)
+		nbe += a->cfg.vip[i].nbe;
+	vx = calloc(a->cfg.nvip + 1, sizeof(*vx));
+	bx = calloc(nbe + 1, sizeof(*bx));
+	if (!vx || !bx) {
+		b->err = b->err ? b->err : -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0, n = 0; i < a->cfg.nvip; i++) {
+		vip_values(a, &a->cfg.vip[i], vx[i]);
+		for (j = 0; j < a->cfg.vip[i].nbe; j++)
+			be_values(a, &a->cfg.vip[i], &a->cfg.vip[i].be[j], bx[n++]);
+	}
+	for (k = 0; k < __VM_MAX; k++) {
+		metrics_family(b, vip_fam[k].name, vip_fam[k].type, vip_fam[k].help);
+		for (i = 0; i < a->cfg.nvip; i++) {
+			const char *lab[] = { "vip", vip, NULL };
+
+			format_vip(&a->cfg.vip[i].key, vip, sizeof(vip));
+			metrics_sample(b, vip_fam[k].name, lab, vx[i][k]);
+		}
+	}
+	for (k = 0; k < __BM_MAX; k++) {
+		metrics_family(b, be_fam[k].name, be_fam[k].type, be_fam[k].help);
+		for (i = 0, n = 0; i < a->cfg.nvip; i++) {
+			const struct cfg_vip *v = &a->cfg.vip[i];
+
+			format_vip(&v->key, vip, sizeof(vip));
+			for (j = 0; j < v->nbe; j++) {
+				const char *lab[] = { "vip", vip, "backend", addr, NULL };
+
+				format_addr(&v->be[j].addr, addr, sizeof(addr));
+				metrics_sample(b, be_fam[k].name, lab, bx[n++][k]);
+			}
+		}
+	}
+out_free:
+	free(bx);
+	free(vx);
+}
+
+static int render(struct agent *a, const struct metrics *m, struct metrics_buf *b)
+{
+	__u64 cnt[__XLB_CNT_MAX], drops[__XLB_DROP_MAX];
+	size_t i, nbe = 0;
+	uint64_t cap;
+	int err;
+
+	err = maps_counters_read(a->maps, cnt, drops);
+	if (err)
+		return err;
+	for (i = 0; i < a->cfg.nvip; i++)
+		nbe += a->cfg.vip[i].nbe;
+	metrics_family(b, "xlb_vips", "gauge", "Configured VIPs.");
+	metrics_sample(b, "xlb_vips", NULL, a->cfg.nvip);
+	metrics_family(b, "xlb_backends", "gauge", "Configured backends, summed over VIPs.");
+	metrics_sample(b, "xlb_backends", NULL, nbe);
+	render_vips(a, b);
+
+	metrics_family(b, "xlb_dataplane_total", "counter",
+		       "Global dataplane counters, summed over CPUs (see lbctl stats show).");
+	for (i = 0; i < __XLB_CNT_MAX; i++) {
+		const char *lab[] = { "counter", names_counter(i), NULL };
+
+		metrics_sample(b, "xlb_dataplane_total", lab, cnt[i]);
+	}
+	metrics_family(b, "xlb_drops_by_reason_total", "counter", "Dropped packets by reason.");
+	for (i = 1; i < __XLB_DROP_MAX; i++) { /* 0 is never a reason */
+		const char *lab[] = { "reason", names_drop(i), NULL };
+
+		metrics_sample(b, "xlb_drops_by_reason_total", lab, drops[i]);
+	}
+	cap = map_max_entries(maps_map_fd(a->maps, XLB_MAP_FLOWS));
+	if (cap) {
+		metrics_family(b, "xlb_flow_table_capacity", "gauge",
+			       "Maximum entries of the flow table (LRU: full is normal).");
+		metrics_sample(b, "xlb_flow_table_capacity", NULL, cap);
+	}
+	if (m && m->have_build) {
+		metrics_family(b, "xlb_maglev_build_seconds", "gauge",
+			       "Duration of the last Maglev table build.");
+		metrics_sample_fixed(b, "xlb_maglev_build_seconds", NULL, m->build_ns, 9);
+	}
+	return b->err;
+}
+
+int metrics_render(struct agent *a, char **out, size_t *len)
+{
+	struct metrics_buf b = {};
+	int err = render(a, NULL, &b);
+
+	if (!err && !b.data) /* nothing written at all: still return a string */
+		metrics_buf_printf(&b, "%s", "");
+	err = err ? err : b.err;
+	if (err) {
+		metrics_buf_free(&b);
+		return err;
+	}
+	*out = b.data;
+	*len = b.len;
+	return 0;
+}
+
+void metrics_note_build(struct metrics *m, uint64_t ns)
+{
+	if (!m)
+		return;
+	m->build_ns = ns;
+	m->have_build = true;
+}
+
+/* ---- server ---- */
+
+static void client_free(struct metrics *m, struct metrics_client *c)
+{
+	int i;
+
+	for (i = 0; i < METRICS_CLIENTS_MAX; i++) {
+		if (m->clients[i] == c) {
+			m->clients[i] = NULL;
+			m->nr_clients--;
+			break;
+		}
+	}
+	epoll_ctl(m->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->out);
+	free(c);
+}
+
+static const char *status_text(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 431:
+		return "Request Header Fields Too Large";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+/* Builds the whole response into c->out and switches the client to writing.
+ * Returns -1 if the client was freed. */
+static int client_respond(struct metrics *m, struct agent *a, struct metrics_client *c, int status)
+{
+	struct metrics_buf body = {}, r = {};
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+	int err;
+
+	if (status == 200) {
+		err = render(a, m, &body);
+		if (err) {
+			pr_warn("metrics: %s: cannot read the counters: %s", m->addr,
+				strerror(-err));
+			metrics_buf_free(&body);
+			status = 500;
+		}
+	}
+	if (status != 200)
+		metrics_buf_printf(&body, "%d %s\n", status, status_text(status));
+	metrics_buf_printf(&r,
+			   "HTTP/1.0 %d %s\r\n"
+			   "Content-Type: %s\r\n"
+			   "Content-Length: %zu\r\n"
+			   "%s"
+			   "Connection: close\r\n\r\n",
+			   status, status_text(status),
+			   status == 200 ? "text/plain; version=0.0.4; charset=utf-8" :
+					   "text/plain; charset=utf-8",
+			   body.len, status == 405 ? "Allow: GET\r\n" : "");
+	if (body.len)
+		metrics_buf_printf(&r, "%.*s", (int)body.len, body.data);
+	metrics_buf_free(&body);
+	if (r.err) {
+		pr_warn("metrics: %s: cannot build a response: %s", m->addr, strerror(-r.err));
+		metrics_buf_free(&r);
+		client_free(m, c);
+		return -1;
+	}
+	c->out = r.data;
+	c->out_len = r.len;
+	c->out_off = 0;
+	epoll_ctl(m->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	return 0;
+}
+
+/* Writes what it can; frees the client when done or gone */
+static void client_flush(struct metrics *m, struct metrics_client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			pr_debug("metrics: %s: write failed: %s", m->addr, strerror(errno));
+			client_free(m, c);
+			return;
+		}
+		c->out_off += (size_t)n;
+		c->last_ms = now_ms();
+	}
+	shutdown(c->fd, SHUT_WR);
+	client_free(m, c);
+}
+
+static void client_read(struct metrics *m, struct agent *a, struct metrics_client *c)
+{
+	int status;
+	ssize_t n;
+
+	if (c->out)
+		return;
+	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		client_free(m, c);
+		return;
+	}
+	if (n == 0) { /* closed before a complete request */
+		client_free(m, c);
+		return;
+	}
+	c->in_len += (size_t)n;
+	c->last_ms = now_ms();
+	status = metrics_parse_request(c->in, c->in_len);
+	if (!status && c->in_len == sizeof(c->in))
+		status = 431;
+	if (!status)
+		return;
+	if (status != 200)
+		pr_debug("metrics: %s: answered %d", m->addr, status);
+	if (client_respond(m, a, c, status) == 0)
+		client_flush(m, c); /* usually all of it fits in the socket buffer */
+}
+
+static struct metrics_client *oldest(struct metrics *m)
+{
+	struct metrics_client *o = NULL;
+	int i;
+
+	for (i = 0; i < METRICS_CLIENTS_MAX; i++)
+		if (m->clients[i] && (!o || m->clients[i]->last_ms < o->last_ms))
+			o = m->clients[i];
+	return o;
+}
+
+static void accept_clients(struct metrics *m)
+{
+	int k;
+
+	for (k = 0; k < METRICS_ACCEPT_BATCH; k++) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+		struct metrics_client *c;
+		int fd, i;
+
+		fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				pr_warn("metrics: %s: accept failed: %s", m->addr, strerror(errno));
+			return;
+		}
+		if (m->nr_clients >= METRICS_CLIENTS_MAX) {
+			/* a scraper must not be locked out by idle connections */
+			pr_debug("metrics: %s: %d clients: closing the oldest", m->addr,
+				 METRICS_CLIENTS_MAX);
+			client_free(m, oldest(m));
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			pr_err("metrics: %s: cannot accept: out of memory", m->addr);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->last_ms = now_ms();
+		ev.data.ptr = c;
+		if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			pr_err("metrics: %s: epoll add failed: %s", m->addr, strerror(errno));
+			free(c);
+			close(fd);
+			continue;
+		}
+		for (i = 0; m->clients[i]; i++)
+			;
+		m->clients[i] = c;
+		m->nr_clients++;
+	}
+}
+
+void metrics_tick(struct metrics *m, uint64_t now)
+{
+	int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < METRICS_CLIENTS_MAX; i++) {
+		struct metrics_client *c = m->clients[i];
+
+		if (c && now >= c->last_ms + METRICS_IDLE_MS) {
+			pr_debug("metrics: %s: client idle for %d ms, closing", m->addr,
+				 METRICS_IDLE_MS);
+			client_free(m, c);
+		}
+	}
+}
+
+static bool client_live(const struct metrics *m, const struct metrics_client *c)
+{
+	int i;
+
+	for (i = 0; i < METRICS_CLIENTS_MAX; i++)
+		if (m->clients[i] == c)
+			return true;
+	return false;
+}
+
+void metrics_dispatch(struct metrics *m, struct agent *a)
+{
+	struct epoll_event evs[METRICS_EVENTS];
+	int i, n;
+
+	n = epoll_wait(m->epfd, evs, METRICS_EVENTS, 0);
+	if (n < 0) {
+		if (errno != EINTR)
+			pr_warn("metrics: %s: epoll_wait failed: %s", m->addr, strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct metrics_client *c = evs[i].data.ptr;
+
+		if (c == METRICS_TAG_LISTEN) {
+			accept_clients(m);
+			continue;
+		}
+		if (!client_live(m, c)) /* freed earlier in this batch */
+			continue;
+		if (c->out)
+			client_flush(m, c);
+		else
+			client_read(m, a, c);
+	}
+	metrics_tick(m, now_ms());
+}
+
+int metrics_fd(const struct metrics *m)
+{
+	return m->epfd;
+}
+
+struct metrics *metrics_open(const char *addr_port)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = METRICS_TAG_LISTEN };
+	struct sockaddr_storage ss = {};
+	struct xlb_addr xa;
+	struct metrics *m;
+	socklen_t slen;
+	uint16_t port;
+	char err[128];
+	int one = 1, ret;
+
+	if (parse_addr_port(addr_port, &xa, &port, err, sizeof(err))) {
+		pr_err("metrics: %s", err);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!port) {
+		pr_err("metrics: '%s': missing port: expected ADDR:PORT or [ADDR6]:PORT",
+		       addr_port);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (xa.family == XLB_FAMILY_V4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = xa.addr[0];
+		slen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, xa.addr, sizeof(sin6->sin6_addr));
+		slen = sizeof(*sin6);
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	snprintf(m->addr, sizeof(m->addr), "%s", addr_port);
+	m->epfd = -1;
+	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->lfd < 0)
+		goto out_err;
+	if (ss.ss_family == AF_INET6 &&
+	    setsockopt(m->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)))
+		goto out_err;
+	if (setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(m->lfd, (struct sockaddr *)&ss, slen) || listen(m->lfd, METRICS_BACKLOG))
+		goto out_err;
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->epfd < 0 || epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->lfd, &ev))
+		goto out_err;
+	pr_info("metrics: serving http://%s/metrics", addr_port);
+	return m;
+
+out_err:
+	ret = errno;
+	pr_err("metrics: %s: cannot listen: %s", addr_port, strerror(ret));
+	if (m->epfd >= 0)
+		close(m->epfd);
+	if (m->lfd >= 0)
+		close(m->lfd);
+	free(m);
+	errno = ret;
+	return NULL;
+}
+
+void metrics_close(struct metrics *m)
+{
+	int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < METRICS_CLIENTS_MAX; i++)
+		if (m->clients[i])
+			client_free(m, m->clients[i]);
+	close(m->epfd);
+	close(m->lfd);
+	free(m);
+}
