@@ -62,6 +62,39 @@ teardown_file() {
 	assert_equal "$output" be3
 }
 
+@test "every encap mode, IPv4 and IPv6, TCP and UDP, through lbd" {
+	local i=0 mode fam addr be ns proto out vip
+	for n in 1 2 3; do # extra VIP addresses on be3's loopback, one per mode
+		ns=$(topo_ns be3)
+		ip -n "$ns" addr add "203.0.113.2$n/32" dev lo 2>/dev/null || true
+		ip -n "$ns" addr add "2001:db8:100::2$n/128" dev lo 2>/dev/null || true
+	done
+	for mode in ipip gue l2; do
+		i=$((i + 1))
+		for fam in 4 6; do
+			if [[ $fam == 4 ]]; then
+				addr=203.0.113.2$i be=$XLB_BE3_4 vip=$addr
+			else
+				addr=2001:db8:100::2$i be=$XLB_BE3_6 vip="[$addr]"
+			fi
+			for proto in tcp udp; do
+				local port=82
+				[[ $proto == udp ]] && port=53
+				lbctl vip add "$vip:$port/$proto" encap "$mode"
+				lbctl backend add "$vip:$port/$proto" "$be"
+				if [[ $proto == tcp ]]; then
+					out=$(client_http "$addr" 82) || fail "$mode $vip tcp: request failed"
+				else
+					out=$(topo_exec client python3 "$XLB_ROOT/$CLI" udp "$addr" 53) ||
+						fail "$mode $vip udp: request failed"
+				fi
+				assert_equal "$out" be3 "$mode $vip:$port/$proto answered by"
+				lbctl vip del "$vip:$port/$proto"
+			done
+		done
+	done
+}
+
 @test "lbctl -j backend show: one JSON array with the documented keys" {
 	run -0 lbctl -j backend show "$VIP:80/tcp"
 	assert_equal "$(jq -r 'type' <<<"$output")" array
