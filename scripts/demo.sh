@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # `make demo`: xlb balancing real HTTP traffic in network namespaces.
-# Builds client / lb / three backends (scripts/topo.sh), gives the backends
+# Builds client / router / lb / three backends (scripts/topo.sh), gives the backends
 # the decap program and an HTTP server, starts lbd with examples/demo.conf,
 # sends a few hundred requests through the VIPs and shows how they spread
 # next to the weights, then lbctl's counters. Everything is removed on exit,
@@ -55,14 +55,15 @@ cat <<BANNER
 
 ${B}xlb demo: an XDP load balancer in network namespaces${R}
 
-  client --> lb (xlb_xdp on its client-facing veth, managed by lbd) --> be1 be2 be3
+  client --> router --> lb (xlb_xdp on its router-facing veth, run by lbd) --> be1 be2 be3
   VIPs 203.0.113.10:80/tcp (IP-in-IP, weights 1:2:1) and
        [2001:db8:100::10]:80/tcp (GUE, client affinity); config: examples/demo.conf
 
 BANNER
 
-step "topology: client, lb and three backends (namespaces)"
-bash scripts/topo.sh up "$PREFIX" >"$RUN/topo.log" 2>&1 || die "$(tail -n 5 "$RUN/topo.log")"
+step "topology: client, router, lb, three backends (namespaces)"
+XLB_TOPO_ROUTER=1 bash scripts/topo.sh up "$PREFIX" >"$RUN/topo.log" 2>&1 ||
+	die "$(tail -n 5 "$RUN/topo.log")"
 eval "$(bash scripts/topo.sh env "$PREFIX")"
 { mkdir -p "$PIN" && mount -t bpf bpf "$PIN"; } || die "cannot mount bpffs at $PIN"
 ok

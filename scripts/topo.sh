@@ -37,9 +37,16 @@
 #   redirects into lb:to-beN need one on beN:eth0.
 # - XLB_TOPO_BACKEND_MTU (default 1500) sets the MTU of the lb<->backend links, e.g.
 #   1540 to let full-size client packets through IPIP/GUE encapsulation.
+# - XLB_TOPO_ROUTER=1 (at `up`) puts a router PREFIX-rtr in front of the lb, as at an
+#   edge: the router takes the client's place on the lb link (same addresses and MAC,
+#   so the lb side is unchanged) and the client moves behind it:
+#     PREFIX-client eth0 203.0.113.130/25 2001:db8:3::2/64 --- PREFIX-rtr to-client
+#     203.0.113.129/25 2001:db8:3::1/64; PREFIX-rtr eth1 192.0.2.2 2001:db8:1::2 --- lb.
+#   The client's default route is the router; the router routes VIPs and backends to
+#   the lb; the lb routes the client's net back through the router.
 set -euo pipefail
 
-NODES=(client lb be1 be2 be3)
+NODES=(client lb be1 be2 be3 rtr) # rtr exists only with XLB_TOPO_ROUTER=1
 BACKENDS=(1 2 3)
 
 VIP4=203.0.113.10
@@ -56,6 +63,15 @@ BACK4_NET=198.51.100.0/24
 BACK6_NET=2001:db8:2::/64
 MAC_CLIENT=02:00:00:00:00:02
 MAC_LB_CLIENT=02:00:00:00:00:01
+# router mode: the client behind the router
+RCLIENT4=203.0.113.130
+RCLIENT6=2001:db8:3::2
+RTR4=203.0.113.129
+RTR6=2001:db8:3::1
+RCLIENT4_NET=203.0.113.128/25
+RCLIENT6_NET=2001:db8:3::/64
+MAC_RCLIENT=02:00:00:00:00:04
+MAC_RTR=02:00:00:00:00:03
 be4() { echo "198.51.100.1$1"; }
 be6() { echo "2001:db8:2::1$1"; }
 mac_lb_be() { echo "02:00:00:00:0$1:01"; }
@@ -123,7 +139,9 @@ topo_up() {
 	# from here on a failure (set -e) removes whatever was made
 	trap 'up_failed' EXIT
 
-	for node in "${NODES[@]}"; do
+	local -a nodes=(client lb be1 be2 be3)
+	[[ ${XLB_TOPO_ROUTER:-0} == 1 ]] && nodes+=(rtr)
+	for node in "${nodes[@]}"; do
 		ns=$PREFIX-$node
 		ip netns add "$ns"
 		# before any link exists, so link-local addresses skip DAD too
@@ -140,20 +158,43 @@ topo_up() {
 	sysctl_ns "$L" net.ipv4.conf.all.rp_filter=0
 	sysctl_ns "$L" net.ipv4.conf.default.rp_filter=0
 
-	# client <-> lb
-	veth "$C" eth0 "$MAC_CLIENT" "$L" to-client "$MAC_LB_CLIENT"
-	ip -n "$C" addr add "$CLIENT4/24" dev eth0
-	ip -n "$C" addr add "$CLIENT6/64" dev eth0 nodad
+	# client (or, in router mode, the router's eth1) <-> lb
+	local F=$C fdev=eth0
+	if [[ ${XLB_TOPO_ROUTER:-0} == 1 ]]; then
+		F=$PREFIX-rtr fdev=eth1
+	fi
+	veth "$F" "$fdev" "$MAC_CLIENT" "$L" to-client "$MAC_LB_CLIENT"
+	ip -n "$F" addr add "$CLIENT4/24" dev "$fdev"
+	ip -n "$F" addr add "$CLIENT6/64" dev "$fdev" nodad
 	ip -n "$L" addr add "$LB_FRONT4/24" dev to-client
 	ip -n "$L" addr add "$LB_FRONT6/64" dev to-client nodad
-	neigh "$C" "$LB_FRONT4" "$MAC_LB_CLIENT" eth0
-	neigh "$C" "$LB_FRONT6" "$MAC_LB_CLIENT" eth0
+	neigh "$F" "$LB_FRONT4" "$MAC_LB_CLIENT" "$fdev"
+	neigh "$F" "$LB_FRONT6" "$MAC_LB_CLIENT" "$fdev"
 	neigh "$L" "$CLIENT4" "$MAC_CLIENT" to-client
 	neigh "$L" "$CLIENT6" "$MAC_CLIENT" to-client
-	ip -n "$C" route add "$VIP4_NET" via "$LB_FRONT4" dev eth0
-	ip -n "$C" -6 route add "$VIP6_NET" via "$LB_FRONT6" dev eth0
-	ip -n "$C" route add "$BACK4_NET" via "$LB_FRONT4" dev eth0
-	ip -n "$C" -6 route add "$BACK6_NET" via "$LB_FRONT6" dev eth0
+	ip -n "$F" route add "$VIP4_NET" via "$LB_FRONT4" dev "$fdev"
+	ip -n "$F" -6 route add "$VIP6_NET" via "$LB_FRONT6" dev "$fdev"
+	ip -n "$F" route add "$BACK4_NET" via "$LB_FRONT4" dev "$fdev"
+	ip -n "$F" -6 route add "$BACK6_NET" via "$LB_FRONT6" dev "$fdev"
+
+	if [[ ${XLB_TOPO_ROUTER:-0} == 1 ]]; then
+		# client <-> router; the router forwards, the lb routes the client net back
+		sysctl_ns "$F" net.ipv4.ip_forward=1
+		sysctl_ns "$F" net.ipv6.conf.all.forwarding=1
+		veth "$C" eth0 "$MAC_RCLIENT" "$F" to-client "$MAC_RTR"
+		ip -n "$C" addr add "$RCLIENT4/25" dev eth0
+		ip -n "$C" addr add "$RCLIENT6/64" dev eth0 nodad
+		ip -n "$F" addr add "$RTR4/25" dev to-client
+		ip -n "$F" addr add "$RTR6/64" dev to-client nodad
+		neigh "$C" "$RTR4" "$MAC_RTR" eth0
+		neigh "$C" "$RTR6" "$MAC_RTR" eth0
+		neigh "$F" "$RCLIENT4" "$MAC_RCLIENT" to-client
+		neigh "$F" "$RCLIENT6" "$MAC_RCLIENT" to-client
+		ip -n "$C" route add default via "$RTR4" dev eth0
+		ip -n "$C" -6 route add default via "$RTR6" dev eth0
+		ip -n "$L" route add "$RCLIENT4_NET" via "$CLIENT4" dev to-client
+		ip -n "$L" -6 route add "$RCLIENT6_NET" via "$CLIENT6" dev to-client
+	fi
 
 	# lb <-> each backend
 	for n in "${BACKENDS[@]}"; do
@@ -189,17 +230,23 @@ ifindex() { ip -n "$1" -o link show dev "$2" | cut -d: -f1; }
 
 topo_env() {
 	local n L=$PREFIX-lb
+	local c4=$CLIENT4 c6=$CLIENT6 cmac=$MAC_CLIENT
 	for node in "${NODES[@]}"; do
+		[[ $node == rtr ]] && continue
 		ns_exists "$PREFIX-$node" || die "namespace $PREFIX-$node does not exist (run '$0 up $PREFIX')"
 	done
+	if ns_exists "$PREFIX-rtr"; then
+		c4=$RCLIENT4 c6=$RCLIENT6 cmac=$MAC_RCLIENT
+		echo "XLB_NS_RTR=$PREFIX-rtr"
+	fi
 	cat <<-EOF
 		XLB_NS_CLIENT=$PREFIX-client
 		XLB_NS_LB=$L
 		XLB_VIP4=$VIP4
 		XLB_VIP6=$VIP6
-		XLB_CLIENT4=$CLIENT4
-		XLB_CLIENT6=$CLIENT6
-		XLB_CLIENT_MAC=$MAC_CLIENT
+		XLB_CLIENT4=$c4
+		XLB_CLIENT6=$c6
+		XLB_CLIENT_MAC=$cmac
 		XLB_CLIENT_IFINDEX=$(ifindex "$PREFIX-client" eth0)
 		XLB_LB_FRONT4=$LB_FRONT4
 		XLB_LB_FRONT6=$LB_FRONT6
