@@ -6,13 +6,14 @@
 set -eu
 
 # build: toolchain, BPF, libraries found by scripts/configure.sh; check: make check
-# tests: cmocka, bats, namespaces and packet tools used by tests/integration and bench
+# tests: cmocka, bats, the libFuzzer runtime (tests/fuzz), namespaces and packet tools
+# used by tests/integration and bench
 PKGS="
 	make gcc libc6-dev linux-libc-dev pkg-config git
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libnl-3-dev libnl-route-3-dev libjson-c-dev
 	clang-format clang-tidy cppcheck
-	libcmocka-dev bats jq python3
+	libcmocka-dev bats jq python3 libclang-rt-14-dev
 	iproute2 ethtool iputils-ping procps tcpdump netcat-openbsd
 "
 

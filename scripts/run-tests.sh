@@ -3,16 +3,20 @@
 # Runs the test tiers, shows their TAP as it comes and counts it; the last line printed
 # is always "N passed, N failed, N skipped", and the exit status is 1 if anything failed.
 #
-# Usage: scripts/run-tests.sh [ all | unit | bpf | integration ]     (default: all)
+# Usage: scripts/run-tests.sh [ all | unit | bpf | integration | fuzz ]     (default: all)
 #   unit         every build/tests/unit/test_* (cmocka, CMOCKA_MESSAGE_OUTPUT=TAP)
 #   bpf          build/tests/bpf/xlb_pkt_test (BPF_PROG_RUN; root, else skipped)
 #   integration  bats --tap tests/integration (network namespaces; root, else skipped)
+#   fuzz         every build/tests/fuzz/*_fuzz (libFuzzer) for a bounded time against a
+#                scratch copy of tests/fuzz/corpus/<name>/ under build/tests/fuzz/run/;
+#                skipped with the reason when clang cannot build libFuzzer targets
 # Environment:
 #   V=1                  show every line the runners print, not only the TAP lines
 #   XLB_TEST_LONG=1      long randomized runs and soaks (passed to the runners)
 #   XLB_TEST_TIMEOUT=S   limit for each runner invocation (default 240 s, the whole
 #                        integration tier 600 s; with XLB_TEST_LONG=1 1800 s and 3600 s)
 #   BATS_TEST_TIMEOUT=S  limit for each bats test (default 120 s, 900 s long)
+#   XLB_FUZZ_TIME=S      how long each fuzz target runs (default 15 s, 300 s long)
 #   BUILD=DIR            build directory (default build); logs go to DIR/tests/logs
 #
 # A runner that exits non-zero, crashes or times out without printing a `not ok` line
@@ -29,10 +33,12 @@ if [[ $XLB_TEST_LONG == 1 ]]; then
 	TIMEOUT=${XLB_TEST_TIMEOUT:-1800}
 	IT_TIMEOUT=${XLB_TEST_TIMEOUT:-3600}
 	export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-900}
+	FUZZ_TIME=${XLB_FUZZ_TIME:-300}
 else
 	TIMEOUT=${XLB_TEST_TIMEOUT:-240}
 	IT_TIMEOUT=${XLB_TEST_TIMEOUT:-600}
 	export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+	FUZZ_TIME=${XLB_FUZZ_TIME:-15}
 fi
 LOGDIR=$BUILD/tests/logs
 export CMOCKA_MESSAGE_OUTPUT=TAP
@@ -46,7 +52,7 @@ FAILED=0
 SKIPPED=0
 
 usage() {
-	echo "usage: $0 [ all | unit | bpf | integration ]" >&2
+	echo "usage: $0 [ all | unit | bpf | integration | fuzz ]" >&2
 	exit 2
 }
 
@@ -222,11 +228,87 @@ tier_integration() {
 	sweep_stale_netns
 }
 
+# Longest input each target is given (its line buffer; the control socket's request limit)
+declare -A FUZZ_MAX_LEN=([ctl_fuzz]=70000 [grammar_fuzz]=4096)
+
+# fuzz_one N NAME: runs one target for $FUZZ_TIME seconds on a scratch copy of its seed
+# corpus (libFuzzer adds new inputs to that copy, never to the repo), prints one TAP line.
+# Crash artifacts are kept in build/tests/fuzz/run/NAME/artifacts/.
+fuzz_one() {
+	local n=$1 name=$2
+	local bin=$BUILD/tests/fuzz/$name seeds=tests/fuzz/corpus/${name%_fuzz}
+	local run=$BUILD/tests/fuzz/run/$name log=$LOGDIR/fuzz_$name.log
+	local rc runs artifact maxlen=${FUZZ_MAX_LEN[$name]:-4096}
+
+	if [[ ! -x $bin ]]; then
+		echo "not ok $n - fuzz $name: $bin was not built (make tests-build)"
+		((FAILED++))
+		return
+	fi
+	if ! { rm -rf "$run/corpus" && mkdir -p "$run/corpus" "$run/artifacts"; }; then
+		echo "not ok $n - fuzz $name: cannot make $run"
+		((FAILED++))
+		return
+	fi
+	[[ -d $seeds ]] && cp -R "$seeds/." "$run/corpus/"
+	echo "# fuzz $name: ${FUZZ_TIME}s, seeds from $seeds"
+	timeout -k 10 $((FUZZ_TIME + 60)) "$bin" -max_total_time="$FUZZ_TIME" -max_len="$maxlen" \
+		-timeout=10 -rss_limit_mb=2048 -artifact_prefix="$run/artifacts/" \
+		"$run/corpus" </dev/null >"$log" 2>&1
+	rc=$?
+	[[ $V == 1 ]] && cat "$log"
+	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
+	if ((rc == 0)) && [[ -n $runs ]]; then
+		echo "ok $n - fuzz $name: $runs runs, no crash"
+		((PASSED++))
+		return
+	fi
+	artifact=$(sed -n 's/.*Test unit written to \([^ ]*\).*/\1/p' "$log" | tail -n 1)
+	if [[ -n $artifact ]]; then
+		echo "not ok $n - fuzz $name: crash input $artifact; reproduce: $bin $artifact"
+	elif ((rc == 124 || rc == 137)); then
+		echo "not ok $n - fuzz $name: did not finish within $((FUZZ_TIME + 60))s (log: $log)"
+	else
+		echo "not ok $n - fuzz $name: exited with status $rc, no crash input written (log: $log)"
+	fi
+	((FAILED++))
+	# the sanitizer report: what crashed and where
+	[[ $V == 1 ]] || grep -E '^(==[0-9]+==|SUMMARY|[^ ]*runtime error|    #[0-9] )' "$log" |
+		head -n 25 | sed 's/^/#   /'
+	echo "# fuzz $name: log $log"
+}
+
+tier_fuzz() {
+	local status=$BUILD/tests/fuzz/libfuzzer.status src n=0 names=()
+
+	for src in tests/fuzz/*_fuzz.c; do
+		[[ -f $src ]] && names+=("$(basename "$src" .c)")
+	done
+	if ((${#names[@]} == 0)); then
+		echo "# fuzz: no fuzz targets"
+		return
+	fi
+	if [[ ! -f $status ]]; then
+		tap_fail "fuzz: $status is missing: the fuzz targets were not configured (make tests-build)"
+		return
+	fi
+	if [[ $(cat "$status") != ok ]]; then
+		tap_skip "fuzz" "$(cat "$status")"
+		return
+	fi
+	echo "1..${#names[@]}"
+	for src in "${names[@]}"; do
+		((n++))
+		fuzz_one "$n" "$src"
+	done
+	echo "# fuzz: ${#names[@]} targets, ${FUZZ_TIME}s each"
+}
+
 TIER=${1:-all}
 [[ $# -le 1 ]] || usage
 case $TIER in
-all) tiers=(unit bpf integration) ;;
-unit | bpf | integration) tiers=("$TIER") ;;
+all) tiers=(unit bpf integration fuzz) ;;
+unit | bpf | integration | fuzz) tiers=("$TIER") ;;
 -h | --help | help) usage ;;
 *) usage ;;
 esac

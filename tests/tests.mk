@@ -10,8 +10,10 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 TEST_CFLAGS := $(USER_CFLAGS) -Itests $(CMOCKA_CFLAGS)
 
+include tests/fuzz/fuzz.mk
+
 .PHONY: test test-unit test-bpf test-integration test-long tests-build
-tests-build: all $(UNIT_BINS) $(TOOL_BINS) $(if $(PKT_SRCS),$(PKT_BIN))
+tests-build: all $(UNIT_BINS) $(TOOL_BINS) $(if $(PKT_SRCS),$(PKT_BIN)) $(FUZZ_BINS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(USER_LIBS) $(BPF_SKELS)
 	$(call msg,CC,$@)
