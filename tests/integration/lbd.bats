@@ -169,6 +169,46 @@ print(r.read().decode())'
 	eval "lbctl backend enable $VIP:90/tcp \$XLB_${first^^}_4"
 }
 
+@test "next hops: a neighbour change reaches the dataplane without a restart" {
+	run -0 lbctl -j backend show "$VIP:80/tcp"
+	assert_equal "$(jq -r '.[0] | [.next_hop, .next_hop_mac, .egress] | @tsv' <<<"$output")" \
+		"resolved	$XLB_BE1_MAC	to-be1"
+	local ns
+	ns=$(topo_ns lb)
+	ip -n "$ns" neigh replace "$XLB_BE1_4" lladdr 02:00:00:00:0a:0a dev to-be1 nud permanent
+	local _ mac
+	for _ in $(seq 30); do
+		mac=$(lbctl -j backend show "$VIP:80/tcp" | jq -r '.[0].next_hop_mac')
+		[[ $mac == 02:00:00:00:0a:0a ]] && break
+		sleep 0.1
+	done
+	assert_equal "$mac" 02:00:00:00:0a:0a "next-hop MAC after the neighbour change"
+	ip -n "$ns" neigh replace "$XLB_BE1_4" lladdr "$XLB_BE1_MAC" dev to-be1 nud permanent
+	for _ in $(seq 30); do
+		mac=$(lbctl -j backend show "$VIP:80/tcp" | jq -r '.[0].next_hop_mac')
+		[[ $mac == "$XLB_BE1_MAC" ]] && break
+		sleep 0.1
+	done
+	assert_equal "$mac" "$XLB_BE1_MAC" "next-hop MAC after restoring it"
+}
+
+@test "adding a backend does not move established connections" {
+	local gate=$BATS_TEST_TMPDIR/gate first
+	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 "$gate" >"$BATS_TEST_TMPDIR/out" \
+		2>&1 3>&- &
+	local pid=$!
+	for _ in $(seq 50); do
+		[[ -s $BATS_TEST_TMPDIR/out ]] && break
+		sleep 0.1
+	done
+	first=$(head -n 1 "$BATS_TEST_TMPDIR/out")
+	lbctl backend add "$VIP:90/tcp" "$XLB_BE3_4" weight 1000 # most new flows go to be3
+	touch "$gate"
+	wait "$pid" || fail "held connection broke: $(cat "$BATS_TEST_TMPDIR/out")"
+	assert_equal "$(sed -n 2p "$BATS_TEST_TMPDIR/out")" "$first" "backend after adding be3"
+	lbctl backend del "$VIP:90/tcp" "$XLB_BE3_4"
+}
+
 @test "restart: SIGTERM keeps forwarding, a new lbd restores the state, no request lost" {
 	local before after i fails=0
 	before=$(lbctl show)

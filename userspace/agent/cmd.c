@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <json-c/json.h>
 #include <xlb/abi.h>
 #include <xlb/hash.h>
@@ -108,6 +109,18 @@ static json_object *backend_view(struct agent *a, const struct cfg_vip *v,
 	jadd(o, "draining", json_object_new_boolean(b->draining));
 	jadd(o, "next_hop",
 	     json_object_new_string(sync_slot_ready(a->sync, b->slot) ? "resolved" : "pending"));
+	if (b->slot && sync_slot_ready(a->sync, b->slot)) {
+		const struct xlb_backend *e = sync_slot_entry(a->sync, b->slot);
+		char mac[PARSE_MAC_STRLEN], ifname[IF_NAMESIZE];
+
+		format_mac(e->dmac, mac, sizeof(mac));
+		jadd(o, "next_hop_mac", json_object_new_string(mac));
+		jadd(o, "egress",
+		     json_object_new_string(if_indextoname(e->ifindex, ifname) ? ifname : "?"));
+	} else {
+		jadd(o, "next_hop_mac", NULL);
+		jadd(o, "egress", NULL);
+	}
 	jadd(o, "active_flows", NULL); /* not counted by the dataplane yet */
 	jadd(o, "new_flows", json_object_new_int64(bs.new_flows));
 	jadd(o, "packets", json_object_new_int64(bs.packets));

@@ -392,8 +392,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < a.nifaces; i++) {
 		if (maps_attach(a.maps, a.ifaces[i], o.generic))
 			goto out;
-		pr_info("lbd: xlb_xdp attached to %s (%s)", a.ifaces[i],
-			o.generic ? "generic mode: slow, for testing" : "native");
+		if (o.generic)
+			pr_warn("lbd: xlb_xdp attached to %s in generic mode: slow, for testing only",
+				a.ifaces[i]);
+		else
+			pr_info("lbd: xlb_xdp attached to %s (native)", a.ifaces[i]);
 	}
 	if (state_save(a.state_path, &a.cfg))
 		goto out;

@@ -94,6 +94,11 @@ bool sync_pending(const struct sync *s)
 	return s->pending;
 }
 
+const struct xlb_backend *sync_slot_entry(const struct sync *s, uint32_t slot)
+{
+	return slot < XLB_MAX_BACKENDS ? &s->slot[slot] : NULL;
+}
+
 bool sync_slot_ready(const struct sync *s, uint32_t slot)
 {
 	return slot < XLB_MAX_BACKENDS && s->slot_ready[slot];

@@ -38,6 +38,9 @@ bool sync_pending(const struct sync *s);
 /* Duration of the last table build (Maglev or wrr), ns; 0 before the first */
 uint64_t sync_last_build_ns(const struct sync *s);
 
+/* The dataplane entry of a backend slot as last written (NULL if out of range) */
+const struct xlb_backend *sync_slot_entry(const struct sync *s, uint32_t slot);
+
 /* Backend slot usable for new flows (resolved, in the ring) */
 bool sync_slot_ready(const struct sync *s, uint32_t slot);
 
