@@ -61,8 +61,9 @@ check: bpf
 
 PREFIX ?= /usr/local
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/xlb
-	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/xlb/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/bash_completion.d
+	install -m 0755 $(BUILD)/lbd $(BUILD)/lbctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 scripts/lbctl.bash-completion $(DESTDIR)/etc/bash_completion.d/lbctl
 
 help:
 	@echo 'xlb targets:'

@@ -31,7 +31,10 @@ $(PKT_BIN): $(PKT_SRCS) $(wildcard tests/bpf/*.h) $(USER_LIBS) $(BPF_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(TEST_CFLAGS) $(USER_LDFLAGS) -o $@ $(PKT_SRCS) $(USER_LIBS) $(USER_LDLIBS)
 
-test: tests-build
+# `make test` installs what is missing first (README: both set-up commands do)
+test:
+	$(Q)sh scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)bash scripts/run-tests.sh all
 
 test-unit: tests-build

@@ -272,12 +272,19 @@ print(r.read().decode())'
 }
 
 @test "batch: stops at the first failing line and names it" {
-	printf 'vip add %s:92/tcp\nvip add %s:92/tcp\nvip add %s:93/tcp\n' "$VIP" "$VIP" "$VIP" \
-		>"$BATS_TEST_TMPDIR/b"
+	printf '# a comment\n\nvip add %s:92/tcp\nvip add %s:92/tcp\nvip add %s:93/tcp\n' \
+		"$VIP" "$VIP" "$VIP" >"$BATS_TEST_TMPDIR/b"
 	run -5 lbctl batch "$BATS_TEST_TMPDIR/b"
-	[[ $output == *"line 2"* ]] || fail "$output"
+	[[ $output == *"line 4"* ]] || fail "blank and comment lines must count: $output"
 	run -4 lbctl vip show "$VIP:93/tcp"
 	lbctl vip del "$VIP:92/tcp"
+	# -j: one array of {line, command, output}; -f goes on and exits 1
+	run -1 lbctl -j -f batch "$BATS_TEST_TMPDIR/b"
+	assert_equal "$(jq -r 'map("\(.line):\(.output.error.code // 0)") | join(",")' <<<"$output")" \
+		"3:0,4:5,5:0"
+	assert_equal "$(jq -r '.[0].command | join(" ")' <<<"$output")" "vip add $VIP:92/tcp"
+	lbctl vip del "$VIP:92/tcp"
+	lbctl vip del "$VIP:93/tcp"
 }
 
 @test "sched wrr: new flows follow the weights round robin (100:300 over 40)" {

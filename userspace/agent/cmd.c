@@ -323,7 +323,7 @@ static int do_apply(struct agent *a, const char *text, char *msg, size_t len)
 	err = config_load_text(&next, text, msg, len);
 	if (err) {
 		config_free(&next);
-		return CTL_E_USAGE;
+		return errno_to_code(err); /* e.g. a backend of an unknown VIP: 4 */
 	}
 	for (i = 0; i < next.nvip; i++) {
 		struct cfg_vip *nv = &next.vip[i], *ov = config_vip(&a->cfg, &nv->key);

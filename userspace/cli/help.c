@@ -7,9 +7,9 @@
 #define HELP_VIP \
 	"VIP := { ADDR:PORT/PROTO | [ADDR6]:PORT/PROTO }   PROTO := { tcp | udp }   PORT 0 = every port\n"
 #define HELP_DUR "DUR := N[ms|s|m]   (a bare number is milliseconds)\n"
-#define HELP_OPTIONS                                                                \
-	"OPTIONS := { -j|--json [ -p|--pretty ] | -d|--details | -q|--quiet\n"      \
-	"             | -f|--force (batch: go on past errors) | -S|--socket PATH\n" \
+#define HELP_OPTIONS                                                                        \
+	"OPTIONS := { -j|--json [ -p|--pretty ] | -s|--stats | -d|--details | -q|--quiet\n" \
+	"             | -f|--force (batch: go on past errors) | -S|--socket PATH\n"         \
 	"             | -V|--version | -h|--help }\n"
 #define HELP_EXIT                                                                   \
 	"Exit status: 0 ok, 1 operation failed, 2 usage error (nothing changed),\n" \
@@ -21,7 +21,7 @@ static const char help_main[] =
 	"       lbctl [ OPTIONS ] batch { FILE | - }   (one command per line)\n"
 	"       lbctl [ OPTIONS ] apply FILE           (replace the whole config)\n"
 	"       lbctl version\n"
-	"OBJECT := { vip | backend | stats | flow | agent }\n" HELP_OPTIONS HELP_EXIT;
+	"OBJECT := { vip | backend | stats | flow | agent | decap }\n" HELP_OPTIONS HELP_EXIT;
 
 static const char help_vip[] =
 	"Usage: lbctl vip add VIP [ sched { maglev | wrr | lc } ] [ encap { ipip | gue | l2 } ]\n"
@@ -51,7 +51,23 @@ static const char help_flow[] =
 
 static const char help_agent[] =
 	"Usage: lbctl agent status\n"
+	"       lbctl agent reload            (re-read lbd's --config and apply it, like apply)\n"
 	"       lbctl agent stop [ detach ]   (stop lbd; detach also removes the program)\n";
+
+static const char help_decap[] =
+	"Usage: lbctl decap attach dev IFACE [ addr ADDR ]... [ gue-port N ]\n"
+	"                          [ mode { native | generic } ]\n"
+	"       lbctl decap detach dev IFACE\n"
+	"       lbctl decap { show | list } [ dev IFACE ]\n"
+	"Runs xlb_decap on a backend without lbd, in the current network namespace: the\n"
+	"program stays attached after lbctl exits and nothing is pinned.\n"
+	"attach: tunnel endpoints are the given addrs, else every address of this\n"
+	"        namespace except loopback-interface, 127/8, ::1 and fe80::/10 ones (VIPs\n"
+	"        on lo are not endpoints); re-run to refresh. An xlb_decap already on IFACE\n"
+	"        is replaced atomically (detached first if the mode changes); any other\n"
+	"        XDP program is refused. Defaults: mode native, gue-port 6080.\n"
+	"Exit status: 0 ok, 1 kernel refused or another program attached,\n"
+	"             2 usage error or no such IFACE, 4 xlb_decap not attached on IFACE\n";
 
 int print_help(const char *object)
 {
@@ -59,7 +75,8 @@ int print_help(const char *object)
 		const char *name;
 		const char *text;
 	} t[] = { { "vip", help_vip },	 { "backend", help_backend }, { "stats", help_stats },
-		  { "flow", help_flow }, { "agent", help_agent },     { NULL, help_main } };
+		  { "flow", help_flow }, { "agent", help_agent },     { "decap", help_decap },
+		  { NULL, help_main } };
 	unsigned int i;
 
 	for (i = 0; t[i].name; i++)

@@ -19,6 +19,17 @@
 
 struct lbctl_opts g_opts = { .socket = CTL_SOCKET_DEFAULT };
 
+static json_object *err_obj(int code, const char *errno_name, const char *msg)
+{
+	json_object *o = json_object_new_object(), *e = json_object_new_object();
+
+	json_object_object_add(e, "code", json_object_new_int(code));
+	json_object_object_add(e, "errno", json_object_new_string(errno_name));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", e);
+	return o;
+}
+
 int p_err(int code, const char *errno_name, const char *fmt, ...)
 {
 	char msg[1024];
@@ -28,12 +39,8 @@ int p_err(int code, const char *errno_name, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (g_opts.json) {
-		json_object *o = json_object_new_object(), *e = json_object_new_object();
+		json_object *o = err_obj(code, errno_name, msg);
 
-		json_object_object_add(e, "code", json_object_new_int(code));
-		json_object_object_add(e, "errno", json_object_new_string(errno_name));
-		json_object_object_add(e, "message", json_object_new_string(msg));
-		json_object_object_add(o, "error", e);
 		printf("%s\n",
 		       json_object_to_json_string_ext(o, g_opts.pretty ? JSON_C_TO_STRING_PRETTY :
 									 JSON_C_TO_STRING_PLAIN));
@@ -52,12 +59,28 @@ static void print_json(json_object *data)
 		      "null");
 }
 
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return "ENOENT";
+	case EACCES:
+		return "EACCES";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case EPROTO:
+		return "EPROTO";
+	default:
+		return "ECONNREFUSED";
+	}
+}
+
 static int connect_lbd(void)
 {
 	int fd = ctl_client_connect(g_opts.socket, TIMEOUT_MS);
 
 	if (fd < 0)
-		return -p_err(CTL_E_CONNECT, "ECONNREFUSED",
+		return -p_err(CTL_E_CONNECT, errno_name(-fd),
 			      "cannot reach lbd at %s: %s (is lbd running?)", g_opts.socket,
 			      strerror(-fd));
 	return fd;
@@ -80,8 +103,9 @@ static int check_syntax(int argc, char **argv)
 	return 0;
 }
 
-/* Send one command on @fd; print its result; return its exit code */
-static int run_one(int fd, int argc, char **argv, json_object *extra, bool print)
+/* Send one command on @fd and return its exit code. Its result (data, or an
+ * error object) goes to *@out when @out is given (batch -j), else it is printed. */
+static int run_one(int fd, int argc, char **argv, json_object *extra, json_object **out)
 {
 	json_object *jargv = json_object_new_array(), *resp = NULL, *data;
 	int i, err, code;
@@ -92,14 +116,24 @@ static int run_one(int fd, int argc, char **argv, json_object *extra, bool print
 		json_object_array_add(jargv, extra);
 	err = ctl_client_request(fd, jargv, &resp, TIMEOUT_MS);
 	json_object_put(jargv);
-	if (err)
-		return p_err(CTL_E_CONNECT, "EPROTO", "lbd at %s: %s", g_opts.socket,
-			     err == -EPROTO ? "protocol error or version mismatch" :
-					      strerror(-err));
+	if (err) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "lbd at %s: %s", g_opts.socket,
+			 err == -EPROTO ? "protocol error or version mismatch" : strerror(-err));
+		if (out) {
+			*out = err_obj(CTL_E_CONNECT, errno_name(-err), msg);
+			return CTL_E_CONNECT;
+		}
+		return p_err(CTL_E_CONNECT, errno_name(-err), "%s", msg);
+	}
 	code = ctl_resp_code(resp);
-	if (code) {
+	if (out) {
+		*out = code ? err_obj(code, ctl_resp_errno(resp), ctl_resp_message(resp)) :
+			      json_object_get(ctl_resp_data(resp));
+	} else if (code) {
 		p_err(code, ctl_resp_errno(resp), "%s", ctl_resp_message(resp));
-	} else if (print) {
+	} else {
 		data = ctl_resp_data(resp);
 		if (g_opts.json)
 			print_json(data);
@@ -142,10 +176,14 @@ static int read_file(const char *path, char **out)
 	return 0;
 }
 
+/* batch FILE|-: one command per line on one connection; stops at the first
+ * failing line (or goes on with -f and exits 1). -j prints one array of
+ * {"line": N, "command": [...], "output": value-or-error}. */
 static int do_batch(const char *path)
 {
-	char *text, *line, *save = NULL, *words[GR_MAX_WORDS], err[256];
-	int fd, n, lineno = 0, code, failed = 0, ret;
+	char *text, *line, *next, *words[GR_MAX_WORDS], err[256];
+	json_object *results = g_opts.json ? json_object_new_array() : NULL, *out, *item, *cmd;
+	int fd, n, i, lineno = 0, code, failed = 0, ret;
 
 	ret = read_file(path, &text);
 	if (ret)
@@ -153,24 +191,57 @@ static int do_batch(const char *path)
 	fd = connect_lbd();
 	if (fd < 0) {
 		free(text);
+		json_object_put(results);
 		return -fd;
 	}
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
+	for (line = text; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++; /* blank and comment lines count, so numbers match the file */
+		out = NULL;
 		if (grammar_split(line, words, GR_MAX_WORDS, &n, err, sizeof(err))) {
-			code = p_err(CTL_E_USAGE, "EINVAL", "line %d: %s", lineno, err);
+			code = CTL_E_USAGE;
+			out = err_obj(code, "EINVAL", err);
 		} else if (!n) {
 			continue;
 		} else {
-			code = check_syntax(n, words);
-			if (code > 0)
-				fprintf(stderr, "  (at line %d)\n", lineno);
-			else if (code == 0)
-				code = run_one(fd, n, words, NULL, !g_opts.quiet);
-			if (code > 0 && !g_opts.json)
-				fprintf(stderr, "batch: line %d failed\n", lineno);
+			code = 0;
+			if (strcmp(words[0], "agent") && strcmp(words[0], "version")) {
+				struct gr_cmd c;
+
+				if (grammar_parse(n, words, &c, err, sizeof(err))) {
+					code = CTL_E_USAGE;
+					out = err_obj(code, "EINVAL", err);
+				}
+			}
+			if (!code)
+				code = run_one(fd, n, words, NULL, &out);
 		}
-		if (code > 0) {
+		if (results) {
+			item = json_object_new_object();
+			cmd = json_object_new_array();
+			for (i = 0; i < n; i++)
+				json_object_array_add(cmd, json_object_new_string(words[i]));
+			json_object_object_add(item, "line", json_object_new_int(lineno));
+			json_object_object_add(item, "command", cmd);
+			json_object_object_add(item, "output", out);
+			json_object_array_add(results, item);
+		} else {
+			if (code) {
+				json_object *e = NULL;
+
+				json_object_object_get_ex(out, "error", &e);
+				fprintf(stderr, "Error: line %d: %s\n", lineno,
+					e ? json_object_get_string(
+						    json_object_object_get(e, "message")) :
+					    "failed");
+			} else if (!g_opts.quiet) {
+				render_text(n, words, out);
+			}
+			json_object_put(out);
+		}
+		if (code) {
 			failed = failed ? failed : code;
 			if (!g_opts.force)
 				break;
@@ -178,6 +249,10 @@ static int do_batch(const char *path)
 	}
 	ctl_client_close(fd);
 	free(text);
+	if (results) {
+		print_json(results);
+		json_object_put(results);
+	}
 	if (failed && g_opts.force)
 		return CTL_E_FAILED;
 	return failed;
@@ -198,7 +273,7 @@ static int do_apply(int argc, char **argv)
 		free(text);
 		return -fd;
 	}
-	code = run_one(fd, 1, argv, json_object_new_string(text), false);
+	code = run_one(fd, 1, argv, json_object_new_string(text), NULL);
 	if (!code && g_opts.json)
 		print_json(NULL);
 	ctl_client_close(fd);
@@ -294,6 +369,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[0], "apply"))
 		return do_apply(argc, argv);
+	if (!strcmp(argv[0], "decap")) /* no lbd: talks to the kernel itself */
+		return do_decap(argc - 1, argv + 1);
 
 	code = check_syntax(argc, argv);
 	if (code)
@@ -301,7 +378,7 @@ int main(int argc, char **argv)
 	fd = connect_lbd();
 	if (fd < 0)
 		return -fd;
-	code = run_one(fd, argc, argv, NULL, true);
+	code = run_one(fd, argc, argv, NULL, NULL);
 	/* commands that print nothing still print one JSON value */
 	ctl_client_close(fd);
 	return code;

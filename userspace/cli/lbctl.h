@@ -25,4 +25,7 @@ int print_help(const char *object);
 /* Text rendering of a successful response to argv (JSON mode prints data) */
 void render_text(int argc, char **argv, struct json_object *data);
 
+/* lbctl decap VERB...: xlb_decap on a backend, without lbd (cli/decap.c) */
+int do_decap(int argc, char **argv);
+
 #endif /* XLB_CLI_LBCTL_H */

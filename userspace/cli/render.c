@@ -101,8 +101,20 @@ static void render_stats(json_object *o)
 
 static void render_object(json_object *o)
 {
+	size_t i;
+
 	json_object_object_foreach(o, k, v) {
-		printf("%-18s %s\n", k, v ? json_object_get_string(v) : "-");
+		printf("%-18s ", k);
+		if (!v) {
+			printf("-\n");
+		} else if (json_object_is_type(v, json_type_array)) {
+			for (i = 0; i < json_object_array_length(v); i++)
+				printf("%s%s", i ? " " : "",
+				       json_object_get_string(json_object_array_get_idx(v, i)));
+			printf("\n");
+		} else {
+			printf("%s\n", json_object_get_string(v));
+		}
 	}
 }
 
@@ -112,7 +124,7 @@ void render_text(int argc, char **argv, json_object *data)
 
 	if (!data)
 		return;
-	if (!strcmp(argv[0], "show")) {
+	if (!strcmp(argv[0], "show") || !strcmp(argv[0], "list")) {
 		for (i = 0; i < json_object_array_length(data); i++)
 			printf("%s\n", json_object_get_string(json_object_array_get_idx(data, i)));
 	} else if (!strcmp(argv[0], "vip") && json_object_is_type(data, json_type_array)) {
