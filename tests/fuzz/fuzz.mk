@@ -16,7 +16,7 @@ FUZZ_LDLIBS := $(JSONC_LDLIBS) $(LIBBPF_LDLIBS)
 
 # target name -> the userspace sources it links
 FUZZ_ctl_SRCS     := userspace/agent/ctl.c userspace/common/log.c
-FUZZ_grammar_SRCS := userspace/common/grammar.c userspace/common/parse.c \
+FUZZ_grammar_SRCS := userspace/common/grammar.c userspace/common/parse.c userspace/common/errmsg.c \
 	userspace/common/names.c
 
 ifeq ($(filter clean help deps,$(MAKECMDGOALS)),)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xlb/consts.h>
+#include "common/errmsg.h"
 #include "common/grammar.h"
 #include "common/parse.h"
 #include "config.h"
@@ -25,19 +26,6 @@
 
 /* Smallest MTU an IPv6 link may have (RFC 8200, section 5) */
 #define IPV6_MIN_MTU 1280
-
-__attribute__((format(printf, 4, 5))) static int seterr(int ret, char *err, size_t errlen,
-							const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 /* Printable names for messages; a bad key prints as "?" rather than failing */
 static const char *vip_str(const struct xlb_vip_key *key, char *buf, size_t len)
@@ -131,7 +119,7 @@ static int check_key(const struct xlb_vip_key *key, char *err, size_t errlen)
 {
 	if ((key->family != XLB_FAMILY_V4 && key->family != XLB_FAMILY_V6) ||
 	    (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP))
-		return seterr(-EINVAL, err, errlen, "invalid vip: bad family or protocol");
+		return errmsg(-EINVAL, err, errlen, "invalid vip: bad family or protocol");
 	return 0;
 }
 
@@ -153,66 +141,66 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 
 	vip_str(key, vs, sizeof(vs));
 	if (o->sched >= __GR_SCHED_MAX)
-		return seterr(-EINVAL, err, errlen, "invalid sched '%u'", o->sched);
+		return errmsg(-EINVAL, err, errlen, "invalid sched '%u'", o->sched);
 	/* refuse rather than silently schedule by Maglev */
 	if (o->sched == GR_SCHED_LC)
-		return seterr(
+		return errmsg(
 			-EINVAL, err, errlen,
 			"sched 'lc' is not supported yet (the dataplane does not count active "
 			"flows per backend); use maglev or wrr");
 	if (o->encap != XLB_ENCAP_IPIP && o->encap != XLB_ENCAP_GUE && o->encap != XLB_ENCAP_L2)
-		return seterr(-EINVAL, err, errlen, "invalid encap '%u'", o->encap);
+		return errmsg(-EINVAL, err, errlen, "invalid encap '%u'", o->encap);
 	if (o->hash >= __GR_HASH_MAX)
-		return seterr(-EINVAL, err, errlen, "invalid hash '%u'", o->hash);
+		return errmsg(-EINVAL, err, errlen, "invalid hash '%u'", o->hash);
 	if (o->check >= __GR_CHECK_MAX)
-		return seterr(-EINVAL, err, errlen, "invalid check '%u'", o->check);
+		return errmsg(-EINVAL, err, errlen, "invalid check '%u'", o->check);
 	if (!maglev_is_prime(o->ring_size))
-		return seterr(-EINVAL, err, errlen, "invalid ring-size '%u': must be prime",
+		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be prime",
 			      o->ring_size);
 	if (o->ring_size > XLB_MAGLEV_M_MAX)
-		return seterr(-EINVAL, err, errlen, "invalid ring-size '%u': must be at most %u",
+		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be at most %u",
 			      o->ring_size, (unsigned int)XLB_MAGLEV_M_MAX);
 	if (o->ring_size < nbe)
-		return seterr(-EINVAL, err, errlen,
+		return errmsg(-EINVAL, err, errlen,
 			      "invalid ring-size '%u': below the %zu backends of vip %s",
 			      o->ring_size, nbe, vs);
 	if (!o->udp_idle_ms || o->udp_idle_ms > GR_DUR_MAX_MS)
-		return seterr(-EINVAL, err, errlen, "invalid udp-idle '%s': must be 1ms-24h",
+		return errmsg(-EINVAL, err, errlen, "invalid udp-idle '%s': must be 1ms-24h",
 			      dur_str(o->udp_idle_ms, d1, sizeof(d1)));
 	if (key->family == XLB_FAMILY_V6 && o->mtu < IPV6_MIN_MTU)
-		return seterr(-EINVAL, err, errlen,
+		return errmsg(-EINVAL, err, errlen,
 			      "invalid mtu '%u': an IPv6 vip needs at least %d", o->mtu,
 			      IPV6_MIN_MTU);
 	if (o->mtu < 576 || o->mtu > 9216)
-		return seterr(-EINVAL, err, errlen, "invalid mtu '%u': must be 576-9216", o->mtu);
+		return errmsg(-EINVAL, err, errlen, "invalid mtu '%u': must be 576-9216", o->mtu);
 	if (o->path[0] != '/' || strnlen(o->path, sizeof(o->path)) > GR_PATH_MAX)
-		return seterr(-EINVAL, err, errlen, "invalid path: must start with '/'");
+		return errmsg(-EINVAL, err, errlen, "invalid path: must start with '/'");
 	if (o->check != GR_CHECK_HTTP &&
 	    ((given & GR_OPT_PATH) || strcmp(o->path, CFG_DEF_PATH) != 0))
-		return seterr(-EINVAL, err, errlen,
+		return errmsg(-EINVAL, err, errlen,
 			      "'path' needs 'check http' (vip %s has check %s)", vs,
 			      gr_check_name(o->check));
 	if (!o->interval_ms || o->interval_ms > GR_DUR_MAX_MS)
-		return seterr(-EINVAL, err, errlen, "invalid interval '%s': must be 1ms-24h",
+		return errmsg(-EINVAL, err, errlen, "invalid interval '%s': must be 1ms-24h",
 			      dur_str(o->interval_ms, d1, sizeof(d1)));
 	if (!o->timeout_ms || o->timeout_ms >= o->interval_ms) {
 		dur_str(o->timeout_ms, d1, sizeof(d1));
 		dur_str(o->interval_ms, d2, sizeof(d2));
 		if (given & GR_OPT_TIMEOUT || !(given & GR_OPT_INTERVAL))
-			return seterr(-EINVAL, err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "invalid timeout '%s': must be below interval %s", d1, d2);
-		return seterr(-EINVAL, err, errlen,
+		return errmsg(-EINVAL, err, errlen,
 			      "invalid interval '%s': must be above timeout %s", d2, d1);
 	}
 	if (!o->rise || o->rise > 100)
-		return seterr(-EINVAL, err, errlen, "invalid rise '%u': must be 1-100", o->rise);
+		return errmsg(-EINVAL, err, errlen, "invalid rise '%u': must be 1-100", o->rise);
 	if (!o->fall || o->fall > 100)
-		return seterr(-EINVAL, err, errlen, "invalid fall '%u': must be 1-100", o->fall);
+		return errmsg(-EINVAL, err, errlen, "invalid fall '%u': must be 1-100", o->fall);
 	if (o->encap == XLB_ENCAP_L2) {
 		/* DSR rewrites MACs only: the packet keeps the VIP's IP header */
 		for (i = 0; i < nbe; i++)
 			if (be[i].addr.family != key->family)
-				return seterr(-EINVAL, err, errlen,
+				return errmsg(-EINVAL, err, errlen,
 					      "invalid encap 'l2' for vip %s: backend %s is of "
 					      "another address family",
 					      vs, addr_str(&be[i].addr, as, sizeof(as)));
@@ -329,17 +317,17 @@ static int vip_add(struct config *c, const struct gr_cmd *cmd, const char *vs, c
 	int ret;
 
 	if (config_vip(c, &cmd->vip))
-		return seterr(-EEXIST, err, errlen, "vip %s already exists", vs);
+		return errmsg(-EEXIST, err, errlen, "vip %s already exists", vs);
 	default_opts(&v.opt);
 	merge_opts(&v.opt, &cmd->opt);
 	ret = check_vip(&v.key, &v.opt, cmd->opt.set, NULL, 0, err, errlen);
 	if (ret)
 		return ret;
 	if (c->nvip >= XLB_MAX_VIPS)
-		return seterr(-ENOSPC, err, errlen, "vip %s: too many vips (at most %d)", vs,
+		return errmsg(-ENOSPC, err, errlen, "vip %s: too many vips (at most %d)", vs,
 			      XLB_MAX_VIPS);
 	if (grow((void **)&c->vip, &c->cap, c->nvip, sizeof(*c->vip)))
-		return seterr(-ENOMEM, err, errlen, "vip %s: out of memory", vs);
+		return errmsg(-ENOMEM, err, errlen, "vip %s: out of memory", vs);
 	c->vip[c->nvip++] = v;
 	return 0;
 }
@@ -375,15 +363,15 @@ static int backend_add(const struct config *c, struct cfg_vip *v, const struct g
 	struct cfg_backend b = { .addr = cmd->addr, .weight = CFG_DEF_WEIGHT };
 
 	if (config_backend(v, &cmd->addr))
-		return seterr(-EEXIST, err, errlen, "backend %s already exists in vip %s", as, vs);
+		return errmsg(-EEXIST, err, errlen, "backend %s already exists in vip %s", as, vs);
 	if (v->opt.encap == XLB_ENCAP_L2 && cmd->addr.family != v->key.family)
-		return seterr(-EINVAL, err, errlen,
+		return errmsg(-EINVAL, err, errlen,
 			      "backend %s: vip %s uses encap l2, which needs the vip's address "
 			      "family",
 			      as, vs);
 	if (cmd->opt.set & GR_OPT_WEIGHT) {
 		if (!cmd->opt.weight)
-			return seterr(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
+			return errmsg(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
 		b.weight = cmd->opt.weight;
 	}
 	if (cmd->opt.set & GR_OPT_PORT)
@@ -393,14 +381,14 @@ static int backend_add(const struct config *c, struct cfg_vip *v, const struct g
 		b.has_mac = true;
 	}
 	if (v->nbe >= v->opt.ring_size)
-		return seterr(-ENOSPC, err, errlen,
+		return errmsg(-ENOSPC, err, errlen,
 			      "backend %s: vip %s has %zu backends, as many as its ring-size %u",
 			      as, vs, v->nbe, v->opt.ring_size);
 	if (total_backends(c) >= XLB_MAX_BACKENDS)
-		return seterr(-ENOSPC, err, errlen, "backend %s: too many backends (at most %d)",
+		return errmsg(-ENOSPC, err, errlen, "backend %s: too many backends (at most %d)",
 			      as, XLB_MAX_BACKENDS);
 	if (grow((void **)&v->be, &v->cap, v->nbe, sizeof(*v->be)))
-		return seterr(-ENOMEM, err, errlen, "backend %s: out of memory", as);
+		return errmsg(-ENOMEM, err, errlen, "backend %s: out of memory", as);
 	v->be[v->nbe++] = b;
 	v->dirty = true;
 	return 0;
@@ -410,9 +398,9 @@ static int backend_set(struct cfg_vip *v, struct cfg_backend *b, const struct gr
 		       char *err, size_t errlen)
 {
 	if ((cmd->opt.set & GR_OPT_WEIGHT) && !cmd->opt.weight)
-		return seterr(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
+		return errmsg(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
 	if (!(cmd->opt.set & BE_OPTS))
-		return seterr(-EINVAL, err, errlen, "nothing to set for 'backend set'");
+		return errmsg(-EINVAL, err, errlen, "nothing to set for 'backend set'");
 	if ((cmd->opt.set & GR_OPT_WEIGHT) && cmd->opt.weight != b->weight) {
 		b->weight = cmd->opt.weight;
 		v->dirty = true;
@@ -450,10 +438,10 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 		verb = "?";
 	if ((cmd->obj != GR_OBJ_VIP && cmd->obj != GR_OBJ_BACKEND) || cmd->verb == GR_VERB_SHOW ||
 	    cmd->verb == GR_VERB_HELP || cmd->verb == GR_VERB_LOOKUP)
-		return seterr(-EOPNOTSUPP, err, errlen, "'%s %s' does not change the config", obj,
+		return errmsg(-EOPNOTSUPP, err, errlen, "'%s %s' does not change the config", obj,
 			      verb);
 	if (!(cmd->args & GR_ARG_VIP))
-		return seterr(-EINVAL, err, errlen, "missing VIP for '%s %s'", obj, verb);
+		return errmsg(-EINVAL, err, errlen, "missing VIP for '%s %s'", obj, verb);
 	ret = check_key(&cmd->vip, err, errlen);
 	if (ret)
 		return ret;
@@ -461,19 +449,19 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 
 	if (cmd->obj == GR_OBJ_VIP) {
 		if (cmd->opt.set & ~VIP_OPTS)
-			return seterr(-EINVAL, err, errlen, "backend keyword given to 'vip %s'",
+			return errmsg(-EINVAL, err, errlen, "backend keyword given to 'vip %s'",
 				      verb);
 		if ((cmd->opt.set & GR_OPT_PATH) &&
 		    !memchr(cmd->opt.path, '\0', sizeof(cmd->opt.path)))
-			return seterr(-EINVAL, err, errlen, "invalid path: longer than %d bytes",
+			return errmsg(-EINVAL, err, errlen, "invalid path: longer than %d bytes",
 				      GR_PATH_MAX);
 		if (cmd->verb == GR_VERB_ADD)
 			return vip_add(c, cmd, vs, err, errlen);
 		if (cmd->verb != GR_VERB_SET && cmd->verb != GR_VERB_DEL)
-			return seterr(-EOPNOTSUPP, err, errlen, "unknown command 'vip %s'", verb);
+			return errmsg(-EOPNOTSUPP, err, errlen, "unknown command 'vip %s'", verb);
 		v = config_vip(c, &cmd->vip);
 		if (!v)
-			return seterr(-ENOENT, err, errlen, "vip %s not found", vs);
+			return errmsg(-ENOENT, err, errlen, "vip %s not found", vs);
 		if (cmd->verb == GR_VERB_SET)
 			return vip_set(v, cmd, err, errlen);
 		vip_del(c, v);
@@ -481,20 +469,20 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 	}
 
 	if (!(cmd->args & GR_ARG_ADDR))
-		return seterr(-EINVAL, err, errlen, "missing ADDR for 'backend %s'", verb);
+		return errmsg(-EINVAL, err, errlen, "missing ADDR for 'backend %s'", verb);
 	if (cmd->addr.family != XLB_FAMILY_V4 && cmd->addr.family != XLB_FAMILY_V6)
-		return seterr(-EINVAL, err, errlen, "invalid backend address: bad family");
+		return errmsg(-EINVAL, err, errlen, "invalid backend address: bad family");
 	if (cmd->opt.set & ~BE_OPTS)
-		return seterr(-EINVAL, err, errlen, "vip keyword given to 'backend %s'", verb);
+		return errmsg(-EINVAL, err, errlen, "vip keyword given to 'backend %s'", verb);
 	addr_str(&cmd->addr, as, sizeof(as));
 	v = config_vip(c, &cmd->vip);
 	if (!v)
-		return seterr(-ENOENT, err, errlen, "vip %s not found", vs);
+		return errmsg(-ENOENT, err, errlen, "vip %s not found", vs);
 	if (cmd->verb == GR_VERB_ADD)
 		return backend_add(c, v, cmd, vs, as, err, errlen);
 	b = config_backend(v, &cmd->addr);
 	if (!b)
-		return seterr(-ENOENT, err, errlen, "backend %s not found in vip %s", as, vs);
+		return errmsg(-ENOENT, err, errlen, "backend %s not found in vip %s", as, vs);
 	switch (cmd->verb) {
 	case GR_VERB_SET:
 		return backend_set(v, b, cmd, err, errlen);
@@ -509,7 +497,7 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 		backend_del(v, b);
 		return 0;
 	default:
-		return seterr(-EOPNOTSUPP, err, errlen, "unknown command 'backend %s'", verb);
+		return errmsg(-EOPNOTSUPP, err, errlen, "unknown command 'backend %s'", verb);
 	}
 }
 
@@ -645,7 +633,7 @@ int config_load_text(struct config *c, const char *text, char *err, size_t errle
 
 	buf = strdup(text);
 	if (!buf)
-		return seterr(-ENOMEM, err, errlen, "out of memory");
+		return errmsg(-ENOMEM, err, errlen, "out of memory");
 	config_init(&tmp);
 	for (line = buf; line; line = next) {
 		next = strchr(line, '\n');
@@ -654,7 +642,7 @@ int config_load_text(struct config *c, const char *text, char *err, size_t errle
 		n++;
 		ret = load_line(&tmp, line, msg, sizeof(msg));
 		if (ret) {
-			seterr(ret, err, errlen, "line %u: %s", n, msg);
+			errmsg(ret, err, errlen, "line %u: %s", n, msg);
 			goto out_free;
 		}
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <xlb/consts.h>
+#include "errmsg.h"
 #include "grammar.h"
 #include "names.h"
 #include "parse.h"
@@ -14,19 +15,6 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define TOKMAX 64 /* longest word quoted back in a message */
 #define ERRTMP 256
-
-__attribute__((format(printf, 3, 4))) static int seterr(char *err, size_t errlen, const char *fmt,
-							...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* ---- value names ---- */
 
@@ -214,16 +202,16 @@ int grammar_split(char *line, char **argv, int max, int *argc, char *err, size_t
 		if (!*p || *p == '#')
 			break;
 		if (n >= max)
-			return seterr(err, errlen, "too many words (at most %d)", max);
+			return errmsg(-EINVAL, err, errlen, "too many words (at most %d)", max);
 		if (*p == '"') {
 			word = ++p;
 			p = strchr(p, '"');
 			if (!p)
-				return seterr(err, errlen, "unterminated quote in '\"%.*s'", TOKMAX,
-					      word);
+				return errmsg(-EINVAL, err, errlen,
+					      "unterminated quote in '\"%.*s'", TOKMAX, word);
 			*p++ = '\0';
 			if (*p && !is_blank(*p) && *p != '#')
-				return seterr(err, errlen,
+				return errmsg(-EINVAL, err, errlen,
 					      "closing quote of '\"%.*s\"' must end the word",
 					      TOKMAX, word);
 		} else {
@@ -231,7 +219,7 @@ int grammar_split(char *line, char **argv, int max, int *argc, char *err, size_t
 			while (*p && !is_blank(*p) && *p != '#' && *p != '"')
 				p++;
 			if (*p == '"')
-				return seterr(err, errlen,
+				return errmsg(-EINVAL, err, errlen,
 					      "quote inside word '%.*s': quote the whole word",
 					      (int)(p - word + 1), word);
 		}
@@ -305,7 +293,8 @@ static int parse_enum(const struct kw *k, const char *s, uint64_t *out, char *er
 		snprintf(list + used, sizeof(list) - used, "%s%s", sep, name);
 		n++;
 	}
-	return seterr(err, errlen, "invalid %s '%.*s': must be %s", k->name, TOKMAX, s, list);
+	return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': must be %s", k->name, TOKMAX, s,
+		      list);
 }
 
 static int parse_path(const char *s, char *out, char *err, size_t errlen)
@@ -313,13 +302,14 @@ static int parse_path(const char *s, char *out, char *err, size_t errlen)
 	size_t i, n = strlen(s);
 
 	if (s[0] != '/')
-		return seterr(err, errlen, "invalid path '%.*s': must start with '/'", TOKMAX, s);
+		return errmsg(-EINVAL, err, errlen, "invalid path '%.*s': must start with '/'",
+			      TOKMAX, s);
 	if (n > GR_PATH_MAX)
-		return seterr(err, errlen, "invalid path '%.*s...': longer than %d bytes", TOKMAX,
-			      s, GR_PATH_MAX);
+		return errmsg(-EINVAL, err, errlen, "invalid path '%.*s...': longer than %d bytes",
+			      TOKMAX, s, GR_PATH_MAX);
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '"')
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "invalid path '%.*s': printable characters only, no quotes",
 				      TOKMAX, s);
 	memcpy(out, s, n + 1);
@@ -367,13 +357,13 @@ static int parse_keywords(const struct obj_ent *ob, const char *cmd, int argc, c
 			if (!strcmp(argv[i], ob->kws[j].name))
 				k = &ob->kws[j];
 		if (!k)
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "unknown keyword '%.*s' for '%s'; try 'lbctl %s help'",
 				      TOKMAX, argv[i], cmd, ob->name);
 		if (o->set & k->bit)
-			return seterr(err, errlen, "duplicate keyword '%s'", k->name);
+			return errmsg(-EINVAL, err, errlen, "duplicate keyword '%s'", k->name);
 		if (i + 1 >= argc)
-			return seterr(err, errlen, "missing value for '%s'", k->name);
+			return errmsg(-EINVAL, err, errlen, "missing value for '%s'", k->name);
 		ret = parse_kw_value(k, argv[i + 1], o, err, errlen);
 		if (ret)
 			return ret;
@@ -433,10 +423,10 @@ int grammar_parse(int argc, char *const argv[], struct gr_cmd *c, char *err, siz
 
 	memset(c, 0, sizeof(*c));
 	if (argc < 1)
-		return seterr(err, errlen, "empty command; try 'lbctl help'");
+		return errmsg(-EINVAL, err, errlen, "empty command; try 'lbctl help'");
 	if (!strcmp(argv[0], "show") || !strcmp(argv[0], "list")) {
 		if (argc > 1)
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "unexpected argument '%.*s' for 'show'; try 'lbctl help'",
 				      TOKMAX, argv[1]);
 		c->obj = GR_OBJ_ALL;
@@ -447,14 +437,15 @@ int grammar_parse(int argc, char *const argv[], struct gr_cmd *c, char *err, siz
 		if (!strcmp(argv[0], objects[j].name))
 			ob = &objects[j];
 	if (!ob)
-		return seterr(err, errlen, "unknown object '%.*s'; try 'lbctl help'", TOKMAX,
-			      argv[0]);
+		return errmsg(-EINVAL, err, errlen, "unknown object '%.*s'; try 'lbctl help'",
+			      TOKMAX, argv[0]);
 	c->obj = ob->obj;
 
 	if (argc < 2) {
 		if (ob->obj == GR_OBJ_FLOW)
-			return seterr(err, errlen, "missing command for '%s'; try 'lbctl %s help'",
-				      ob->name, ob->name);
+			return errmsg(-EINVAL, err, errlen,
+				      "missing command for '%s'; try 'lbctl %s help'", ob->name,
+				      ob->name);
 		c->verb = GR_VERB_SHOW;
 		return 0;
 	}
@@ -462,8 +453,9 @@ int grammar_parse(int argc, char *const argv[], struct gr_cmd *c, char *err, siz
 		if (!strcmp(argv[1], ve->name))
 			break;
 	if (!ve->name)
-		return seterr(err, errlen, "unknown command '%.*s' for '%s'; try 'lbctl %s help'",
-			      TOKMAX, argv[1], ob->name, ob->name);
+		return errmsg(-EINVAL, err, errlen,
+			      "unknown command '%.*s' for '%s'; try 'lbctl %s help'", TOKMAX,
+			      argv[1], ob->name, ob->name);
 	c->verb = ve->verb;
 	snprintf(cmd, sizeof(cmd), "%s %s", ob->name, gr_verb_name(c->verb));
 
@@ -497,8 +489,9 @@ int grammar_parse(int argc, char *const argv[], struct gr_cmd *c, char *err, siz
 		if (i >= argc) {
 			if (optional)
 				return 0;
-			return seterr(err, errlen, "missing %s for '%s'; try 'lbctl %s help'",
-				      pos_names[pos[i]], cmd, ob->name);
+			return errmsg(-EINVAL, err, errlen,
+				      "missing %s for '%s'; try 'lbctl %s help'", pos_names[pos[i]],
+				      cmd, ob->name);
 		}
 		ret = parse_pos(pos[i], argv[i], c, err, errlen);
 		if (ret)
@@ -508,7 +501,7 @@ int grammar_parse(int argc, char *const argv[], struct gr_cmd *c, char *err, siz
 	argv += npos;
 	if (!keywords) {
 		if (argc > 0)
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "unexpected argument '%.*s' for '%s'; try 'lbctl %s help'",
 				      TOKMAX, argv[0], cmd, ob->name);
 		return 0;
@@ -517,7 +510,7 @@ int grammar_parse(int argc, char *const argv[], struct gr_cmd *c, char *err, siz
 	if (ret)
 		return ret;
 	if (c->verb == GR_VERB_SET && !c->opt.set)
-		return seterr(err, errlen,
+		return errmsg(-EINVAL, err, errlen,
 			      "nothing to set for '%s': give a keyword; try 'lbctl %s help'", cmd,
 			      ob->name);
 	return 0;

@@ -9,25 +9,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "errmsg.h"
 #include "parse.h"
 
 /* Longest token quoted back in a message: input may come from a socket */
 #define TOKMAX 64
 #define MS_PER_S 1000ULL
 #define MS_PER_M 60000ULL
-
-__attribute__((format(printf, 3, 4))) static int seterr(char *err, size_t errlen, const char *fmt,
-							...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* Plain decimal, no sign, no leading zero, no overflow. 0 on success. */
 static int dec_u64(const char *s, size_t n, uint64_t *out)
@@ -57,8 +45,8 @@ int parse_uint(const char *s, const char *name, uint64_t min, uint64_t max, uint
 	uint64_t v;
 
 	if (dec_u64(s, strlen(s), &v) || v < min || v > max)
-		return seterr(err, errlen, "invalid %s '%.*s': must be %llu-%llu", name, TOKMAX, s,
-			      (unsigned long long)min, (unsigned long long)max);
+		return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': must be %llu-%llu", name,
+			      TOKMAX, s, (unsigned long long)min, (unsigned long long)max);
 	*out = v;
 	return 0;
 }
@@ -91,8 +79,8 @@ int parse_proto(const char *s, uint8_t *proto, char *err, size_t errlen)
 	else if (!strcmp(s, "udp"))
 		*proto = IPPROTO_UDP;
 	else
-		return seterr(err, errlen, "invalid protocol '%.*s': must be tcp or udp", TOKMAX,
-			      s);
+		return errmsg(-EINVAL, err, errlen, "invalid protocol '%.*s': must be tcp or udp",
+			      TOKMAX, s);
 	return 0;
 }
 
@@ -109,25 +97,25 @@ int parse_addr(const char *s, struct xlb_addr *out, char *err, size_t errlen)
 
 	memset(&a, 0, sizeof(a));
 	if (!*s)
-		return seterr(err, errlen, "invalid address '': empty");
+		return errmsg(-EINVAL, err, errlen, "invalid address '': empty");
 	/* inet_pton rejects blanks, zone ids, short IPv4 forms and leading zeros */
 	if (strchr(s, ':')) {
 		if (strlen(s) >= PARSE_ADDR_STRLEN || inet_pton(AF_INET6, s, a.addr) != 1)
-			return seterr(err, errlen, "invalid address '%.*s': not an IPv6 address",
-				      TOKMAX, s);
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid address '%.*s': not an IPv6 address", TOKMAX, s);
 		if (is_v4_mapped((const uint8_t *)a.addr)) {
 			char v4[INET_ADDRSTRLEN];
 
 			inet_ntop(AF_INET, &a.addr[3], v4, sizeof(v4));
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "invalid address '%.*s': IPv4-mapped IPv6, write %s instead",
 				      TOKMAX, s, v4);
 		}
 		a.family = XLB_FAMILY_V6;
 	} else {
 		if (strlen(s) >= INET_ADDRSTRLEN || inet_pton(AF_INET, s, a.addr) != 1)
-			return seterr(err, errlen, "invalid address '%.*s': not an IPv4 address",
-				      TOKMAX, s);
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid address '%.*s': not an IPv4 address", TOKMAX, s);
 		a.family = XLB_FAMILY_V4;
 	}
 	*out = a;
@@ -145,12 +133,12 @@ int parse_vip(const char *s, struct xlb_vip_key *out, char *err, size_t errlen)
 
 	memset(&k, 0, sizeof(k));
 	if (strlen(s) >= sizeof(buf))
-		return seterr(err, errlen, "invalid vip '%.*s': too long", TOKMAX, s);
+		return errmsg(-EINVAL, err, errlen, "invalid vip '%.*s': too long", TOKMAX, s);
 	strcpy(buf, s);
 
 	proto = strrchr(buf, '/');
 	if (!proto)
-		return seterr(err, errlen,
+		return errmsg(-EINVAL, err, errlen,
 			      "invalid vip '%s': missing '/tcp' or '/udp' (VIP is ADDR:PORT/PROTO)",
 			      s);
 	*proto++ = '\0';
@@ -159,25 +147,25 @@ int parse_vip(const char *s, struct xlb_vip_key *out, char *err, size_t errlen)
 		addr = buf + 1;
 		p = strchr(addr, ']');
 		if (!p)
-			return seterr(err, errlen, "invalid vip '%s': missing ']'", s);
+			return errmsg(-EINVAL, err, errlen, "invalid vip '%s': missing ']'", s);
 		*p++ = '\0';
 		if (*p != ':')
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "invalid vip '%s': missing ':PORT' after ']' (VIP is "
 				      "[ADDR6]:PORT/PROTO)",
 				      s);
 		port = p + 1;
 		if (!strchr(addr, ':'))
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "invalid vip '%s': brackets are for IPv6 addresses only", s);
 	} else {
 		p = strchr(buf, ':');
 		if (!p)
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "invalid vip '%s': missing ':PORT' (VIP is ADDR:PORT/PROTO)",
 				      s);
 		if (strchr(p + 1, ':'))
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "invalid vip '%s': write an IPv6 address in brackets, like "
 				      "[2001:db8::10]:80/tcp",
 				      s);
@@ -187,13 +175,13 @@ int parse_vip(const char *s, struct xlb_vip_key *out, char *err, size_t errlen)
 	}
 
 	if (parse_addr(addr, &a, sub, sizeof(sub)))
-		return seterr(err, errlen, "%s in vip '%s'", sub, s);
+		return errmsg(-EINVAL, err, errlen, "%s in vip '%s'", sub, s);
 	if (parse_port0(port, &portnum, sub, sizeof(sub)))
-		return seterr(err, errlen, "invalid port '%s' in vip '%s': must be 0-65535", port,
-			      s);
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid port '%s' in vip '%s': must be 0-65535", port, s);
 	if (parse_proto(proto, &k.proto, sub, sizeof(sub)))
-		return seterr(err, errlen, "invalid protocol '%s' in vip '%s': must be tcp or udp",
-			      proto, s);
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid protocol '%s' in vip '%s': must be tcp or udp", proto, s);
 	memcpy(k.addr, a.addr, sizeof(k.addr));
 	k.family = a.family;
 	k.port = htons(portnum);
@@ -211,19 +199,20 @@ int parse_addr_port(const char *s, struct xlb_addr *addr, uint16_t *port, char *
 	char *p;
 
 	if (strlen(s) >= sizeof(buf))
-		return seterr(err, errlen, "invalid address '%.*s': too long", TOKMAX, s);
+		return errmsg(-EINVAL, err, errlen, "invalid address '%.*s': too long", TOKMAX, s);
 	strcpy(buf, s);
 	if (buf[0] == '[') {
 		p = strchr(buf, ']');
 		if (!p)
-			return seterr(err, errlen, "invalid address '%s': missing ']'", s);
+			return errmsg(-EINVAL, err, errlen, "invalid address '%s': missing ']'", s);
 		*p++ = '\0';
 		if (*p == ':')
 			ps = p + 1;
 		else if (*p)
-			return seterr(err, errlen, "invalid address '%s': junk after ']'", s);
+			return errmsg(-EINVAL, err, errlen, "invalid address '%s': junk after ']'",
+				      s);
 		if (!strchr(buf + 1, ':'))
-			return seterr(err, errlen,
+			return errmsg(-EINVAL, err, errlen,
 				      "invalid address '%s': brackets are for IPv6 addresses only",
 				      s);
 		p = buf + 1;
@@ -237,9 +226,10 @@ int parse_addr_port(const char *s, struct xlb_addr *addr, uint16_t *port, char *
 		p = buf;
 	}
 	if (parse_addr(p, &a, sub, sizeof(sub)))
-		return seterr(err, errlen, "%s", sub);
+		return errmsg(-EINVAL, err, errlen, "%s", sub);
 	if (ps && parse_port(ps, &pn, sub, sizeof(sub)))
-		return seterr(err, errlen, "invalid port '%s' in '%s': must be 1-65535", ps, s);
+		return errmsg(-EINVAL, err, errlen, "invalid port '%s' in '%s': must be 1-65535",
+			      ps, s);
 	*addr = a;
 	*port = pn;
 	return 0;
@@ -287,20 +277,21 @@ int parse_dur_range(const char *s, const char *name, uint64_t min_ms, uint64_t m
 
 	ret = dur_split(s, &v);
 	if (ret == -ENOENT)
-		return seterr(err, errlen, "invalid %s '%.*s': unit must be ms, s or m", name,
-			      TOKMAX, s);
+		return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': unit must be ms, s or m",
+			      name, TOKMAX, s);
 	if (ret == -ERANGE)
-		return seterr(err, errlen, "invalid %s '%.*s': too large", name, TOKMAX, s);
+		return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': too large", name, TOKMAX,
+			      s);
 	if (ret)
-		return seterr(err, errlen,
+		return errmsg(-EINVAL, err, errlen,
 			      "invalid %s '%.*s': must be a decimal number with an optional unit "
 			      "ms, s or m",
 			      name, TOKMAX, s);
 	if (v < min_ms || v > max_ms) {
 		dur_bound(min_ms, lo, sizeof(lo));
 		dur_bound(max_ms, hi, sizeof(hi));
-		return seterr(err, errlen, "invalid %s '%.*s': must be %s-%s", name, TOKMAX, s, lo,
-			      hi);
+		return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': must be %s-%s", name,
+			      TOKMAX, s, lo, hi);
 	}
 	*ms = v;
 	return 0;
@@ -338,11 +329,13 @@ int parse_mac(const char *s, uint8_t mac[6], char *err, size_t errlen)
 		m[i] = (uint8_t)(hi << 4 | lo);
 	}
 	if ((m[0] & 1) || !memcmp(m, zero, sizeof(m)))
-		return seterr(err, errlen, "invalid mac '%s': must be a unicast address", s);
+		return errmsg(-EINVAL, err, errlen, "invalid mac '%s': must be a unicast address",
+			      s);
 	memcpy(mac, m, sizeof(m));
 	return 0;
 bad:
-	return seterr(err, errlen, "invalid mac '%.*s': must be like aa:bb:cc:dd:ee:ff", TOKMAX, s);
+	return errmsg(-EINVAL, err, errlen, "invalid mac '%.*s': must be like aa:bb:cc:dd:ee:ff",
+		      TOKMAX, s);
 }
 
 /* snprintf result to 0 / -ENOSPC */
