@@ -44,7 +44,7 @@ deps:
 # Installs what is missing, then runs the main job (see README).
 demo:
 	$(Q)sh scripts/deps.sh
-	$(Q)$(MAKE) --no-print-directory all build/tests/tools/xlbfix
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash scripts/demo.sh
 
 clean:

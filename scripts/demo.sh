@@ -76,7 +76,7 @@ for i in 1 2 3; do
 	ip -n "$ns" addr add "$XLB_VIP6/128" dev lo
 	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
 	# shellcheck disable=SC2154 # a4/a6 come from the eval above
-	ip netns exec "$ns" build/tests/tools/xlbfix decap "$PIN" eth0 "$a4" "$a6" \
+	ip netns exec "$ns" build/lbctl decap attach dev eth0 addr "$a4" addr "$a6" \
 		>>"$RUN/decap.log" 2>&1 || die "decap on be$i: $(tail -n 3 "$RUN/decap.log")"
 	ip netns exec "$ns" python3 tests/integration/lib/xlb_server.py "be$i" --http 80 \
 		>/dev/null 2>&1 &
