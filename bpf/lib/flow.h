@@ -16,6 +16,7 @@
 #include <xlb/hash.h>
 #include "maps.h"
 #include "maglev.h"
+#include "sched.h"
 #include "parse.h"
 #include "stats.h"
 
@@ -65,8 +66,17 @@ static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
 						const struct xlb_vip_val *vip, int new_flow,
 						struct xlb_sel *sel)
 {
-	__u32 pos = xlb_ring_pos(vip, xlb_select_hash(key, vip), new_flow);
-	int ret = xlb_maglev_pick(vip, pos, &sel->be_id);
+	__u32 hash = xlb_select_hash(key, vip);
+	int ret;
+
+	if (vip->sched == XLB_SCHED_LC && new_flow) {
+		ret = xlb_lc_pick(vip->vip_id, hash);
+		if (ret < 0)
+			return ret;
+		sel->be_id = ret;
+		ret = 0;
+	} else
+		ret = xlb_maglev_pick(vip, xlb_wrr_next(vip, hash, new_flow), &sel->be_id);
 
 	if (ret)
 		return ret;
@@ -112,6 +122,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 			/* a stamp from the future (another CPU's newer tick) is fresh */
 			if ((__s64)(now - fv->last_seen_ns) > (__s64)idle) {
 				XLB_COUNT(st, XLB_CNT_UDP_EXPIRED);
+				xlb_active_add(fv->backend_id, -1); /* that flow is over */
 			} else {
 				if (now - fv->last_seen_ns > XLB_FLOW_TOUCH_NS)
 					fv->last_seen_ns = now;
@@ -122,6 +133,12 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		} else {
 			sel->be_id = fv->backend_id;
 			XLB_COUNT(st, XLB_CNT_FLOW_HIT);
+			/* the flow ends: subtract it from active flows, once */
+			if (unlikely(flags & (XLB_TCP_FIN | XLB_TCP_RST)) &&
+			    !(fv->flags & XLB_FLOW_F_ENDED)) {
+				fv->flags |= XLB_FLOW_F_ENDED;
+				xlb_active_add(sel->be_id, -1);
+			}
 			return 0;
 		}
 	}
@@ -143,8 +160,20 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 	nv.last_seen_ns = now;
 	nv.backend_id = sel->be_id;
 	nv.backend_gen = sel->be->gen;
+	if (syn) {
+		/* a retransmitted SYN finds its own entry: replace it, counted once */
+		if (!bpf_map_update_elem(&xlb_flows, &pkt->key, &nv, BPF_NOEXIST)) {
+			xlb_active_add(sel->be_id, 1);
+			return 0;
+		}
+		fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key);
+		if (fv && !(fv->flags & XLB_FLOW_F_ENDED))
+			xlb_active_add(fv->backend_id, -1);
+	}
 	if (bpf_map_update_elem(&xlb_flows, &pkt->key, &nv, BPF_ANY))
 		XLB_COUNT(st, XLB_CNT_FLOW_INSERT_FAIL);
+	else
+		xlb_active_add(sel->be_id, 1);
 	return 0;
 }
 

@@ -2,27 +2,14 @@
 /* Maglev lookup: slot = hash % M in the VIP's inner table (map-in-map by
  * vip_id), giving a backend slot id. The agent swaps whole tables, so a
  * lookup sees either the old or the new table, never a mix.
- * For wrr VIPs the same table holds a weighted round-robin sequence and new
- * flows take this CPU's next position instead of the hash.
+ * For wrr VIPs the same table holds a weighted round-robin sequence (sched.h
+ * supplies the position instead of the hash).
  * Returns 0 with *be_id set, or -XLB_DROP_*.
  */
 #ifndef XLB_BPF_MAGLEV_H
 #define XLB_BPF_MAGLEV_H
 
 #include "maps.h"
-
-/* The hash, or for a new flow of a wrr VIP this CPU's next ring position */
-static __always_inline __u32 xlb_ring_pos(const struct xlb_vip_val *vip, __u32 hash, int new_flow)
-{
-	__u32 vip_id = vip->vip_id, *pos;
-
-	if (vip->sched != XLB_SCHED_WRR || !new_flow)
-		return hash;
-	pos = bpf_map_lookup_elem(&xlb_wrr_pos, &vip_id);
-	if (unlikely(!pos))
-		return hash;
-	return (*pos)++; /* per CPU: no atomics; each CPU walks the sequence */
-}
 
 static __always_inline int xlb_maglev_pick(const struct xlb_vip_val *vip, __u32 hash, __u32 *be_id)
 {

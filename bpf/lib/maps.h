@@ -129,6 +129,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_be_stats SEC(".maps");
 
+/* Active flows per backend slot: +1 when a flow entry is created, -1 once when
+ * the flow is seen ending (FIN/RST) or expiring (UDP idle). Shared, atomic:
+ * lc reads it across CPUs. Entries the LRU evicts are never subtracted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_be_active SEC(".maps");
+
+/* lc VIPs: candidate slots and weights, by vip_id */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_lc_set);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_lc_sets SEC(".maps");
+
 /* wrr VIPs: this CPU's position in the VIP's round-robin ring, by vip_id */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -31,6 +31,8 @@
 #define XLB_MAP_BE_STATS "xlb_be_stats"
 #define XLB_MAP_FLOOD "xlb_flood"
 #define XLB_MAP_WRR_POS "xlb_wrr_pos"
+#define XLB_MAP_BE_ACTIVE "xlb_be_active"
+#define XLB_MAP_LC_SETS "xlb_lc_sets"
 #define XLB_MAP_DECAP_ADDRS "xlb_dcap_addrs"
 #define XLB_MAP_DECAP_CNT "xlb_dcap_cnt"
 

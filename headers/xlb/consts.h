@@ -52,17 +52,31 @@
 /* struct xlb_vip_val.flags */
 #define XLB_VIP_F_HASH_SRC (1U << 0) /* hash the source address only (client affinity) */
 
-/* struct xlb_vip_val.sched */
-#define XLB_SCHED_MAGLEV 0 /* slot = flow hash % M: consistent across nodes */
-#define XLB_SCHED_WRR \
-	1 /* slot = this CPU's next position: the ring holds a smooth
-			    * weighted round-robin sequence; sticky via the flow table */
+/* struct xlb_vip_val.sched
+ * maglev: slot = flow hash % M, consistent across nodes.
+ * wrr: the ring holds a smooth weighted round-robin sequence; a new flow takes
+ *      this CPU's next position.
+ * lc: a new flow takes the candidate (xlb_lc_sets) with the fewest active flows
+ *     per unit of weight; the ring (Maglev over the same backends) serves
+ *     packets that cannot start a flow (RST, ICMP errors).
+ * All are sticky afterwards through the flow table.
+ */
+#define XLB_SCHED_MAGLEV 0
+#define XLB_SCHED_WRR 1
+#define XLB_SCHED_LC 2
 
-/* struct xlb_config.flags */
-#define XLB_CFG_F_PORT0 \
-	(1U << 0) /* some VIP has port 0: try the wildcard on an exact miss.
-				   * The agent keeps it set exactly when such a VIP exists, so
-				   * other traffic pays for one VIP lookup, not two. */
+/* Largest backend set of an `lc` VIP (scanned once per new flow) */
+#define XLB_LC_MAX 32
+
+/* struct xlb_config.flags
+ * PORT0: some VIP has port 0, so try the wildcard on an exact miss. The agent
+ * keeps it set exactly while such a VIP exists, so other traffic pays for one
+ * VIP lookup, not two.
+ */
+#define XLB_CFG_F_PORT0 (1U << 0)
+
+/* struct xlb_flow_val.flags: FIN/RST seen, already subtracted from active flows */
+#define XLB_FLOW_F_ENDED (1U << 0)
 
 /* struct xlb_backend.flags */
 #define XLB_BE_F_ACTIVE (1U << 0) /* slot in use; flows to an inactive slot are re-selected */

@@ -82,11 +82,22 @@ XLB_ASSERT_SIZE(struct xlb_flow_key, 40);
 
 /* xlb_flows value */
 struct xlb_flow_val {
-	__u64 last_seen_ns; /* bpf_ktime_get_ns(); refreshed at most every XLB_FLOW_TOUCH_NS (UDP) */
+	__u64 last_seen_ns; /* coarse clock; refreshed at most every XLB_FLOW_TOUCH_NS (UDP) */
 	__u32 backend_id;   /* slot in xlb_backends */
 	__u32 backend_gen;  /* xlb_backend.gen when chosen */
+	__u32 flags;	    /* XLB_FLOW_F_* */
+	__u32 pad;
 };
-XLB_ASSERT_SIZE(struct xlb_flow_val, 16);
+XLB_ASSERT_SIZE(struct xlb_flow_val, 24);
+
+/* xlb_lc_sets value, indexed by vip_id: the candidates of an `lc` VIP */
+struct xlb_lc_set {
+	__u32 n; /* entries in use, <= XLB_LC_MAX */
+	__u32 pad;
+	__u32 ids[XLB_LC_MAX];	   /* backend slots */
+	__u32 weights[XLB_LC_MAX]; /* their weights (> 0) */
+};
+XLB_ASSERT_SIZE(struct xlb_lc_set, 8 + 8 * XLB_LC_MAX);
 
 /* xlb_frags key: one IP datagram being fragmented (IPv4 id widened to 32 bits). */
 struct xlb_frag_key {

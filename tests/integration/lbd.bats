@@ -298,9 +298,62 @@ print(r.read().decode())'
 	# partial window of 4 per CPU (2 here)
 	((${n1:-0} >= 8 && ${n1:-0} <= 12)) || fail "be1 served ${n1:-0} of 40: $output"
 	[[ $output != *failed* ]] || fail "$output"
-	run -2 lbctl vip set "$VIP:81/tcp" sched lc
-	[[ $output == *"'lc'"* ]] || fail "$output"
 	lbctl vip del "$VIP:81/tcp"
+}
+
+# hold_open NAME: a held connection to the lc VIP; its first answer lands in $T/NAME
+hold_open() {
+	topo_exec client python3 "$XLB_ROOT/$CLI" hold 203.0.113.30 90 "$T/gate.$1" \
+		>"$T/$1" 2>&1 3>&- &
+	echo $! >"$T/$1.pid"
+	for _ in $(seq 50); do
+		[[ -s $T/$1 ]] && return 0
+		sleep 0.1
+	done
+	fail "held connection $1 got no answer"
+}
+
+# hold_close NAME: the client talks once more and closes (its FIN ends the flow)
+hold_close() {
+	touch "$T/gate.$1"
+	wait "$(cat "$T/$1.pid")" || fail "held connection $1 broke: $(cat "$T/$1")"
+}
+
+active_flows() { # ADDR: active_flows of that backend of the lc VIP
+	lbctl -j backend show 203.0.113.30:90/tcp | jq -r --arg a "$1" '.[] | select(.addr == $a) | .active_flows'
+}
+
+@test "sched lc: new flows go to the backend with the fewest active flows" {
+	T=$BATS_TEST_TMPDIR
+	local n ns c
+	for n in 1 2; do
+		ns=$(topo_ns "be$n")
+		ip -n "$ns" addr add 203.0.113.30/32 dev lo 2>/dev/null || true
+	done
+	lbctl vip add 203.0.113.30:90/tcp sched lc
+	lbctl backend add 203.0.113.30:90/tcp "$XLB_BE1_4"
+	lbctl backend add 203.0.113.30:90/tcp "$XLB_BE2_4"
+	for c in a b c d; do hold_open "$c"; done
+	# least connections alternates: two each, whatever the first pick was
+	assert_equal "$(cat "$T/a" "$T/b" "$T/c" "$T/d" | sort | uniq -c | awk '{ print $1 }' | xargs)" \
+		"2 2" "held connections per backend"
+	assert_equal "$(active_flows "$XLB_BE1_4") $(active_flows "$XLB_BE2_4")" "2 2" "active_flows"
+	# end both flows of be1: its count drops to 0, so the next two new flows go there
+	for c in a b c d; do
+		[[ $(head -n 1 "$T/$c") == be1 ]] && hold_close "$c"
+	done
+	for _ in $(seq 20); do
+		[[ $(active_flows "$XLB_BE1_4") == 0 ]] && break
+		sleep 0.1
+	done
+	assert_equal "$(active_flows "$XLB_BE1_4")" 0 "be1 active flows after its clients closed"
+	hold_open e
+	hold_open f
+	assert_equal "$(head -n 1 "$T/e") $(head -n 1 "$T/f")" "be1 be1" "new flows after be1 emptied"
+	for c in a b c d e f; do
+		[[ -e $T/gate.$c ]] || hold_close "$c"
+	done
+	lbctl vip del 203.0.113.30:90/tcp
 }
 
 @test "agent reload: refused with a reason when lbd has no --config" {

@@ -469,7 +469,6 @@ static const struct bad bad_inputs[] = {
 	{ "vip add 192.0.2.11:80/tcp fall 101", -EINVAL, "101" },
 	{ "vip add 192.0.2.11:80/tcp weigth 100", -EINVAL, "weigth" },
 	{ "vip add 192.0.2.11:80/tcp sched maglev sched wrr", -EINVAL, "sched" },
-	{ "vip add 192.0.2.11:80/tcp sched lc", -EINVAL, "'lc'" }, /* not supported yet */
 	{ "vip add 192.0.2.11:80/tcp mtu", -EINVAL, "mtu" },
 	{ "vip set " V4, -EINVAL, "vip set" },
 	{ "backend add " V4 " 10.1.0.6 weight 0", -EINVAL, "weight" },

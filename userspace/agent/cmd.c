@@ -121,7 +121,14 @@ static json_object *backend_view(struct agent *a, const struct cfg_vip *v,
 		jadd(o, "next_hop_mac", NULL);
 		jadd(o, "egress", NULL);
 	}
-	jadd(o, "active_flows", NULL); /* not counted by the dataplane yet */
+	{
+		__u64 active = 0;
+
+		if (b->slot)
+			maps_be_active_get(a->maps, b->slot, &active);
+		/* flows started minus flows seen ending; LRU evictions are not subtracted */
+		jadd(o, "active_flows", json_object_new_int64(active));
+	}
 	jadd(o, "new_flows", json_object_new_int64(bs.new_flows));
 	jadd(o, "packets", json_object_new_int64(bs.packets));
 	jadd(o, "bytes", json_object_new_int64(bs.bytes));

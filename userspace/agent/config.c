@@ -142,12 +142,11 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 	vip_str(key, vs, sizeof(vs));
 	if (o->sched >= __GR_SCHED_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid sched '%u'", o->sched);
-	/* refuse rather than silently schedule by Maglev */
-	if (o->sched == GR_SCHED_LC)
-		return errmsg(
-			-EINVAL, err, errlen,
-			"sched 'lc' is not supported yet (the dataplane does not count active "
-			"flows per backend); use maglev or wrr");
+	/* the dataplane scans an lc VIP's backends per new flow: keep the scan short */
+	if (o->sched == GR_SCHED_LC && nbe > XLB_LC_MAX)
+		return errmsg(-EINVAL, err, errlen,
+			      "sched 'lc': vip %s has %zu backends, lc allows at most %d", vs, nbe,
+			      XLB_LC_MAX);
 	if (o->encap != XLB_ENCAP_IPIP && o->encap != XLB_ENCAP_GUE && o->encap != XLB_ENCAP_L2)
 		return errmsg(-EINVAL, err, errlen, "invalid encap '%u'", o->encap);
 	if (o->hash >= __GR_HASH_MAX)
@@ -380,6 +379,10 @@ static int backend_add(const struct config *c, struct cfg_vip *v, const struct g
 		memcpy(b.mac, cmd->opt.mac, sizeof(b.mac));
 		b.has_mac = true;
 	}
+	if (v->opt.sched == GR_SCHED_LC && v->nbe >= XLB_LC_MAX)
+		return errmsg(-ENOSPC, err, errlen,
+			      "backend %s: vip %s uses sched lc, which allows at most %d backends",
+			      as, vs, XLB_LC_MAX);
 	if (v->nbe >= v->opt.ring_size)
 		return errmsg(-ENOSPC, err, errlen,
 			      "backend %s: vip %s has %zu backends, as many as its ring-size %u",

@@ -76,6 +76,8 @@ static int check_sizes(struct xlb_xdp_bpf *skel)
 		{ skel->maps.xlb_vip_stats, sizeof(__u32), sizeof(struct xlb_vip_stats) },
 		{ skel->maps.xlb_be_stats, sizeof(__u32), sizeof(struct xlb_be_stats) },
 		{ skel->maps.xlb_flood, sizeof(__u32), sizeof(struct xlb_flood_state) },
+		{ skel->maps.xlb_be_active, sizeof(__u32), sizeof(__u64) },
+		{ skel->maps.xlb_lc_sets, sizeof(__u32), sizeof(struct xlb_lc_set) },
 	};
 	const struct bpf_map *inner = bpf_map__inner_map(skel->maps.xlb_rings);
 	const struct bpf_map *tx = skel->maps.xlb_tx_ports;
@@ -580,4 +582,30 @@ int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 slot, __u32 *be_id)
 	err = bpf_map_lookup_elem(fd, &slot, be_id) ? -errno : 0;
 	close(fd);
 	return err;
+}
+
+int maps_lc_set(struct xlb_maps *m, __u32 vip_id, const struct xlb_lc_set *set)
+{
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_lc_sets), &vip_id, set, BPF_ANY))
+		return maps_err(XLB_MAP_LC_SETS, "update failed", -errno);
+	return 0;
+}
+
+int maps_be_active_get(struct xlb_maps *m, __u32 id, __u64 *active)
+{
+	__s64 v;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.xlb_be_active), &id, &v))
+		return -errno;
+	*active = v < 0 ? 0 : (__u64)v; /* racing decrements may dip below zero briefly */
+	return 0;
+}
+
+int maps_be_active_reset(struct xlb_maps *m, __u32 id)
+{
+	__u64 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_be_active), &id, &zero, BPF_ANY))
+		return maps_err(XLB_MAP_BE_ACTIVE, "reset failed", -errno);
+	return 0;
 }

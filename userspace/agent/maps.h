@@ -71,6 +71,13 @@ int maps_ring_delete(struct xlb_maps *m, __u32 vip_id);
 /* Backend slot in @slot of @vip_id's installed table; -ENOENT without a table */
 int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 slot, __u32 *be_id);
 
+/* Candidates of an lc VIP (written whole; the dataplane reads it per new flow) */
+int maps_lc_set(struct xlb_maps *m, __u32 vip_id, const struct xlb_lc_set *set);
+/* Active flows of a backend slot as the dataplane counts them (clamped at 0);
+ * reset when the slot gets a new owner */
+int maps_be_active_get(struct xlb_maps *m, __u32 id, __u64 *active);
+int maps_be_active_reset(struct xlb_maps *m, __u32 id);
+
 int maps_tx_port_add(struct xlb_maps *m, __u32 ifindex);
 int maps_tx_port_del(struct xlb_maps *m, __u32 ifindex);
 

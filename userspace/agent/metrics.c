@@ -313,6 +313,7 @@ enum be_metric {
 	BM_BYTES,
 	BM_NEW_FLOWS,
 	BM_UP,
+	BM_ACTIVE,
 	__BM_MAX
 };
 
@@ -333,6 +334,8 @@ static const struct {
 			     "New flows assigned to the backend." },
 	  [BM_UP] = { "xlb_backend_up", "gauge",
 		      "1 if the backend is healthy (check none counts as healthy), else 0." },
+	  [BM_ACTIVE] = { "xlb_backend_active_flows", "gauge",
+			  "Flows started minus flows seen ending (LRU evictions not subtracted)." },
   };
 
 static void vip_values(struct agent *a, const struct cfg_vip *v, uint64_t x[__VM_MAX])
@@ -359,6 +362,13 @@ static void be_values(struct agent *a, const struct cfg_vip *v, const struct cfg
 	x[BM_NEW_FLOWS] = bs.new_flows;
 	/* no checker yet (health issue): check none means "up" by definition */
 	x[BM_UP] = v->opt.check == GR_CHECK_NONE;
+	x[BM_ACTIVE] = 0;
+	if (be->slot) {
+		__u64 active = 0;
+
+		maps_be_active_get(a->maps, be->slot, &active);
+		x[BM_ACTIVE] = active;
+	}
 }
 
 /* One family at a time (a family's samples must be contiguous), so the maps are

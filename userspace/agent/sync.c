@@ -247,8 +247,12 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 	nb.vip_id = v->vip_id;
 	nb.gen = s->slot[b->slot].gen;
 	if (!(s->slot[b->slot].flags & XLB_BE_F_ACTIVE) || !addr_eq(&s->slot[b->slot], &b->addr) ||
-	    s->slot[b->slot].vip_id != v->vip_id)
+	    s->slot[b->slot].vip_id != v->vip_id) {
 		nb.gen++; /* a new owner: flows remembering the old one re-select */
+		err = maps_be_active_reset(s->m, b->slot); /* and none of them is its */
+		if (err)
+			return err;
+	}
 
 	err = s->resolve ? s->resolve(s->arg, &b->addr, &nb.ifindex, nb.dmac, nb.smac) : -ENOSYS;
 	if (b->has_mac && (err == 0 || err == -EAGAIN)) {
@@ -317,6 +321,18 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	}
 	if (s->ring_sig[v->vip_id] == sig)
 		return 0;
+	if (v->opt.sched == GR_SCHED_LC) {
+		struct xlb_lc_set set = {};
+
+		for (i = 0; i < n && i < XLB_LC_MAX; i++) { /* config caps lc at XLB_LC_MAX */
+			set.ids[i] = s->mb[i].id;
+			set.weights[i] = s->mb[i].weight;
+		}
+		set.n = i;
+		err = maps_lc_set(s->m, v->vip_id, &set);
+		if (err)
+			return err;
+	}
 	t0 = mono_ns();
 	err = v->opt.sched == GR_SCHED_WRR ? sched_wrr_build(s->mb, n, m, s->table) :
 					     maglev_build(s->mb, n, m, 0, s->table);
@@ -338,7 +354,9 @@ static void vip_val(const struct cfg_vip *v, struct xlb_vip_val *out)
 	out->mtu = v->opt.mtu;
 	out->encap = v->opt.encap;
 	out->flags = v->opt.hash == GR_HASH_SRC ? XLB_VIP_F_HASH_SRC : 0;
-	out->sched = v->opt.sched == GR_SCHED_WRR ? XLB_SCHED_WRR : XLB_SCHED_MAGLEV;
+	out->sched = v->opt.sched == GR_SCHED_WRR ? XLB_SCHED_WRR :
+		     v->opt.sched == GR_SCHED_LC  ? XLB_SCHED_LC :
+						    XLB_SCHED_MAGLEV;
 	out->udp_idle_ns = (__u64)v->opt.udp_idle_ms * 1000000ULL;
 }
 

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Schedulers other than Maglev, one function each. wrr: the ring position a
+ * new flow takes (this CPU's cursor through the weighted sequence). lc: the
+ * candidate with the fewest active flows per unit of weight, scanning at most
+ * XLB_LC_MAX slots from a hash-chosen start (so ties spread, not herd).
+ * Active-flow counts are shared atomics (xlb_be_active).
+ * Return a ring position, or 0 / -XLB_DROP_* with *be_id set.
+ */
+#ifndef XLB_BPF_SCHED_H
+#define XLB_BPF_SCHED_H
+
+#include "maps.h"
+
+/* The hash, or for a new flow of a wrr VIP this CPU's next ring position */
+static __always_inline __u32 xlb_wrr_next(const struct xlb_vip_val *vip, __u32 hash, int new_flow)
+{
+	__u32 vip_id = vip->vip_id, *pos;
+
+	if (vip->sched != XLB_SCHED_WRR || !new_flow)
+		return hash;
+	pos = bpf_map_lookup_elem(&xlb_wrr_pos, &vip_id);
+	if (unlikely(!pos))
+		return hash;
+	return (*pos)++; /* per CPU: no atomics; each CPU walks the sequence */
+}
+
+/* Add @delta to backend @be_id's active flows (atomic: read by every CPU) */
+static __always_inline void xlb_active_add(__u32 be_id, __s64 delta)
+{
+	__u64 *a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+
+	if (likely(a))
+		__sync_fetch_and_add(a, (__u64)delta);
+}
+
+static __always_inline __u64 xlb_active_get(__u32 be_id)
+{
+	__u64 *a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+
+	if (unlikely(!a) || (__s64)*a < 0) /* evictions are never subtracted; races may dip */
+		return 0;
+	return *a;
+}
+
+/* lc: fewest active flows per unit of weight among the VIP's candidates.
+ * Returns the backend slot, or -XLB_DROP_*.
+ * verifier: a global subprogram, verified once on its own; inlined into every
+ * caller's paths the scan exceeded the 1M-instruction budget.
+ */
+__noinline int xlb_lc_pick(__u32 vip_id, __u32 hash)
+{
+	__u32 n, i, j, w, best_w = 0, best_id = 0;
+	__u64 a, best_a = 0;
+	struct xlb_lc_set *set;
+
+	set = bpf_map_lookup_elem(&xlb_lc_sets, &vip_id);
+	if (!set)
+		return -XLB_DROP_NO_RING;
+	n = set->n;
+	if (!n || n > XLB_LC_MAX)
+		return -XLB_DROP_NO_RING;
+	j = hash % n;
+	for (i = 0; i < XLB_LC_MAX; i++) {
+		if (i >= n)
+			break;
+		j &= XLB_LC_MAX - 1; /* verifier: bounded index */
+		w = set->weights[j];
+		a = xlb_active_get(set->ids[j]);
+		/* (a+1)/w < (best_a+1)/best_w, without division; +1 prefers heavy idle ones */
+		if (w && (!best_w || (a + 1) * best_w < (best_a + 1) * w)) {
+			best_a = a;
+			best_w = w;
+			best_id = set->ids[j];
+		}
+		if (++j >= n)
+			j = 0;
+	}
+	if (!best_w)
+		return -XLB_DROP_NO_RING;
+	return best_id; /* slot ids are < XLB_MAX_BACKENDS: never negative */
+}
+
+#endif /* XLB_BPF_SCHED_H */
