@@ -53,6 +53,14 @@ teardown_file() {
 	done
 	# be1 expects 20 of 80 (p = 1/4, sd 3.9): outside 6..36 is below 1e-4
 	((n1 >= 6 && n1 <= 36)) || fail "be1 served $n1 of 80, be2 $n2 (expected ~20/60)"
+	# the 80 flows are in the flow table; lbd counts it in the background each second
+	local entries
+	for _ in $(seq 30); do
+		entries=$(lbctl -j stats show | jq -r '.global.flow_table_entries')
+		[[ $entries != null ]] && ((entries >= 80)) && break
+		sleep 0.1
+	done
+	[[ $entries != null ]] && ((entries >= 80)) || fail "flow_table_entries: $entries"
 }
 
 @test "lbctl: IPv6 VIP over GUE and a UDP VIP by L2 DSR" {
@@ -380,4 +388,6 @@ active_flows() { # ADDR: active_flows of that backend of the lc VIP
 	done
 	run ip -n "$(topo_ns lb)" -d link show dev "$XLB_LB_IF_CLIENT"
 	[[ $output != *"prog/xdp"* ]] || fail "program still attached: $output"
+	[[ ! -e $PIN/v1/xlb_flows && ! -e $PIN/v1 ]] || fail "pins left: $(ls "$PIN/v1")"
+	[[ -s $STATE ]] || fail "the state file must be kept"
 }

@@ -22,8 +22,9 @@ struct agent {
 	const char *config_path; /* --config, for agent reload / SIGHUP; may be NULL */
 	const char *ifaces[AGENT_IFACES_MAX];
 	int nifaces;
-	bool stop;   /* leave the loop; the dataplane keeps forwarding */
-	bool detach; /* on stop, also detach the program */
+	struct maps_flow_count flows; /* flow-table occupancy, counted a chunk per tick */
+	bool stop;		      /* leave the loop; the dataplane keeps forwarding */
+	bool detach;		      /* on stop, also detach the program */
 };
 
 /* Replace the running config with @next (already validated): make the maps

@@ -217,6 +217,9 @@ static int do_stats_show(struct agent *a, const struct gr_cmd *c, json_object **
 	for (i = 1; i < __XLB_DROP_MAX; i++)
 		jadd(d, names_drop(i), json_object_new_int64(drops[i]));
 	jadd(g, "drops", d);
+	/* counted in the background, a chunk per second: null until the first pass */
+	jadd(g, "flow_table_entries",
+	     a->flows.passes ? json_object_new_int64(a->flows.last) : NULL);
 	jadd(o, "global", g);
 	vips = json_object_new_array();
 	for (i = 0; i < a->cfg.nvip; i++) {

@@ -469,6 +469,8 @@ int main(int argc, char **argv)
 					continue;
 				ctl_tick(ctl, now_ms());
 				metrics_tick(mx, now_ms());
+				/* occupancy: 64K entries a second, never a long stall */
+				maps_flow_count_step(a.maps, &a.flows, 65536);
 				metrics_note_build(mx, sync_last_build_ns(a.sync));
 				if (sync_pending(a.sync))
 					resync = true; /* next hops still unresolved: retry */
@@ -491,7 +493,10 @@ int main(int argc, char **argv)
 		for (i = 0; i < a.nifaces; i++)
 			if (maps_detach(a.maps, a.ifaces[i]))
 				err = 1;
-		pr_info("lbd: stopped and detached");
+		if (maps_unpin(a.maps))
+			err = 1;
+		pr_info("lbd: stopped, detached and unpinned (the state file %s is kept)",
+			a.state_path);
 	} else {
 		pr_info("lbd: stopped; the dataplane keeps forwarding with the last state");
 	}
@@ -507,6 +512,7 @@ out:
 	sync_free(a.sync);
 	netlink_close(nh);
 	config_free(&a.cfg);
+	maps_flow_count_free(&a.flows);
 	maps_close(a.maps);
 	return err;
 }

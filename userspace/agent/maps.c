@@ -609,3 +609,63 @@ int maps_be_active_reset(struct xlb_maps *m, __u32 id)
 		return maps_err(XLB_MAP_BE_ACTIVE, "reset failed", -errno);
 	return 0;
 }
+
+int maps_unpin(struct xlb_maps *m)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!m->pin_dir[0])
+		return 0;
+	err = bpf_object__unpin_maps(m->skel->obj, NULL);
+	if (err)
+		return maps_err(m->pin_dir, "cannot unpin maps", err);
+	/* reused by fd, so libbpf does not know its pin */
+	if (snprintf(path, sizeof(path), "%s/%s", m->pin_dir, XLB_MAP_TX_PORTS) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (unlink(path) && errno != ENOENT)
+		return maps_err(path, "cannot unpin", -errno);
+	if (rmdir(m->pin_dir) && errno != ENOENT)
+		return maps_err(m->pin_dir, "cannot remove pin directory", -errno);
+	return 0;
+}
+
+int maps_flow_count_step(struct xlb_maps *m, struct maps_flow_count *fc, __u32 budget)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int fd = bpf_map__fd(m->skel->maps.xlb_flows);
+	__u32 n = budget, out;
+	int err;
+
+	if (!fc->keys || fc->cap < budget) {
+		free(fc->keys);
+		free(fc->vals);
+		fc->keys = calloc(budget, sizeof(struct xlb_flow_key));
+		fc->vals = calloc(budget, sizeof(struct xlb_flow_val));
+		fc->cap = fc->keys && fc->vals ? budget : 0;
+		if (!fc->cap)
+			return -ENOMEM;
+	}
+	err = bpf_map_lookup_batch(fd, fc->started ? &fc->token : NULL, &out, fc->keys, fc->vals,
+				   &n, &bo);
+	if (err && errno != ENOENT)
+		return -errno;
+	fc->counting += n;
+	fc->token = out;
+	fc->started = true;
+	if (err) { /* ENOENT: the pass is complete */
+		fc->last = fc->counting;
+		fc->counting = 0;
+		fc->started = false;
+		fc->passes++;
+	}
+	return 0;
+}
+
+void maps_flow_count_free(struct maps_flow_count *fc)
+{
+	free(fc->keys);
+	free(fc->vals);
+	memset(fc, 0, sizeof(*fc));
+}

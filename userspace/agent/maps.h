@@ -87,6 +87,25 @@ int maps_flow_update(struct xlb_maps *m, const struct xlb_flow_key *k,
 int maps_flow_delete(struct xlb_maps *m, const struct xlb_flow_key *k);
 int maps_frag_lookup(struct xlb_maps *m, const struct xlb_frag_key *k, struct xlb_frag_val *v);
 
+/* Remove every map pin and the pin directory (agent stop detach) */
+int maps_unpin(struct xlb_maps *m);
+
+/* Flow-table occupancy without stalling the agent: each step reads at most
+ * @budget entries with one batched lookup; when a pass over the whole table
+ * completes, @last holds its count. (An LRU table changes while it is read,
+ * so a pass is an estimate.) */
+struct maps_flow_count {
+	__u64 last;	/* entries counted by the last complete pass */
+	__u64 passes;	/* complete passes so far (0: @last not valid yet) */
+	__u64 counting; /* this pass so far */
+	__u32 token;
+	bool started;
+	__u32 cap;
+	void *keys, *vals;
+};
+int maps_flow_count_step(struct xlb_maps *m, struct maps_flow_count *fc, __u32 budget);
+void maps_flow_count_free(struct maps_flow_count *fc);
+
 /* Counters summed over all possible CPUs. Arrays sized __XLB_CNT_MAX / __XLB_DROP_MAX. */
 int maps_counters_read(struct xlb_maps *m, __u64 *cnt, __u64 *drops);
 int maps_counters_reset(struct xlb_maps *m);
