@@ -17,7 +17,8 @@
 struct agent {
 	struct xlb_maps *maps;
 	struct sync *sync;
-	struct config cfg; /* the running config: what the maps hold */
+	struct supervise *sv; /* health checks and breakers */
+	struct config cfg;    /* the running config: what the maps hold */
 	const char *state_path;
 	const char *config_path; /* --config, for agent reload / SIGHUP; may be NULL */
 	const char *ifaces[AGENT_IFACES_MAX];

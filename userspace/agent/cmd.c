@@ -15,6 +15,7 @@
 #include <xlb/hash.h>
 #include "agent/agent.h"
 #include "agent/state.h"
+#include "agent/supervise.h"
 #include "agent/ctl.h"
 #include "common/ctl_proto.h"
 #include "common/grammar.h"
@@ -67,7 +68,7 @@ static void jadd(json_object *o, const char *k, json_object *v)
 	json_object_object_add(o, k, v);
 }
 
-static json_object *vip_view(const struct cfg_vip *v)
+static json_object *vip_view(struct agent *a, const struct cfg_vip *v)
 {
 	json_object *o = json_object_new_object();
 	const struct gr_opts *p = &v->opt;
@@ -87,6 +88,7 @@ static json_object *vip_view(const struct cfg_vip *v)
 	jadd(o, "rise", json_object_new_int(p->rise));
 	jadd(o, "fall", json_object_new_int(p->fall));
 	jadd(o, "backends", json_object_new_int64(v->nbe));
+	jadd(o, "panic", json_object_new_boolean(supervise_panic(a->sv, v)));
 	jadd(o, "vip_id", json_object_new_int64(v->vip_id));
 	return o;
 }
@@ -103,9 +105,16 @@ static json_object *backend_view(struct agent *a, const struct cfg_vip *v,
 	jadd(o, "addr", jstr_addr(&b->addr));
 	jadd(o, "port", json_object_new_int(b->port ? b->port : ntohs(v->key.port)));
 	jadd(o, "weight", json_object_new_int(b->weight));
-	/* no checker yet (health issue): check none means "up" by definition */
-	jadd(o, "health", json_object_new_string(v->opt.check == GR_CHECK_NONE ? "up" : "unknown"));
-	jadd(o, "breaker", json_object_new_string("closed"));
+	jadd(o, "health", json_object_new_string(supervise_health(a->sv, v, b)));
+	jadd(o, "breaker", json_object_new_string(supervise_breaker(a->sv, v, b)));
+	jadd(o, "usable", json_object_new_boolean(supervise_usable(a->sv, v, b)));
+	{
+		uint32_t last_us, avg_us;
+
+		supervise_latency(a->sv, v, b, &last_us, &avg_us);
+		jadd(o, "check_latency_us", json_object_new_int64(last_us));
+		jadd(o, "check_latency_avg_us", json_object_new_int64(avg_us));
+	}
 	jadd(o, "draining", json_object_new_boolean(b->draining));
 	jadd(o, "next_hop",
 	     json_object_new_string(sync_slot_ready(a->sync, b->slot) ? "resolved" : "pending"));
@@ -165,7 +174,7 @@ static int do_vip_show(struct agent *a, const struct gr_cmd *c, json_object **da
 	arr = json_object_new_array();
 	for (i = 0; i < a->cfg.nvip; i++)
 		if (!one || one == &a->cfg.vip[i])
-			json_object_array_add(arr, vip_view(&a->cfg.vip[i]));
+			json_object_array_add(arr, vip_view(a, &a->cfg.vip[i]));
 	*data = arr;
 	return CTL_OK;
 }

@@ -24,6 +24,7 @@
 #include "agent/ctl.h"
 #include "agent/metrics.h"
 #include "agent/netlink.h"
+#include "agent/supervise.h"
 #include "agent/state.h"
 #include "common/ctl_proto.h"
 #include "common/log.h"
@@ -101,12 +102,17 @@ static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, 
 
 int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
 {
-	int err = sync_apply(a->sync, next);
+	int err;
 
+	/* checks first: a new checked backend starts unknown, out of the tables */
+	err = supervise_sync(a->sv, next, now_ms());
+	if (!err)
+		err = sync_apply(a->sync, next);
 	if (err) {
 		snprintf(msg, msglen, "dataplane update failed: %s", strerror(-err));
 		pr_err("agent: %s; restoring the running config", msg);
 		config_free(next);
+		supervise_sync(a->sv, &a->cfg, now_ms());
 		sync_apply(a->sync, &a->cfg);
 		return err;
 	}
@@ -323,6 +329,18 @@ static int setup_config_map(struct agent *a, const struct opts *o)
 	return maps_config_set(a->maps, &xc);
 }
 
+static bool usable_backend(void *arg, const struct cfg_vip *v, const struct cfg_backend *b)
+{
+	return supervise_usable(arg, v, b);
+}
+
+static void on_sv_changed(void *arg)
+{
+	bool *resync = arg;
+
+	*resync = true; /* a backend became usable or not: rebuild its tables */
+}
+
 static void on_nh_event(void *arg, int what, const struct xlb_addr *addr)
 {
 	bool *resync = arg;
@@ -385,6 +403,19 @@ int main(int argc, char **argv)
 		pr_err("lbd: cannot read the backend table: %s", strerror(errno));
 		goto out;
 	}
+	a.sv = supervise_new(on_sv_changed, &resync);
+	if (a.sv) {
+		char hp[4096];
+
+		snprintf(hp, sizeof(hp), "%s.health", a.state_path);
+		if (supervise_persist(a.sv, hp))
+			pr_warn("lbd: %s: cannot read saved health states", hp);
+	}
+	if (!a.sv || supervise_sync(a.sv, &a.cfg, now_ms())) {
+		pr_err("lbd: cannot start health checks: %s", strerror(errno));
+		goto out;
+	}
+	sync_set_usable(a.sync, usable_backend, a.sv);
 	if (sync_recover(a.sync, &a.cfg) || sync_apply(a.sync, &a.cfg)) {
 		pr_err("lbd: cannot apply the configuration to the dataplane");
 		goto out;
@@ -436,6 +467,8 @@ int main(int argc, char **argv)
 		ev.data.fd = metrics_fd(mx);
 		epoll_ctl(ep, EPOLL_CTL_ADD, metrics_fd(mx), &ev);
 	}
+	ev.data.fd = supervise_fd(a.sv);
+	epoll_ctl(ep, EPOLL_CTL_ADD, supervise_fd(a.sv), &ev);
 	pr_info("lbd: ready: %zu vips, socket %s", a.cfg.nvip, o.socket);
 
 	while (!a.stop) {
@@ -469,6 +502,7 @@ int main(int argc, char **argv)
 					continue;
 				ctl_tick(ctl, now_ms());
 				metrics_tick(mx, now_ms());
+				supervise_tick(a.sv, now_ms());
 				/* occupancy: 64K entries a second, never a long stall */
 				maps_flow_count_step(a.maps, &a.flows, 65536);
 				metrics_note_build(mx, sync_last_build_ns(a.sync));
@@ -476,6 +510,8 @@ int main(int argc, char **argv)
 					resync = true; /* next hops still unresolved: retry */
 			} else if (fd == ctl_fd(ctl)) {
 				ctl_dispatch(ctl);
+			} else if (fd == supervise_fd(a.sv)) {
+				supervise_dispatch(a.sv, now_ms());
 			} else if (mx && fd == metrics_fd(mx)) {
 				metrics_dispatch(mx, &a);
 			} else if (fd == netlink_event_fd(nh)) {
@@ -509,6 +545,7 @@ out:
 		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
+	supervise_free(a.sv);
 	sync_free(a.sync);
 	netlink_close(nh);
 	config_free(&a.cfg);

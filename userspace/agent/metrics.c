@@ -23,6 +23,7 @@
 
 #include "agent/agent.h"
 #include "agent/metrics.h"
+#include "agent/supervise.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/parse.h"
@@ -360,8 +361,7 @@ static void be_values(struct agent *a, const struct cfg_vip *v, const struct cfg
 	x[BM_PACKETS] = bs.packets;
 	x[BM_BYTES] = bs.bytes;
 	x[BM_NEW_FLOWS] = bs.new_flows;
-	/* no checker yet (health issue): check none means "up" by definition */
-	x[BM_UP] = v->opt.check == GR_CHECK_NONE;
+	x[BM_UP] = !strcmp(supervise_health(a->sv, v, be), "up");
 	x[BM_ACTIVE] = 0;
 	if (be->slot) {
 		__u64 active = 0;

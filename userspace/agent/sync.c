@@ -30,7 +30,15 @@ struct sync {
 	struct maglev_backend *mb; /* scratch, XLB_MAX_BACKENDS entries */
 	bool pending;
 	uint64_t last_build_ns;
+	sync_usable_fn usable;
+	void *usable_arg;
 };
+
+void sync_set_usable(struct sync *s, sync_usable_fn fn, void *arg)
+{
+	s->usable = fn;
+	s->usable_arg = arg;
+}
 
 uint64_t sync_last_build_ns(const struct sync *s)
 {
@@ -300,6 +308,8 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 
 		if (b->draining || !s->slot_ready[b->slot])
 			continue;
+		if (s->usable && !s->usable(s->usable_arg, v, b))
+			continue; /* failing its checks: no new flows */
 		memset(&s->mb[n], 0, sizeof(s->mb[n]));
 		s->mb[n].id = b->slot;
 		s->mb[n].weight = b->weight;

@@ -19,9 +19,14 @@ typedef int (*sync_resolve_fn)(void *arg, const struct xlb_addr *dst, uint32_t *
 
 struct sync;
 
+/* Whether new flows may go to backend @b of @v (health checks); NULL = always */
+typedef bool (*sync_usable_fn)(void *arg, const struct cfg_vip *v, const struct cfg_backend *b);
+
 /* NULL + errno on failure. Reads the current backend slots from the maps. */
 struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg);
 void sync_free(struct sync *s);
+/* Backends @fn calls unusable stay out of the tables (their flows stay) */
+void sync_set_usable(struct sync *s, sync_usable_fn fn, void *arg);
 
 /* After a restart: adopt the vip_ids and slots that the pinned maps already
  * hold for the VIPs and backends of @cfg, so established flows keep their

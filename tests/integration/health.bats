@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Active health checks through lbd with real servers in namespaces: a stopped
+# server is marked down within fall x interval + timeout and new connections
+# avoid it, it comes back after rise successes, panic keeps a VIP serving when
+# every check fails, and a restart of lbd keeps what the checks learnt.
+
+load lib/assert
+load lib/topo
+load lib/lbd
+
+VIP=203.0.113.10
+CLI=tests/integration/lib/xlb_client.py
+SRV=tests/integration/lib/xlb_server.py
+
+server_stop() { # N: stop the test server of backend N
+	ip netns exec "$(topo_ns "be$1")" pkill -f "xlb_server.py be$1" || true
+}
+
+server_start() { # N
+	ip netns exec "$(topo_ns "be$1")" python3 "$XLB_ROOT/$SRV" "be$1" --http 80 \
+		>/dev/null 2>&1 3>&- &
+}
+
+health_of() { # ADDR
+	lbctl -j backend show "$VIP:80/tcp" | jq -r --arg a "$1" '.[] | select(.addr == $a) | .health'
+}
+
+# wait_health ADDR STATE MS: polls every 20 ms; prints the time it took
+wait_health() {
+	local start=$(($(date +%s%N) / 1000000)) now
+	while :; do
+		[[ $(health_of "$1") == "$2" ]] && break
+		now=$(($(date +%s%N) / 1000000))
+		((now - start > $3)) && fail "$1 not $2 after $3 ms (is $(health_of "$1"))"
+		sleep 0.02
+	done
+	echo $(($(date +%s%N) / 1000000 - start))
+}
+
+setup_file() {
+	skip_if_no_bpf || return 0
+	skip_if_missing python3 ethtool jq || return 0
+	skip_if_no_build build/lbd build/lbctl || return 0
+	topo_up
+	lbd_env_setup
+	local n
+	for n in 1 2 3; do
+		ns=$(topo_ns "be$n")
+		ip -n "$ns" addr add "$VIP/32" dev lo
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
+		ip netns exec "$ns" "$XLB_ROOT/build/lbctl" -q decap attach dev eth0
+		server_start "$n"
+	done
+	lbd_start
+	lbctl vip add "$VIP:80/tcp" check tcp interval 200ms timeout 100ms rise 2 fall 2
+	for n in 1 2 3; do
+		eval "lbctl backend add $VIP:80/tcp \$XLB_BE${n}_4"
+	done
+}
+
+teardown_file() {
+	lbd_env_teardown
+}
+
+@test "health: new backends are up after their first successful check" {
+	wait_health "$XLB_BE1_4" up 2000 >/dev/null
+	wait_health "$XLB_BE2_4" up 2000 >/dev/null
+	wait_health "$XLB_BE3_4" up 2000 >/dev/null
+	run -0 lbctl -j backend show "$VIP:80/tcp"
+	assert_equal "$(jq -r '[.[].usable] | all' <<<"$output")" true
+}
+
+@test "health: a stopped server is down within fall x interval + timeout; new connections avoid it" {
+	local took out i
+	server_stop 2
+	# fall 2 x interval 200 ms + timeout 100 ms = 500 ms, plus jitter and polling slack
+	took=$(wait_health "$XLB_BE2_4" down 900)
+	echo "# detected down in ${took} ms" >&3
+	for i in $(seq 20); do
+		out=$(client_http "$VIP" 80) || fail "connection $i failed after be2 went down"
+		[[ $out != be2 ]] || fail "connection $i went to the down backend"
+	done
+	run -0 lbctl -j backend show "$VIP:80/tcp"
+	assert_equal "$(jq -r '.[] | select(.health == "down") | .usable' <<<"$output")" false
+}
+
+@test "health: the server back up returns after rise successes and gets traffic" {
+	local took out seen=""
+	server_start 2
+	took=$(wait_health "$XLB_BE2_4" up 1500)
+	echo "# back up in ${took} ms" >&3
+	for _ in $(seq 30); do
+		out=$(client_http "$VIP" 80) || fail "request failed"
+		seen+=" $out"
+	done
+	[[ $seen == *be2* ]] || fail "be2 got no new connection after coming back:$seen"
+}
+
+@test "health: restarting lbd keeps a down backend out (no burst to it)" {
+	local out i
+	server_stop 3
+	wait_health "$XLB_BE3_4" down 900 >/dev/null
+	lbd_stop TERM
+	lbd_start
+	# right after the restart: be3 is still known down, the others still up
+	assert_equal "$(health_of "$XLB_BE3_4")" down
+	for i in $(seq 20); do
+		out=$(client_http "$VIP" 80) || fail "connection $i failed right after the restart"
+		[[ $out != be3 ]] || fail "connection $i went to the down backend after restart"
+	done
+	server_start 3
+	wait_health "$XLB_BE3_4" up 1500 >/dev/null
+}
+
+@test "health: panic keeps the VIP serving when every check fails" {
+	local n
+	lbctl vip set "$VIP:80/tcp" check http path /health-does-not-matter
+	# the test server answers 200 to any path; make checks fail with a port nobody serves
+	lbctl vip set "$VIP:80/tcp" check tcp
+	for n in 1 2 3; do
+		eval "lbctl backend set $VIP:80/tcp \$XLB_BE${n}_4 port 81"
+	done
+	for _ in $(seq 60); do
+		[[ $(lbctl -j vip show "$VIP:80/tcp" | jq -r '.[0].panic') == true ]] && break
+		sleep 0.05
+	done
+	run -0 lbctl -j vip show "$VIP:80/tcp"
+	assert_equal "$(jq -r '.[0].panic' <<<"$output")" true
+	run -0 lbctl -j backend show "$VIP:80/tcp"
+	assert_equal "$(jq -r '[.[].health] | unique | join(",")' <<<"$output")" down
+	assert_equal "$(jq -r '[.[].usable] | all' <<<"$output")" true
+	run -0 client_http "$VIP" 80 # served although every check fails
+}
