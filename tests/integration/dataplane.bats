@@ -7,6 +7,7 @@
 
 load lib/assert
 load lib/topo
+load lib/hold
 
 FIX=build/tests/tools/xlbfix
 SRV=tests/integration/lib/xlb_server.py
@@ -134,28 +135,19 @@ spread() {
 }
 
 @test "an established connection keeps its backend when the table changes" {
-	local gate=$BATS_TEST_TMPDIR/gate first second other
-	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$XLB_VIP4" 90 "$gate" \
-		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	local pid=$!
-	for _ in $(seq 50); do
-		[[ -s $BATS_TEST_TMPDIR/out ]] && break
-		sleep 0.1
-	done
-	first=$(head -n 1 "$BATS_TEST_TMPDIR/out")
+	local first other i
+	hold_open h "$XLB_VIP4" 90
+	first=$(hold_answer h 1)
 	[[ $first == be1 || $first == be2 ]] || fail "first answer: '$first'"
 	# a table without the flow's backend: new flows can no longer reach it
 	if [[ $first == be1 ]]; then other=2; else other=1; fi
 	lb ring "$PIN" 9 65537 "$other:1" 3:1
-	touch "$gate"
-	wait "$pid" || fail "client failed: $(cat "$BATS_TEST_TMPDIR/out")"
-	second=$(sed -n 2p "$BATS_TEST_TMPDIR/out")
-	assert_equal "$second" "$first" "backend after the table change"
+	hold_close h
+	assert_equal "$(hold_answer h 2)" "$first" "backend after the table change"
 	# and new connections now avoid it
-	local i out
 	for i in $(seq 8); do
-		out=$(topo_exec client python3 "$XLB_ROOT/$CLI" hold "$XLB_VIP4" 90 /dev/null | head -n 1)
-		[[ $out != "$first" ]] || fail "new connection $i went to the removed backend $first"
+		[[ $(hold_once "$XLB_VIP4" 90) != "$first" ]] ||
+			fail "new connection $i went to the removed backend $first"
 	done
 }
 
@@ -165,25 +157,16 @@ xdp_prog_id() {
 }
 
 @test "upgrade in place: a new program swaps in under a live connection" {
-	local gate=$BATS_TEST_TMPDIR/gate old new first second
+	local old new
 	old=$(xdp_prog_id lb "$XLB_LB_IF_CLIENT")
 	[[ -n $old ]] || fail "no program attached before the upgrade"
-	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$XLB_VIP4" 90 "$gate" \
-		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
-	local pid=$!
-	for _ in $(seq 50); do
-		[[ -s $BATS_TEST_TMPDIR/out ]] && break
-		sleep 0.1
-	done
+	hold_open h "$XLB_VIP4" 90
 	# a second attach loads a new program and swaps it into the pinned link
 	lb attach "$PIN" "$XLB_LB_IF_CLIENT"
 	new=$(xdp_prog_id lb "$XLB_LB_IF_CLIENT")
 	[[ -n $new && $new != "$old" ]] || fail "program id before $old, after '$new'"
-	touch "$gate"
-	wait "$pid" || fail "client failed across the upgrade: $(cat "$BATS_TEST_TMPDIR/out")"
-	first=$(sed -n 1p "$BATS_TEST_TMPDIR/out")
-	second=$(sed -n 2p "$BATS_TEST_TMPDIR/out")
-	assert_equal "$second" "$first" "backend after the upgrade (flow table kept)"
+	hold_close h
+	assert_equal "$(hold_answer h 2)" "$(hold_answer h 1)" "backend after the upgrade (flow table kept)"
 }
 
 @test "counters: forwarded in every mode, nothing dropped" {

@@ -7,6 +7,7 @@
 load lib/assert
 load lib/topo
 load lib/lbd
+load lib/hold
 
 VIP=203.0.113.10
 CLI=tests/integration/lib/xlb_client.py
@@ -156,24 +157,15 @@ print(r.read().decode())'
 }
 
 @test "drain keeps the established connection and sends new ones elsewhere" {
-	local gate=$BATS_TEST_TMPDIR/gate first second i out
-	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 "$gate" >"$BATS_TEST_TMPDIR/out" \
-		2>&1 3>&- &
-	local pid=$!
-	for _ in $(seq 50); do
-		[[ -s $BATS_TEST_TMPDIR/out ]] && break
-		sleep 0.1
-	done
-	first=$(head -n 1 "$BATS_TEST_TMPDIR/out")
+	local first i
+	hold_open h "$VIP" 90
+	first=$(hold_answer h 1)
 	eval "lbctl backend drain $VIP:90/tcp \$XLB_${first^^}_4"
 	for i in $(seq 6); do
-		out=$(topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 /dev/null | head -n 1)
-		[[ $out != "$first" ]] || fail "new connection $i went to the draining $first"
+		[[ $(hold_once "$VIP" 90) != "$first" ]] || fail "new connection $i went to the draining $first"
 	done
-	touch "$gate"
-	wait "$pid" || fail "held connection broke: $(cat "$BATS_TEST_TMPDIR/out")"
-	second=$(sed -n 2p "$BATS_TEST_TMPDIR/out")
-	assert_equal "$second" "$first" "backend of the held connection after drain"
+	hold_close h
+	assert_equal "$(hold_answer h 2)" "$first" "backend of the held connection after drain"
 	eval "lbctl backend enable $VIP:90/tcp \$XLB_${first^^}_4"
 }
 
@@ -201,19 +193,10 @@ print(r.read().decode())'
 }
 
 @test "adding a backend does not move established connections" {
-	local gate=$BATS_TEST_TMPDIR/gate first
-	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 "$gate" >"$BATS_TEST_TMPDIR/out" \
-		2>&1 3>&- &
-	local pid=$!
-	for _ in $(seq 50); do
-		[[ -s $BATS_TEST_TMPDIR/out ]] && break
-		sleep 0.1
-	done
-	first=$(head -n 1 "$BATS_TEST_TMPDIR/out")
+	hold_open h "$VIP" 90
 	lbctl backend add "$VIP:90/tcp" "$XLB_BE3_4" weight 1000 # most new flows go to be3
-	touch "$gate"
-	wait "$pid" || fail "held connection broke: $(cat "$BATS_TEST_TMPDIR/out")"
-	assert_equal "$(sed -n 2p "$BATS_TEST_TMPDIR/out")" "$first" "backend after adding be3"
+	hold_close h
+	assert_equal "$(hold_answer h 2)" "$(hold_answer h 1)" "backend after adding be3"
 	lbctl backend del "$VIP:90/tcp" "$XLB_BE3_4"
 }
 
@@ -250,15 +233,7 @@ print(r.read().decode())'
 }
 
 @test "apply: a changed file replaces the config; untouched backends keep their flows" {
-	local gate=$BATS_TEST_TMPDIR/gate first
-	topo_exec client python3 "$XLB_ROOT/$CLI" hold "$VIP" 90 "$gate" >"$BATS_TEST_TMPDIR/out" \
-		2>&1 3>&- &
-	local pid=$!
-	for _ in $(seq 50); do
-		[[ -s $BATS_TEST_TMPDIR/out ]] && break
-		sleep 0.1
-	done
-	first=$(head -n 1 "$BATS_TEST_TMPDIR/out")
+	hold_open h "$VIP" 90
 	lbctl show | grep -v "^vip add $VIP:53/udp\|^backend add $VIP:53/udp" >"$BATS_TEST_TMPDIR/cfg"
 	echo "backend add $VIP:90/tcp $XLB_BE3_4" >>"$BATS_TEST_TMPDIR/cfg"
 	run -0 lbctl apply "$BATS_TEST_TMPDIR/cfg"
@@ -267,9 +242,8 @@ print(r.read().decode())'
 		"$VIP:80/tcp,$VIP:90/tcp,[$XLB_VIP6]:80/tcp"
 	run -0 lbctl -j backend show "$VIP:90/tcp"
 	assert_equal "$(jq -r 'length' <<<"$output")" 3
-	touch "$gate"
-	wait "$pid" || fail "held connection broke across apply: $(cat "$BATS_TEST_TMPDIR/out")"
-	assert_equal "$(sed -n 2p "$BATS_TEST_TMPDIR/out")" "$first"
+	hold_close h
+	assert_equal "$(hold_answer h 2)" "$(hold_answer h 1)" "backend after apply"
 	# a bad file changes nothing and names the line
 	printf 'vip add %s:91/tcp\nbackend add %s:91/tcp 198.51.100.11 weight 0\n' "$VIP" "$VIP" \
 		>"$BATS_TEST_TMPDIR/bad"
@@ -309,30 +283,11 @@ print(r.read().decode())'
 	lbctl vip del "$VIP:81/tcp"
 }
 
-# hold_open NAME: a held connection to the lc VIP; its first answer lands in $T/NAME
-hold_open() {
-	topo_exec client python3 "$XLB_ROOT/$CLI" hold 203.0.113.30 90 "$T/gate.$1" \
-		>"$T/$1" 2>&1 3>&- &
-	echo $! >"$T/$1.pid"
-	for _ in $(seq 50); do
-		[[ -s $T/$1 ]] && return 0
-		sleep 0.1
-	done
-	fail "held connection $1 got no answer"
-}
-
-# hold_close NAME: the client talks once more and closes (its FIN ends the flow)
-hold_close() {
-	touch "$T/gate.$1"
-	wait "$(cat "$T/$1.pid")" || fail "held connection $1 broke: $(cat "$T/$1")"
-}
-
 active_flows() { # ADDR: active_flows of that backend of the lc VIP
 	lbctl -j backend show 203.0.113.30:90/tcp | jq -r --arg a "$1" '.[] | select(.addr == $a) | .active_flows'
 }
 
 @test "sched lc: new flows go to the backend with the fewest active flows" {
-	T=$BATS_TEST_TMPDIR
 	local n ns c
 	for n in 1 2; do
 		ns=$(topo_ns "be$n")
@@ -341,25 +296,25 @@ active_flows() { # ADDR: active_flows of that backend of the lc VIP
 	lbctl vip add 203.0.113.30:90/tcp sched lc
 	lbctl backend add 203.0.113.30:90/tcp "$XLB_BE1_4"
 	lbctl backend add 203.0.113.30:90/tcp "$XLB_BE2_4"
-	for c in a b c d; do hold_open "$c"; done
+	for c in a b c d; do hold_open "$c" 203.0.113.30 90; done
 	# least connections alternates: two each, whatever the first pick was
-	assert_equal "$(cat "$T/a" "$T/b" "$T/c" "$T/d" | sort | uniq -c | awk '{ print $1 }' | xargs)" \
+	assert_equal "$(for c in a b c d; do hold_answer "$c" 1; done | sort | uniq -c | awk '{ print $1 }' | xargs)" \
 		"2 2" "held connections per backend"
 	assert_equal "$(active_flows "$XLB_BE1_4") $(active_flows "$XLB_BE2_4")" "2 2" "active_flows"
 	# end both flows of be1: its count drops to 0, so the next two new flows go there
 	for c in a b c d; do
-		[[ $(head -n 1 "$T/$c") == be1 ]] && hold_close "$c"
+		[[ $(hold_answer "$c" 1) == be1 ]] && hold_close "$c"
 	done
 	for _ in $(seq 20); do
 		[[ $(active_flows "$XLB_BE1_4") == 0 ]] && break
 		sleep 0.1
 	done
 	assert_equal "$(active_flows "$XLB_BE1_4")" 0 "be1 active flows after its clients closed"
-	hold_open e
-	hold_open f
-	assert_equal "$(head -n 1 "$T/e") $(head -n 1 "$T/f")" "be1 be1" "new flows after be1 emptied"
+	hold_open e 203.0.113.30 90
+	hold_open f 203.0.113.30 90
+	assert_equal "$(hold_answer e 1) $(hold_answer f 1)" "be1 be1" "new flows after be1 emptied"
 	for c in a b c d e f; do
-		[[ -e $T/gate.$c ]] || hold_close "$c"
+		[[ -e $BATS_TEST_TMPDIR/gate.$c ]] || hold_close "$c"
 	done
 	lbctl vip del 203.0.113.30:90/tcp
 }
