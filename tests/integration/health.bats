@@ -121,8 +121,11 @@ teardown_file() {
 	for n in 1 2 3; do
 		eval "lbctl backend set $VIP:80/tcp \$XLB_BE${n}_4 port 81"
 	done
-	for _ in $(seq 60); do
-		[[ $(lbctl -j vip show "$VIP:80/tcp" | jq -r '.[0].panic') == true ]] && break
+	# every check fails (fall 2 x 200 ms): wait until all three are down, well
+	# past the point where panic starts (2 of 3 down is already below 50%)
+	for _ in $(seq 100); do
+		[[ $(lbctl -j backend show "$VIP:80/tcp" | jq -r '[.[].health] | unique | join(",")') == down ]] &&
+			break
 		sleep 0.05
 	done
 	run -0 lbctl -j vip show "$VIP:80/tcp"
