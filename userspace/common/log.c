@@ -54,10 +54,10 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	/* one level lower than ours: libbpf warnings are our info, its debug needs -vv */
-	enum log_level lvl = level == LIBBPF_WARN ? LOG_LVL_INFO :
-			     level == LIBBPF_INFO ? LOG_LVL_DEBUG :
-						    LOG_LVL_LIBBPF_DEBUG;
+	/* libbpf's warnings carry the whole verifier log on a load failure: the
+	 * caller prints one line instead (STYLE 46), so libbpf shows from -v on,
+	 * its debug output from -vv */
+	enum log_level lvl = level == LIBBPF_DEBUG ? LOG_LVL_LIBBPF_DEBUG : LOG_LVL_DEBUG;
 
 	if (lvl <= cur_level) {
 		fputs("libbpf: ", stderr);
