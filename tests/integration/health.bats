@@ -97,6 +97,17 @@ teardown_file() {
 	[[ $seen == *be2* ]] || fail "be2 got no new connection after coming back:$seen"
 }
 
+@test "health: changing check settings live keeps what the checks learnt" {
+	lbctl vip set "$VIP:80/tcp" interval 250ms eject-time 10s
+	# right after the change: still up and usable, no gap for new connections
+	run -0 lbctl -j backend show "$VIP:80/tcp"
+	assert_equal "$(jq -r '[.[].health] | unique | join(",")' <<<"$output")" up
+	assert_equal "$(jq -r '[.[].usable] | all' <<<"$output")" true
+	run -0 client_http "$VIP" 80
+	run -0 lbctl -j vip show "$VIP:80/tcp"
+	assert_equal "$(jq -r '.[0] | [.interval, .eject_time] | join(" ")' <<<"$output")" "250ms 10s"
+}
+
 @test "health: restarting lbd keeps a down backend out (no burst to it)" {
 	local out i
 	server_stop 3

@@ -166,6 +166,17 @@ static void test_vip_add_defaults(void **state)
 	assert_int_equal(v->opt.timeout_ms, CFG_DEF_TIMEOUT_MS);
 	assert_int_equal(v->opt.rise, CFG_DEF_RISE);
 	assert_int_equal(v->opt.fall, CFG_DEF_FALL);
+	assert_int_equal(v->opt.eject_ms, 30000);
+	assert_int_equal(v->opt.max_eject_ms, 300000);
+	assert_int_equal(v->opt.half_open_flows, 3);
+	assert_int_equal(v->opt.panic_pct, 50);
+	assert_int_equal(v->opt.max_eject_pct, 50);
+	assert_int_equal(v->opt.check_via, GR_VIA_DIRECT);
+	assert_int_equal(v->opt.nexpect, 1);
+	assert_int_equal(v->opt.expect[0].lo, 200);
+	assert_int_equal(v->opt.expect[0].hi, 299);
+	assert_string_equal(v->opt.send, "");
+	assert_string_equal(v->opt.receive, "");
 	assert_int_equal(v->vip_id, UINT32_MAX);
 	assert_true(v->dirty);
 	assert_int_equal(v->nbe, 0);
@@ -245,6 +256,29 @@ static void test_vip_set(void **state)
 	apply_ok(&c, "vip set " V4 " interval 500ms timeout 200ms");
 	assert_int_equal(v->opt.interval_ms, 500);
 	assert_int_equal(v->opt.timeout_ms, 200);
+	/* leaving http drops expect, leaving udp drops send and receive */
+	apply_ok(&c, "vip set " V4 " check http expect 200-204,301");
+	assert_int_equal(v->opt.nexpect, 2);
+	apply_ok(&c, "vip set " V4 " check udp send ping receive pong");
+	assert_int_equal(v->opt.nexpect, 1);
+	assert_int_equal(v->opt.expect[0].lo, CFG_DEF_EXPECT_LO);
+	assert_int_equal(v->opt.expect[0].hi, CFG_DEF_EXPECT_HI);
+	assert_string_equal(v->opt.send, "ping");
+	assert_string_equal(v->opt.receive, "pong");
+	apply_ok(&c, "vip set " V4 " check udp");
+	assert_string_equal(v->opt.send, "ping");
+	apply_ok(&c, "vip set " V4 " check tcp");
+	assert_string_equal(v->opt.send, "");
+	assert_string_equal(v->opt.receive, "");
+	/* eject-time above max-eject-time may be reached by changing both at once */
+	apply_ok(&c, "vip set " V4 " eject-time 10m max-eject-time 60m");
+	assert_int_equal(v->opt.eject_ms, 600000);
+	assert_int_equal(v->opt.max_eject_ms, 3600000);
+	apply_ok(&c, "vip set " V4 " half-open-flows 10 panic 0 max-eject 100 check-via direct");
+	assert_int_equal(v->opt.half_open_flows, 10);
+	assert_int_equal(v->opt.panic_pct, 0);
+	assert_int_equal(v->opt.max_eject_pct, 100);
+	assert_int_equal(v->opt.check_via, GR_VIA_DIRECT);
 	config_free(&c);
 }
 
@@ -495,6 +529,33 @@ static const struct bad bad_inputs[] = {
 	{ "backend add " V6 " 10.1.0.9", -EINVAL, "10.1.0.9" },
 	{ "vip set 192.0.2.20:53/udp encap l2", -EINVAL, "2001:db8::2" },
 	{ "vip set 192.0.2.20:53/udp ring-size 2", -EINVAL, "ring-size '2'" },
+	/* semantic: breaker and check keywords */
+	{ "vip add 192.0.2.11:80/tcp expect 200-399", -EINVAL, "'expect' needs 'check http'" },
+	{ "vip add 192.0.2.11:80/tcp check tcp expect 200", -EINVAL, "'expect'" },
+	{ "vip add 192.0.2.11:80/tcp check udp expect 200-299", -EINVAL, "'expect'" },
+	{ "vip set " V4 " expect 204", -EINVAL, "'expect' needs 'check http'" },
+	{ "vip add 192.0.2.11:80/udp check http send ping", -EINVAL, "'send' needs 'check udp'" },
+	{ "vip add 192.0.2.11:80/udp receive pong", -EINVAL, "'receive' needs 'check udp'" },
+	{ "vip set " V4 " check tcp send ping", -EINVAL, "'send'" },
+	{ "vip add 192.0.2.11:80/tcp max-eject-time 10s", -EINVAL,
+	  "invalid max-eject-time '10s': must be at least eject-time 30s" },
+	{ "vip add 192.0.2.11:80/tcp eject-time 10m", -EINVAL,
+	  "invalid eject-time '10m': must be at most max-eject-time 5m" },
+	{ "vip add 192.0.2.11:80/tcp eject-time 1m max-eject-time 59s", -EINVAL,
+	  "max-eject-time '59s'" },
+	{ "vip set " V4 " max-eject-time 29999ms", -EINVAL, "max-eject-time '29999ms'" },
+	{ "vip add 192.0.2.11:80/tcp check-via vip", -EINVAL,
+	  "check-via vip is not supported yet: checks go to the backend's own address" },
+	{ "vip set " V4 " check tcp check-via vip", -EINVAL, "check-via vip" },
+	{ "vip add 192.0.2.11:80/tcp check http expect 200-299,600", -EINVAL, "600" },
+	{ "vip add 192.0.2.11:80/tcp check http expect 302-301", -EINVAL, "302-301" },
+	{ "vip add 192.0.2.11:80/tcp check http expect 2xx", -EINVAL, "2xx" },
+	{ "vip add 192.0.2.11:80/tcp check http expect 1,2,3,4,5,6,7,8,9", -EINVAL, "expect" },
+	{ "vip add 192.0.2.11:80/tcp half-open-flows 1001", -EINVAL, "1001" },
+	{ "vip add 192.0.2.11:80/tcp panic 101", -EINVAL, "panic '101'" },
+	{ "vip add 192.0.2.11:80/tcp max-eject 200", -EINVAL, "max-eject '200'" },
+	{ "vip add 192.0.2.11:53/udp check udp send \"a\"b\"", -EINVAL, "quote" },
+	{ "vip add 192.0.2.11:80/tcp check-via backend", -EINVAL, "backend" },
 	/* limits */
 	{ "backend add 192.0.2.20:53/udp 10.2.0.9", -ENOSPC, "10.2.0.9" },
 	/* existence */
@@ -525,7 +586,7 @@ static void test_invalid_inputs(void **state)
 	struct config c;
 	size_t i;
 
-	assert_true(nbad >= 40);
+	assert_true(nbad >= 62);
 	config_init(&c);
 	load_ok(&c, base_text); /* the base itself is valid */
 	load_ok(&c, keep);
@@ -653,7 +714,11 @@ static const char canon[] =
 	"backend add [2001:db8::10]:0/udp 2001:db8::20 mac 02:00:00:00:00:02\n"
 	"vip add 192.0.2.11:443/tcp\n"
 	"vip add 192.0.2.12:443/tcp check tcp\n"
-	"backend add 192.0.2.12:443/tcp 10.3.0.1 port 443\n";
+	"backend add 192.0.2.12:443/tcp 10.3.0.1 port 443\n"
+	"vip add 192.0.2.13:80/tcp check http expect 200-204,301,500-599 eject-time 5s "
+	"max-eject-time 1m half-open-flows 1 panic 0 max-eject 100\n"
+	"vip add 192.0.2.13:53/udp check udp send \"ping #1\" receive pong\n"
+	"vip add 192.0.2.14:53/udp check udp receive \"a b\" eject-time 5m\n";
 
 static void test_print_canonical(void **state)
 {
@@ -676,10 +741,14 @@ static void test_print_defaults_omitted(void **state)
 	config_init(&c);
 	/* defaults given explicitly are not printed */
 	load_ok(&c, "vip add " V4 " sched maglev encap ipip hash 5tuple ring-size 65537 "
-		    "udp-idle 30s mtu 1500 check none interval 2s timeout 1s rise 2 fall 3\n"
-		    "backend add " V4 " 10.1.0.5 weight 100\n");
+		    "udp-idle 30s mtu 1500 check none interval 2s timeout 1s rise 2 fall 3 "
+		    "check-via direct eject-time 30s max-eject-time 5m half-open-flows 3 "
+		    "panic 50 max-eject 50\n"
+		    "backend add " V4 " 10.1.0.5 weight 100\n"
+		    "vip add " V6 " check http expect 200-250,251-299\n");
 	out = print_str(&c);
-	assert_string_equal(out, "vip add " V4 "\nbackend add " V4 " 10.1.0.5\n");
+	assert_string_equal(out, "vip add " V4 "\nbackend add " V4 " 10.1.0.5\n"
+				 "vip add " V6 " check http\n");
 	free(out);
 	config_free(&c);
 }
@@ -705,7 +774,11 @@ static void test_round_trip(void **state)
 		    "backend del 192.0.2.10:80/tcp 10.1.0.1\n"
 		    "vip add [2001:db8::1]:53/udp udp-idle 90s mtu 1280 encap l2\n"
 		    "backend add [2001:db8::1]:53/udp 2001:db8::53 port 5353\n"
-		    "backend drain [2001:db8::1]:53/udp 2001:db8::53\n");
+		    "backend drain [2001:db8::1]:53/udp 2001:db8::53\n"
+		    "vip set 192.0.2.10:80/tcp expect 500,200-299 eject-time 1s panic 10\n"
+		    "vip set 192.0.2.10:80/tcp max-eject-time 2s half-open-flows 9 max-eject 0\n"
+		    "vip set [2001:db8::1]:53/udp check udp send \"q #\" receive r\n"
+		    "vip set [2001:db8::1]:53/udp check-via direct\n");
 	ta = print_str(&a);
 	load_ok(&b, ta);
 	tb = print_str(&b);
@@ -740,6 +813,15 @@ static void test_round_trip(void **state)
 	assert_int_equal(getbe(&b, "[2001:db8::1]:53/udp", "2001:db8::53")->port, 5353);
 	assert_int_equal(b.vip[1].opt.mtu, 1280);
 	assert_int_equal(b.vip[1].opt.udp_idle_ms, 90000);
+	assert_int_equal(b.vip[0].opt.nexpect, 2);
+	assert_int_equal(b.vip[0].opt.expect[1].lo, 500);
+	assert_int_equal(b.vip[0].opt.eject_ms, 1000);
+	assert_int_equal(b.vip[0].opt.max_eject_ms, 2000);
+	assert_int_equal(b.vip[0].opt.half_open_flows, 9);
+	assert_int_equal(b.vip[0].opt.panic_pct, 10);
+	assert_int_equal(b.vip[0].opt.max_eject_pct, 0);
+	assert_string_equal(b.vip[1].opt.send, "q #");
+	assert_string_equal(b.vip[1].opt.receive, "r");
 	free(ta);
 	free(tb);
 	config_free(&a);
@@ -901,6 +983,33 @@ static void test_apply_struct_checks(void **state)
 	cmd.opt.check = GR_CHECK_HTTP;
 	memset(cmd.opt.path, 'a', sizeof(cmd.opt.path)); /* no NUL */
 	cmd.opt.path[0] = '/';
+	assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), -EINVAL);
+	memset(cmd.opt.path, 0, sizeof(cmd.opt.path));
+	cmd.opt.set = GR_OPT_SEND | GR_OPT_CHECK;
+	cmd.opt.check = GR_CHECK_UDP;
+	memset(cmd.opt.send, 'a', sizeof(cmd.opt.send)); /* no NUL */
+	assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "send"));
+	memset(cmd.opt.send, 0, sizeof(cmd.opt.send));
+	cmd.opt.send[0] = '\t'; /* not printable */
+	assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), -EINVAL);
+	memset(cmd.opt.send, 0, sizeof(cmd.opt.send));
+	assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), -EINVAL); /* empty */
+	cmd.opt.set = GR_OPT_EXPECT | GR_OPT_CHECK;
+	cmd.opt.check = GR_CHECK_HTTP;
+	cmd.opt.nexpect = 2;
+	cmd.opt.expect[0] = (struct gr_range){ 200, 299 };
+	cmd.opt.expect[1] = (struct gr_range){ 250, 400 }; /* overlapping */
+	assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "expect"));
+	cmd.opt.nexpect = 0;
+	assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), -EINVAL);
+	cmd.opt.set = GR_OPT_HALF_OPEN_FLOWS;
+	cmd.opt.half_open_flows = 0;
+	assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "half-open-flows"));
+	cmd.opt.set = GR_OPT_CHECK_VIA;
+	cmd.opt.check_via = 7;
 	assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), -EINVAL);
 	cmd.opt.set = 0;
 	cmd.args = 0;

@@ -74,6 +74,29 @@ static const struct {
 	{ "vip add " V4 " check http path \"/health check#1\"",
 	  "vip add " V4 " check http path \"/health check#1\"" },
 	{ "vip add " V4 " check none", "vip add " V4 " check none" },
+	/* breaker and check keywords */
+	{ "vip add " V4 " max-eject 20 panic 0 half-open-flows 1000 max-eject-time 10m "
+	  "eject-time 30000",
+	  "vip add " V4 " eject-time 30s max-eject-time 10m half-open-flows 1000 panic 0 "
+	  "max-eject 20" },
+	{ "vip add " V4 " eject-time 1ms max-eject-time 1440m",
+	  "vip add " V4 " eject-time 1ms max-eject-time 1440m" },
+	{ "vip set " V4 " half-open-flows 1", "vip set " V4 " half-open-flows 1" },
+	{ "vip set " V4 " panic 100 max-eject 0", "vip set " V4 " panic 100 max-eject 0" },
+	{ "vip add " V4 " expect 301,200-299 check http",
+	  "vip add " V4 " check http expect 200-299,301" },
+	{ "vip set " V4 " expect 200", "vip set " V4 " expect 200" },
+	{ "vip set " V4 " expect 204,200-203,205-299,404,100-101,599,500-503",
+	  "vip set " V4 " expect 100-101,200-299,404,500-503,599" },
+	{ "vip set " V4 " expect 200-250,240-260,300-300", "vip set " V4 " expect 200-260,300" },
+	{ "vip add " V6 " check udp send ping receive pong",
+	  "vip add " V6 " check udp send ping receive pong" },
+	{ "vip set " V6 " receive \"PONG ok\" send \"PING #1\"",
+	  "vip set " V6 " send \"PING #1\" receive \"PONG ok\"" },
+	{ "vip set " V6 " send \"a\"", "vip set " V6 " send a" },
+	{ "vip add " V4 " check-via direct check tcp",
+	  "vip add " V4 " check tcp check-via direct" },
+	{ "vip set " V4 " check-via vip", "vip set " V4 " check-via vip" },
 	/* vip set */
 	{ "vip set 192.0.2.10:0/tcp check tcp interval 1m timeout 1440m",
 	  "vip set 192.0.2.10:0/tcp check tcp interval 1m timeout 1440m" },
@@ -194,6 +217,57 @@ static void test_values_vip(void **state)
 	parse_line("vip add " V4 " encap gue path \"/a b\"", &c);
 	assert_int_equal(c.opt.encap, XLB_ENCAP_GUE);
 	assert_string_equal(c.opt.path, "/a b");
+
+	parse_line("vip set " V4 " eject-time 10s max-eject-time 2m half-open-flows 7 panic 30 "
+		   "max-eject 40 check-via vip expect 500,200-299 send \"hi there\" receive ok",
+		   &c);
+	assert_int_equal(c.opt.set, GR_OPT_EJECT_TIME | GR_OPT_MAX_EJECT_TIME |
+					    GR_OPT_HALF_OPEN_FLOWS | GR_OPT_PANIC |
+					    GR_OPT_MAX_EJECT | GR_OPT_CHECK_VIA | GR_OPT_EXPECT |
+					    GR_OPT_SEND | GR_OPT_RECEIVE);
+	assert_int_equal(c.opt.eject_ms, 10000);
+	assert_int_equal(c.opt.max_eject_ms, 120000);
+	assert_int_equal(c.opt.half_open_flows, 7);
+	assert_int_equal(c.opt.panic_pct, 30);
+	assert_int_equal(c.opt.max_eject_pct, 40);
+	assert_int_equal(c.opt.check_via, GR_VIA_VIP);
+	assert_int_equal(c.opt.nexpect, 2);
+	assert_int_equal(c.opt.expect[0].lo, 200);
+	assert_int_equal(c.opt.expect[0].hi, 299);
+	assert_int_equal(c.opt.expect[1].lo, 500);
+	assert_int_equal(c.opt.expect[1].hi, 500);
+	assert_string_equal(c.opt.send, "hi there");
+	assert_string_equal(c.opt.receive, "ok");
+}
+
+/* send/receive: at most GR_PAYLOAD_MAX bytes; expect formatting */
+static void test_text_expect_limits(void **state)
+{
+	struct gr_range r[2] = { { 200, 299 }, { 404, 404 } };
+	char text[300], line[400], buf[16];
+	struct gr_cmd c;
+
+	(void)state;
+	memset(text, 'x', sizeof(text));
+	text[GR_PAYLOAD_MAX] = '\0';
+	snprintf(line, sizeof(line), "vip add " V4 " send %s", text);
+	parse_line(line, &c);
+	assert_int_equal(strlen(c.opt.send), GR_PAYLOAD_MAX);
+	text[GR_PAYLOAD_MAX] = 'x';
+	text[GR_PAYLOAD_MAX + 1] = '\0';
+	snprintf(line, sizeof(line), "vip add " V4 " receive %s", text);
+	assert_int_equal(parse_bad(line), -EINVAL);
+	assert_non_null(strstr(err, "longer than 255 bytes"));
+
+	assert_int_equal(gr_expect_format(r, 2, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "200-299,404");
+	assert_int_equal(gr_expect_format(r, 2, buf, 8), -ENOSPC);
+	assert_int_equal(gr_expect_format(r, 0, buf, sizeof(buf)), -EINVAL);
+	r[1].lo = 405;
+	assert_int_equal(gr_expect_format(r, 2, buf, sizeof(buf)), -EINVAL);
+	assert_string_equal(gr_via_name(GR_VIA_DIRECT), "direct");
+	assert_string_equal(gr_via_name(GR_VIA_VIP), "vip");
+	assert_null(gr_via_name(__GR_VIA_MAX));
 }
 
 static void test_values_backend(void **state)
@@ -332,6 +406,26 @@ static const struct {
 	{ "vip add " V4 " path healthz", "invalid path 'healthz': must start with '/'" },
 	{ "vip add " V4 " path \"/a\tb\"", "invalid path '/a\tb': printable characters only" },
 	{ "vip add " V4 " path \"\"", "invalid path ''" },
+	{ "vip add " V4 " eject-time 0", "invalid eject-time '0': must be 1ms-24h" },
+	{ "vip add " V4 " max-eject-time 25h", "invalid max-eject-time '25h'" },
+	{ "vip add " V4 " half-open-flows 0", "invalid half-open-flows '0': must be 1-1000" },
+	{ "vip add " V4 " half-open-flows 1001", "invalid half-open-flows '1001'" },
+	{ "vip add " V4 " panic 101", "invalid panic '101': must be 0-100" },
+	{ "vip add " V4 " max-eject -1", "invalid max-eject '-1'" },
+	{ "vip add " V4 " check-via proxy", "invalid check-via 'proxy': must be direct or vip" },
+	{ "vip add " V4 " expect 2xx", "invalid expect '2xx': want statuses or ranges" },
+	{ "vip add " V4 " expect 99", "invalid expect '99': statuses must be 100-599" },
+	{ "vip add " V4 " expect 200-600", "invalid expect '200-600': statuses must be 100-599" },
+	{ "vip add " V4 " expect 299-200", "invalid expect '299-200': range 299-200 is reversed" },
+	{ "vip add " V4 " expect 200,", "invalid expect '200,'" },
+	{ "vip add " V4 " expect ,200", "invalid expect ',200'" },
+	{ "vip add " V4 " expect 200-", "invalid expect '200-'" },
+	{ "vip add " V4 " expect 0200", "invalid expect '0200'" },
+	{ "vip add " V4 " expect \"200, 301\"", "invalid expect '200, 301'" },
+	{ "vip add " V4 " expect 200,201,202,203,204,205,206,207,208",
+	  "invalid expect '200,201,202,203,204,205,206,207,208': at most 8" },
+	{ "vip add " V4 " send \"\"", "invalid send '': must not be empty" },
+	{ "vip add " V4 " receive \"a\tb\"", "invalid receive 'a\tb': printable characters only" },
 	/* splitting */
 	{ "vip add " V4 " path \"/a b", "unterminated quote in '\"/a b'" },
 	{ "vip add " V4 " path /a\"b\"", "quote inside word '/a\"'" },
@@ -445,13 +539,18 @@ static void test_print_errors(void **state)
 	memset(&c, 0, sizeof(c));
 	parse_line("vip add [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/tcp sched maglev "
 		   "encap ipip hash 5tuple ring-size 1048573 udp-idle 86399999 mtu 9216 "
-		   "check http interval 86399999 timeout 86399999 rise 100 fall 100",
+		   "check http check-via direct interval 86399999 timeout 86399999 rise 100 "
+		   "fall 100 eject-time 86399999 max-eject-time 86399999 half-open-flows 1000 "
+		   "panic 100 max-eject 100 "
+		   "expect 100-101,103-104,106-107,109-110,112-113,115-116,118-119,121-599",
 		   &c);
 	memset(c.opt.path, ' ', GR_PATH_MAX);
 	c.opt.path[0] = '/';
-	c.opt.set |= GR_OPT_PATH;
+	memset(c.opt.send, ' ', GR_PAYLOAD_MAX);
+	memset(c.opt.receive, '#', GR_PAYLOAD_MAX);
+	c.opt.set |= GR_OPT_PATH | GR_OPT_SEND | GR_OPT_RECEIVE;
 	assert_int_equal(grammar_print(&c, out, sizeof(out)), 0);
-	assert_true(strlen(out) < 512);
+	assert_true(strlen(out) < 1400);
 }
 
 /* Property: every line the parser accepts prints to a line that parses back to
@@ -514,6 +613,21 @@ static void test_random_round_trip(void **state)
 		"rise",
 		"fall",
 		"3",
+		"eject-time",
+		"max-eject-time",
+		"half-open-flows",
+		"panic",
+		"max-eject",
+		"100",
+		"expect",
+		"301,200-299",
+		"200-299",
+		"send",
+		"receive",
+		"\"a #b\"",
+		"pong",
+		"check-via",
+		"direct",
 		"weight",
 		"port",
 		"8443",
@@ -581,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_values_flow_show),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_path_limits),
+		cmocka_unit_test(test_text_expect_limits),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_print_errors),
 		cmocka_unit_test(test_random_round_trip),

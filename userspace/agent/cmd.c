@@ -81,12 +81,29 @@ static json_object *vip_view(struct agent *a, const struct cfg_vip *v)
 	jadd(o, "udp_idle", jstr_dur(p->udp_idle_ms));
 	jadd(o, "mtu", json_object_new_int(p->mtu));
 	jadd(o, "check", json_object_new_string(gr_check_name(p->check)));
-	if (p->check == GR_CHECK_HTTP)
+	jadd(o, "check_via", json_object_new_string(gr_via_name(p->check_via) ?: "?"));
+	if (p->check == GR_CHECK_HTTP) {
+		char ex[GR_EXPECT_STRLEN];
+
 		jadd(o, "path", json_object_new_string(p->path));
+		if (gr_expect_format(p->expect, p->nexpect, ex, sizeof(ex)))
+			snprintf(ex, sizeof(ex), "?");
+		jadd(o, "expect", json_object_new_string(ex));
+	}
+	if (p->check == GR_CHECK_UDP) {
+		/* the payload actually sent; receive null: any reply will do */
+		jadd(o, "send", json_object_new_string(p->send[0] ? p->send : CFG_DEF_UDP_PAYLOAD));
+		jadd(o, "receive", p->receive[0] ? json_object_new_string(p->receive) : NULL);
+	}
 	jadd(o, "interval", jstr_dur(p->interval_ms));
 	jadd(o, "timeout", jstr_dur(p->timeout_ms));
 	jadd(o, "rise", json_object_new_int(p->rise));
 	jadd(o, "fall", json_object_new_int(p->fall));
+	jadd(o, "eject_time", jstr_dur(p->eject_ms));
+	jadd(o, "max_eject_time", jstr_dur(p->max_eject_ms));
+	jadd(o, "half_open_flows", json_object_new_int(p->half_open_flows));
+	jadd(o, "panic_pct", json_object_new_int(p->panic_pct));
+	jadd(o, "max_eject_pct", json_object_new_int(p->max_eject_pct));
 	jadd(o, "backends", json_object_new_int64(v->nbe));
 	jadd(o, "panic", json_object_new_boolean(supervise_panic(a->sv, v)));
 	jadd(o, "vip_id", json_object_new_int64(v->vip_id));

@@ -18,10 +18,12 @@
 
 #define ERRTMP 512
 
-#define VIP_OPTS                                                                          \
-	(GR_OPT_SCHED | GR_OPT_ENCAP | GR_OPT_HASH | GR_OPT_RING_SIZE | GR_OPT_UDP_IDLE | \
-	 GR_OPT_MTU | GR_OPT_CHECK | GR_OPT_PATH | GR_OPT_INTERVAL | GR_OPT_TIMEOUT |     \
-	 GR_OPT_RISE | GR_OPT_FALL)
+#define VIP_OPTS                                                                                  \
+	(GR_OPT_SCHED | GR_OPT_ENCAP | GR_OPT_HASH | GR_OPT_RING_SIZE | GR_OPT_UDP_IDLE |         \
+	 GR_OPT_MTU | GR_OPT_CHECK | GR_OPT_PATH | GR_OPT_INTERVAL | GR_OPT_TIMEOUT |             \
+	 GR_OPT_RISE | GR_OPT_FALL | GR_OPT_EJECT_TIME | GR_OPT_MAX_EJECT_TIME |                  \
+	 GR_OPT_HALF_OPEN_FLOWS | GR_OPT_PANIC | GR_OPT_MAX_EJECT | GR_OPT_EXPECT | GR_OPT_SEND | \
+	 GR_OPT_RECEIVE | GR_OPT_CHECK_VIA)
 #define BE_OPTS (GR_OPT_WEIGHT | GR_OPT_PORT | GR_OPT_MAC)
 
 /* Smallest MTU an IPv6 link may have (RFC 8200, section 5) */
@@ -75,6 +77,24 @@ static void default_opts(struct gr_opts *o)
 	o->timeout_ms = CFG_DEF_TIMEOUT_MS;
 	o->rise = CFG_DEF_RISE;
 	o->fall = CFG_DEF_FALL;
+	o->eject_ms = CFG_DEF_EJECT_MS;
+	o->max_eject_ms = CFG_DEF_MAX_EJECT_MS;
+	o->half_open_flows = CFG_DEF_HALF_OPEN_FLOWS;
+	o->panic_pct = CFG_DEF_PANIC_PCT;
+	o->max_eject_pct = CFG_DEF_MAX_EJECT_PCT;
+	o->check_via = CFG_DEF_CHECK_VIA;
+	o->expect[0].lo = CFG_DEF_EXPECT_LO;
+	o->expect[0].hi = CFG_DEF_EXPECT_HI;
+	o->nexpect = 1;
+	/* send and receive: "" (memset above) */
+}
+
+static void default_expect(struct gr_opts *o)
+{
+	memset(o->expect, 0, sizeof(o->expect));
+	o->expect[0].lo = CFG_DEF_EXPECT_LO;
+	o->expect[0].hi = CFG_DEF_EXPECT_HI;
+	o->nexpect = 1;
 }
 
 /* Overlay the VIP keywords given in @in onto the effective options @o. */
@@ -99,11 +119,28 @@ static void merge_opts(struct gr_opts *o, const struct gr_opts *in)
 		/* A path belongs to an http check: leaving http drops it, so
 		 * the invariant "non-default path => check http" always holds
 		 * and `lbctl show` output stays loadable. */
-		if (in->check != GR_CHECK_HTTP)
+		if (in->check != GR_CHECK_HTTP) {
 			snprintf(o->path, sizeof(o->path), "%s", CFG_DEF_PATH);
+			default_expect(o);
+		}
+		/* likewise send/receive belong to a udp check */
+		if (in->check != GR_CHECK_UDP) {
+			memset(o->send, 0, sizeof(o->send));
+			memset(o->receive, 0, sizeof(o->receive));
+		}
 	}
+	if (s & GR_OPT_CHECK_VIA)
+		o->check_via = in->check_via;
 	if (s & GR_OPT_PATH)
 		memcpy(o->path, in->path, sizeof(o->path)); /* NUL checked by config_apply */
+	if (s & GR_OPT_EXPECT) {
+		memcpy(o->expect, in->expect, sizeof(o->expect));
+		o->nexpect = in->nexpect;
+	}
+	if (s & GR_OPT_SEND)
+		memcpy(o->send, in->send, sizeof(o->send)); /* NUL checked by config_apply */
+	if (s & GR_OPT_RECEIVE)
+		memcpy(o->receive, in->receive, sizeof(o->receive));
 	if (s & GR_OPT_INTERVAL)
 		o->interval_ms = in->interval_ms;
 	if (s & GR_OPT_TIMEOUT)
@@ -112,7 +149,53 @@ static void merge_opts(struct gr_opts *o, const struct gr_opts *in)
 		o->rise = in->rise;
 	if (s & GR_OPT_FALL)
 		o->fall = in->fall;
+	if (s & GR_OPT_EJECT_TIME)
+		o->eject_ms = in->eject_ms;
+	if (s & GR_OPT_MAX_EJECT_TIME)
+		o->max_eject_ms = in->max_eject_ms;
+	if (s & GR_OPT_HALF_OPEN_FLOWS)
+		o->half_open_flows = in->half_open_flows;
+	if (s & GR_OPT_PANIC)
+		o->panic_pct = in->panic_pct;
+	if (s & GR_OPT_MAX_EJECT)
+		o->max_eject_pct = in->max_eject_pct;
 	o->set = 0;
+}
+
+static bool expect_is_default(const struct gr_opts *o)
+{
+	struct gr_opts d;
+
+	default_expect(&d);
+	return o->nexpect == d.nexpect && !memcmp(o->expect, d.expect, sizeof(o->expect));
+}
+
+/* Ranges as the grammar makes them: 1-8, within 100-599, sorted, disjoint */
+static int check_expect(const struct gr_opts *o, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (!o->nexpect || o->nexpect > GR_EXPECT_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid expect: 1-%d ranges", GR_EXPECT_MAX);
+	for (i = 0; i < o->nexpect; i++)
+		if (o->expect[i].lo < 100 || o->expect[i].hi > 599 ||
+		    o->expect[i].lo > o->expect[i].hi ||
+		    (i && o->expect[i].lo <= o->expect[i - 1].hi + 1))
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid expect range %u-%u: statuses 100-599, sorted, "
+				      "disjoint",
+				      o->expect[i].lo, o->expect[i].hi);
+	return 0;
+}
+
+static bool text_ok(const char *s, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size && s[i]; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '"')
+			return false;
+	return i < size;
 }
 
 static int check_key(const struct xlb_vip_key *key, char *err, size_t errlen)
@@ -179,6 +262,61 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 		return errmsg(-EINVAL, err, errlen,
 			      "'path' needs 'check http' (vip %s has check %s)", vs,
 			      gr_check_name(o->check));
+	if (o->check_via >= __GR_VIA_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid check-via '%u'", o->check_via);
+	if (o->check_via == GR_VIA_VIP)
+		return errmsg(-EINVAL, err, errlen,
+			      "check-via vip is not supported yet: checks go to the backend's "
+			      "own address");
+	if (check_expect(o, err, errlen))
+		return -EINVAL;
+	if (o->check != GR_CHECK_HTTP && ((given & GR_OPT_EXPECT) || !expect_is_default(o)))
+		return errmsg(-EINVAL, err, errlen,
+			      "'expect' needs 'check http' (vip %s has check %s)", vs,
+			      gr_check_name(o->check));
+	if (!text_ok(o->send, sizeof(o->send)) || !text_ok(o->receive, sizeof(o->receive)))
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid send or receive: printable characters only, at most %d "
+			      "bytes",
+			      GR_PAYLOAD_MAX);
+	if (o->check != GR_CHECK_UDP && ((given & GR_OPT_SEND) || o->send[0]))
+		return errmsg(-EINVAL, err, errlen,
+			      "'send' needs 'check udp' (vip %s has check %s)", vs,
+			      gr_check_name(o->check));
+	if (o->check != GR_CHECK_UDP && ((given & GR_OPT_RECEIVE) || o->receive[0]))
+		return errmsg(-EINVAL, err, errlen,
+			      "'receive' needs 'check udp' (vip %s has check %s)", vs,
+			      gr_check_name(o->check));
+	if ((given & GR_OPT_SEND) && !o->send[0])
+		return errmsg(-EINVAL, err, errlen, "invalid send '': must not be empty");
+	if ((given & GR_OPT_RECEIVE) && !o->receive[0])
+		return errmsg(-EINVAL, err, errlen, "invalid receive '': must not be empty");
+	if (!o->eject_ms || o->eject_ms > GR_DUR_MAX_MS)
+		return errmsg(-EINVAL, err, errlen, "invalid eject-time '%s': must be 1ms-24h",
+			      dur_str(o->eject_ms, d1, sizeof(d1)));
+	if (!o->max_eject_ms || o->max_eject_ms > GR_DUR_MAX_MS)
+		return errmsg(-EINVAL, err, errlen, "invalid max-eject-time '%s': must be 1ms-24h",
+			      dur_str(o->max_eject_ms, d1, sizeof(d1)));
+	if (o->max_eject_ms < o->eject_ms) {
+		dur_str(o->max_eject_ms, d1, sizeof(d1));
+		dur_str(o->eject_ms, d2, sizeof(d2));
+		if (given & GR_OPT_MAX_EJECT_TIME || !(given & GR_OPT_EJECT_TIME))
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid max-eject-time '%s': must be at least eject-time "
+				      "%s",
+				      d1, d2);
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid eject-time '%s': must be at most max-eject-time %s", d2, d1);
+	}
+	if (!o->half_open_flows || o->half_open_flows > 1000)
+		return errmsg(-EINVAL, err, errlen, "invalid half-open-flows '%u': must be 1-1000",
+			      o->half_open_flows);
+	if (o->panic_pct > 100)
+		return errmsg(-EINVAL, err, errlen, "invalid panic '%u': must be 0-100",
+			      o->panic_pct);
+	if (o->max_eject_pct > 100)
+		return errmsg(-EINVAL, err, errlen, "invalid max-eject '%u': must be 0-100",
+			      o->max_eject_pct);
 	if (!o->interval_ms || o->interval_ms > GR_DUR_MAX_MS)
 		return errmsg(-EINVAL, err, errlen, "invalid interval '%s': must be 1ms-24h",
 			      dur_str(o->interval_ms, d1, sizeof(d1)));
@@ -458,6 +596,13 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 		    !memchr(cmd->opt.path, '\0', sizeof(cmd->opt.path)))
 			return errmsg(-EINVAL, err, errlen, "invalid path: longer than %d bytes",
 				      GR_PATH_MAX);
+		if (((cmd->opt.set & GR_OPT_SEND) &&
+		     !memchr(cmd->opt.send, '\0', sizeof(cmd->opt.send))) ||
+		    ((cmd->opt.set & GR_OPT_RECEIVE) &&
+		     !memchr(cmd->opt.receive, '\0', sizeof(cmd->opt.receive))))
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid send or receive: longer than %d bytes",
+				      GR_PAYLOAD_MAX);
 		if (cmd->verb == GR_VERB_ADD)
 			return vip_add(c, cmd, vs, err, errlen);
 		if (cmd->verb != GR_VERB_SET && cmd->verb != GR_VERB_DEL)
@@ -535,6 +680,24 @@ static uint32_t non_default(const struct gr_opts *o)
 		s |= GR_OPT_RISE;
 	if (o->fall != d.fall)
 		s |= GR_OPT_FALL;
+	if (o->eject_ms != d.eject_ms)
+		s |= GR_OPT_EJECT_TIME;
+	if (o->max_eject_ms != d.max_eject_ms)
+		s |= GR_OPT_MAX_EJECT_TIME;
+	if (o->half_open_flows != d.half_open_flows)
+		s |= GR_OPT_HALF_OPEN_FLOWS;
+	if (o->panic_pct != d.panic_pct)
+		s |= GR_OPT_PANIC;
+	if (o->max_eject_pct != d.max_eject_pct)
+		s |= GR_OPT_MAX_EJECT;
+	if (o->check_via != d.check_via)
+		s |= GR_OPT_CHECK_VIA;
+	if (!expect_is_default(o))
+		s |= GR_OPT_EXPECT;
+	if (strcmp(o->send, d.send) != 0)
+		s |= GR_OPT_SEND;
+	if (strcmp(o->receive, d.receive) != 0)
+		s |= GR_OPT_RECEIVE;
 	return s;
 }
 

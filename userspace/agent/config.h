@@ -28,6 +28,16 @@
 #define CFG_DEF_TIMEOUT_MS 1000
 #define CFG_DEF_RISE 2
 #define CFG_DEF_FALL 3
+#define CFG_DEF_EJECT_MS 30000	    /* eject-time */
+#define CFG_DEF_MAX_EJECT_MS 300000 /* max-eject-time */
+#define CFG_DEF_HALF_OPEN_FLOWS 3
+#define CFG_DEF_PANIC_PCT 50
+#define CFG_DEF_MAX_EJECT_PCT 50
+#define CFG_DEF_EXPECT_LO 200 /* expect 200-299 */
+#define CFG_DEF_EXPECT_HI 299
+#define CFG_DEF_CHECK_VIA GR_VIA_DIRECT
+/* send "" = the built-in payload below; receive "" = any reply */
+#define CFG_DEF_UDP_PAYLOAD "xlb-health\n"
 #define CFG_DEF_WEIGHT 100
 
 struct cfg_backend {

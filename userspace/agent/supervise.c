@@ -291,11 +291,26 @@ static int find_be(const struct sv_vip *v, const struct xlb_addr *a)
 	return -1;
 }
 
+/* The defaults of record (config.h) are the breaker's own */
+_Static_assert(CFG_DEF_EJECT_MS == BREAKER_DEF_EJECT_BASE_MS, "eject-time default");
+_Static_assert(CFG_DEF_MAX_EJECT_MS == BREAKER_DEF_EJECT_MAX_MS, "max-eject-time default");
+_Static_assert(CFG_DEF_HALF_OPEN_FLOWS == BREAKER_DEF_HALF_OPEN_FLOWS, "half-open-flows default");
+_Static_assert(CFG_DEF_PANIC_PCT == BREAKER_DEF_PANIC_PCT, "panic default");
+_Static_assert(CFG_DEF_MAX_EJECT_PCT == BREAKER_DEF_MAX_EJECT_PCT, "max-eject default");
+_Static_assert(GR_EXPECT_MAX <= HEALTH_EXPECT_MAX, "expect ranges");
+_Static_assert(GR_PAYLOAD_MAX <= HEALTH_PAYLOAD_MAX, "udp payload");
+
+/* Anything that changes a probe or a breaker: a difference rebuilds the VIP */
 static bool same_check(const struct gr_opts *a, const struct gr_opts *b)
 {
 	return a->check == b->check && a->interval_ms == b->interval_ms &&
 	       a->timeout_ms == b->timeout_ms && a->rise == b->rise && a->fall == b->fall &&
-	       !strcmp(a->path, b->path);
+	       !strcmp(a->path, b->path) && a->eject_ms == b->eject_ms &&
+	       a->max_eject_ms == b->max_eject_ms && a->half_open_flows == b->half_open_flows &&
+	       a->panic_pct == b->panic_pct && a->max_eject_pct == b->max_eject_pct &&
+	       a->check_via == b->check_via && a->nexpect == b->nexpect &&
+	       !memcmp(a->expect, b->expect, sizeof(a->expect)) && !strcmp(a->send, b->send) &&
+	       !strcmp(a->receive, b->receive);
 }
 
 static uint64_t target_alloc(struct supervise *s, struct sv_vip *v, uint32_t be)
@@ -332,11 +347,26 @@ static void target_of(const struct cfg_vip *cv, const struct cfg_backend *cb, ui
 	t->timeout_ms = cv->opt.timeout_ms;
 	/* while a backend is changing state, check it four times as often */
 	t->fast_interval_ms = cv->opt.interval_ms / 4 ?: 1;
-	if (t->kind == HEALTH_HTTP)
+	if (t->kind == HEALTH_HTTP) {
+		unsigned int i;
+
 		snprintf(t->path, sizeof(t->path), "%s", cv->opt.path);
+		for (i = 0; i < cv->opt.nexpect && i < HEALTH_EXPECT_MAX; i++) {
+			t->expect[i].lo = cv->opt.expect[i].lo;
+			t->expect[i].hi = cv->opt.expect[i].hi;
+		}
+		t->nr_expect = i;
+	}
 	if (t->kind == HEALTH_UDP) {
-		memcpy(t->send, "xlb-health\n", 11);
-		t->send_len = 11;
+		const char *send = cv->opt.send[0] ? cv->opt.send : CFG_DEF_UDP_PAYLOAD;
+		size_t n = strnlen(send, GR_PAYLOAD_MAX);
+
+		memcpy(t->send, send, n);
+		t->send_len = (uint16_t)n;
+		n = strnlen(cv->opt.receive, GR_PAYLOAD_MAX);
+		memcpy(t->recv, cv->opt.receive, n); /* n 0: any reply */
+		t->recv_len = (uint16_t)n;
+		t->recv_prefix = true;
 	}
 }
 
@@ -368,7 +398,14 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 	bcfg.rise = cv->opt.rise;
 	bcfg.fall = cv->opt.fall;
 	bcfg.usable_before_first_check = false; /* no traffic before a first success */
+	bcfg.eject_base_ms = cv->opt.eject_ms;
+	bcfg.eject_max_ms = cv->opt.max_eject_ms;
+	bcfg.half_open_flows = cv->opt.half_open_flows;
 	breaker_vip_cfg_default(&vcfg);
+	vcfg.panic_pct = cv->opt.panic_pct;
+	vcfg.max_eject_pct = cv->opt.max_eject_pct;
+	if (breaker_cfg_check(&bcfg) || breaker_vip_cfg_check(&vcfg))
+		goto err; /* config.c checked them: cannot happen */
 
 	for (i = 0; i < n; i++) {
 		const struct cfg_backend *cb = &cv->be[i];
@@ -387,8 +424,12 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 			continue;
 		}
 		breaker_init(&v->be[i], &bcfg, i, now_ms);
-		/* what a previous lbd learnt, until this one's checks say otherwise */
-		v->be[i].health.state = saved_state(s, &cv->key, &cb->addr);
+		/* what is known already, until the new checks say otherwise: the same
+		 * backend under changed check settings, or what a previous lbd saved.
+		 * Never unknown again, which would take it out of the tables. */
+		j = old ? find_be(old, &cb->addr) : -1;
+		v->be[i].health.state = j >= 0 ? (int)old->be[j].health.state :
+						 saved_state(s, &cv->key, &cb->addr);
 		if (!v->port[i])
 			continue; /* port-0 VIP without a backend port: nothing to check */
 		target_of(cv, cb, v->port[i], &t);

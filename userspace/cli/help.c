@@ -27,12 +27,17 @@ static const char help_vip[] =
 	"Usage: lbctl vip add VIP [ sched { maglev | wrr | lc } ] [ encap { ipip | gue | l2 } ]\n"
 	"                 [ hash { 5tuple | src } ] [ ring-size PRIME ] [ udp-idle DUR ] [ mtu N ]\n"
 	"                 [ check { tcp | http | udp | none } ] [ path PATH ] [ interval DUR ]\n"
-	"                 [ timeout DUR ] [ rise N ] [ fall N ]\n"
+	"                 [ timeout DUR ] [ rise N ] [ fall N ] [ check-via direct ]\n"
+	"                 [ expect CODES ] [ send TEXT ] [ receive TEXT ] [ eject-time DUR ]\n"
+	"                 [ max-eject-time DUR ] [ half-open-flows N ] [ panic PCT ] [ max-eject PCT ]\n"
 	"       lbctl vip set VIP { the same keywords }\n"
 	"       lbctl vip del VIP\n"
 	"       lbctl vip { show | list } [ VIP ]\n" HELP_VIP HELP_DUR
 	"Defaults: sched maglev, encap ipip, hash 5tuple, ring-size 65537, udp-idle 30s,\n"
-	"          mtu 1500, check none, interval 2s, timeout 1s, rise 2, fall 3\n";
+	"          mtu 1500, check none, interval 2s, timeout 1s, rise 2, fall 3,\n"
+	"          expect 200-299 (http), eject-time 30s, max-eject-time 5m,\n"
+	"          half-open-flows 3, panic 50, max-eject 50\n"
+	"CODES := STATUS[-STATUS][,...]   (HTTP statuses 100-599)\n";
 
 static const char help_backend[] =
 	"Usage: lbctl backend add VIP ADDR [ weight N ] [ port N ] [ mac MAC ]\n"

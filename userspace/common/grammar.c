@@ -39,6 +39,12 @@ static const char *const check_names[] = {
 };
 _Static_assert(ARRAY_SIZE(check_names) == __GR_CHECK_MAX, "grammar: check table incomplete");
 
+static const char *const via_names[] = {
+	[GR_VIA_DIRECT] = "direct",
+	[GR_VIA_VIP] = "vip",
+};
+_Static_assert(ARRAY_SIZE(via_names) == __GR_VIA_MAX, "grammar: check-via table incomplete");
+
 const char *gr_sched_name(unsigned int v)
 {
 	return v < ARRAY_SIZE(sched_names) ? sched_names[v] : NULL;
@@ -54,6 +60,11 @@ const char *gr_check_name(unsigned int v)
 	return v < ARRAY_SIZE(check_names) ? check_names[v] : NULL;
 }
 
+const char *gr_via_name(unsigned int v)
+{
+	return v < ARRAY_SIZE(via_names) ? via_names[v] : NULL;
+}
+
 /* ---- keyword tables, in canonical print order ---- */
 
 enum kw_kind {
@@ -62,6 +73,8 @@ enum kw_kind {
 	KW_DUR,	 /* uint32_t milliseconds in [min, max] */
 	KW_PATH,
 	KW_MAC,
+	KW_TEXT,   /* char[width]: printable, no quotes, 1 .. width-1 bytes */
+	KW_EXPECT, /* HTTP status ranges (expect, nexpect) */
 };
 
 struct kw {
@@ -85,11 +98,22 @@ static const struct kw vip_kws[] = {
 	{ "udp-idle", GR_OPT_UDP_IDLE, KW_DUR, OPT(udp_idle_ms), 1, GR_DUR_MAX_MS, NULL, 0 },
 	{ "mtu", GR_OPT_MTU, KW_UINT, OPT(mtu), 576, 9216, NULL, 0 },
 	{ "check", GR_OPT_CHECK, KW_ENUM, OPT(check), 0, 0, gr_check_name, __GR_CHECK_MAX },
+	{ "check-via", GR_OPT_CHECK_VIA, KW_ENUM, OPT(check_via), 0, 0, gr_via_name, __GR_VIA_MAX },
 	{ "path", GR_OPT_PATH, KW_PATH, OPT(path), 0, 0, NULL, 0 },
+	{ "expect", GR_OPT_EXPECT, KW_EXPECT, OPT(expect), 100, 599, NULL, 0 },
+	{ "send", GR_OPT_SEND, KW_TEXT, OPT(send), 0, 0, NULL, 0 },
+	{ "receive", GR_OPT_RECEIVE, KW_TEXT, OPT(receive), 0, 0, NULL, 0 },
 	{ "interval", GR_OPT_INTERVAL, KW_DUR, OPT(interval_ms), 1, GR_DUR_MAX_MS, NULL, 0 },
 	{ "timeout", GR_OPT_TIMEOUT, KW_DUR, OPT(timeout_ms), 1, GR_DUR_MAX_MS, NULL, 0 },
 	{ "rise", GR_OPT_RISE, KW_UINT, OPT(rise), 1, 100, NULL, 0 },
 	{ "fall", GR_OPT_FALL, KW_UINT, OPT(fall), 1, 100, NULL, 0 },
+	{ "eject-time", GR_OPT_EJECT_TIME, KW_DUR, OPT(eject_ms), 1, GR_DUR_MAX_MS, NULL, 0 },
+	{ "max-eject-time", GR_OPT_MAX_EJECT_TIME, KW_DUR, OPT(max_eject_ms), 1, GR_DUR_MAX_MS,
+	  NULL, 0 },
+	{ "half-open-flows", GR_OPT_HALF_OPEN_FLOWS, KW_UINT, OPT(half_open_flows), 1, 1000, NULL,
+	  0 },
+	{ "panic", GR_OPT_PANIC, KW_UINT, OPT(panic_pct), 0, 100, NULL, 0 },
+	{ "max-eject", GR_OPT_MAX_EJECT, KW_UINT, OPT(max_eject_pct), 0, 100, NULL, 0 },
 };
 
 static const struct kw backend_kws[] = {
@@ -316,6 +340,139 @@ static int parse_path(const char *s, char *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* send/receive text: like a path, without the leading '/' */
+static int parse_text(const struct kw *k, const char *s, char *out, char *err, size_t errlen)
+{
+	size_t i, n = strlen(s);
+
+	if (!n)
+		return errmsg(-EINVAL, err, errlen, "invalid %s '': must not be empty", k->name);
+	if (n >= k->width)
+		return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s...': longer than %zu bytes",
+			      k->name, TOKMAX, s, k->width - 1);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '"')
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid %s '%.*s': printable characters only, no quotes",
+				      k->name, TOKMAX, s);
+	memset(out, 0, k->width);
+	memcpy(out, s, n);
+	return 0;
+}
+
+/* One status: 1-3 digits (a leading zero would not print back the same) */
+static int expect_code(const char **p, unsigned int *out)
+{
+	const char *s = *p;
+	unsigned int v = 0, n = 0;
+
+	while (*s >= '0' && *s <= '9' && n < 4) {
+		v = v * 10 + (unsigned int)(*s - '0');
+		s++;
+		n++;
+	}
+	if (!n || n > 3 || **p == '0')
+		return -EINVAL;
+	*out = v;
+	*p = s;
+	return 0;
+}
+
+/* CODE[-CODE][,...]: sorted and merged, so equal sets parse to equal ranges */
+static int parse_expect(const struct kw *k, const char *s, struct gr_opts *o, char *err,
+			size_t errlen)
+{
+	struct gr_range r[GR_EXPECT_MAX], t;
+	unsigned int n = 0, i, j, lo, hi;
+	const char *p = s;
+
+	for (;;) {
+		if (n >= GR_EXPECT_MAX)
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid expect '%.*s': at most %d statuses or ranges",
+				      TOKMAX, s, GR_EXPECT_MAX);
+		if (expect_code(&p, &lo))
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid expect '%.*s': want statuses or ranges like "
+				      "200-299,301",
+				      TOKMAX, s);
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (expect_code(&p, &hi))
+				return errmsg(-EINVAL, err, errlen,
+					      "invalid expect '%.*s': want statuses or ranges like "
+					      "200-299,301",
+					      TOKMAX, s);
+		}
+		if (*p && *p != ',')
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid expect '%.*s': want statuses or ranges like "
+				      "200-299,301",
+				      TOKMAX, s);
+		if (lo < k->min || hi > k->max)
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid expect '%.*s': statuses must be %u-%u", TOKMAX, s,
+				      k->min, k->max);
+		if (lo > hi)
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid expect '%.*s': range %u-%u is reversed", TOKMAX, s,
+				      lo, hi);
+		r[n].lo = (uint16_t)lo;
+		r[n].hi = (uint16_t)hi;
+		n++;
+		if (!*p)
+			break;
+		p++; /* ',' */
+	}
+	for (i = 1; i < n; i++) /* insertion sort by lo */
+		for (j = i; j > 0 && r[j - 1].lo > r[j].lo; j--) {
+			t = r[j];
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+	memset(o->expect, 0, sizeof(o->expect));
+	o->expect[0] = r[0];
+	o->nexpect = 1;
+	for (i = 1; i < n; i++) {
+		struct gr_range *last = &o->expect[o->nexpect - 1];
+
+		if (r[i].lo <= last->hi + 1) { /* overlapping or adjacent */
+			if (r[i].hi > last->hi)
+				last->hi = r[i].hi;
+		} else {
+			o->expect[o->nexpect++] = r[i];
+		}
+	}
+	return 0;
+}
+
+int gr_expect_format(const struct gr_range *r, unsigned int n, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned int i;
+	int w;
+
+	if (!len)
+		return -ENOSPC;
+	buf[0] = '\0';
+	if (!n || n > GR_EXPECT_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (r[i].lo > r[i].hi)
+			return -EINVAL;
+		if (r[i].lo == r[i].hi)
+			w = snprintf(buf + used, len - used, "%s%u", i ? "," : "", r[i].lo);
+		else
+			w = snprintf(buf + used, len - used, "%s%u-%u", i ? "," : "", r[i].lo,
+				     r[i].hi);
+		if (w < 0 || (size_t)w >= len - used)
+			return -ENOSPC;
+		used += (size_t)w;
+	}
+	return 0;
+}
+
 static int parse_kw_value(const struct kw *k, const char *s, struct gr_opts *o, char *err,
 			  size_t errlen)
 {
@@ -336,6 +493,10 @@ static int parse_kw_value(const struct kw *k, const char *s, struct gr_opts *o, 
 		return parse_path(s, o->path, err, errlen);
 	case KW_MAC:
 		return parse_mac(s, o->mac, err, errlen);
+	case KW_TEXT:
+		return parse_text(k, s, (char *)o + k->off, err, errlen);
+	case KW_EXPECT:
+		return parse_expect(k, s, o, err, errlen);
 	default:
 		return -EINVAL;
 	}
@@ -542,11 +703,22 @@ __attribute__((format(printf, 2, 3))) static void sb_add(struct sbuf *sb, const 
 		sb->used += (size_t)n;
 }
 
+/* A word printed back: quoted when a blank or '#' would split it */
+static void print_word(struct sbuf *sb, const char *name, const char *word)
+{
+	if (strpbrk(word, " #") || !*word)
+		sb_add(sb, " %s \"%s\"", name, word);
+	else
+		sb_add(sb, " %s %s", name, word);
+}
+
 static int print_kw(struct sbuf *sb, const struct kw *k, const struct gr_opts *o)
 {
 	char v[PARSE_DUR_STRLEN];
+	char ex[GR_EXPECT_STRLEN];
 	const char *name;
-	const char *path;
+	const char *text;
+	int ret;
 
 	switch (k->kind) {
 	case KW_ENUM:
@@ -563,11 +735,19 @@ static int print_kw(struct sbuf *sb, const struct kw *k, const struct gr_opts *o
 		sb_add(sb, " %s %s", k->name, v);
 		return 0;
 	case KW_PATH:
-		path = o->path;
-		if (strpbrk(path, " #"))
-			sb_add(sb, " %s \"%s\"", k->name, path);
-		else
-			sb_add(sb, " %s %s", k->name, path);
+		print_word(sb, k->name, o->path);
+		return 0;
+	case KW_TEXT:
+		text = (const char *)o + k->off;
+		if (!memchr(text, '\0', k->width))
+			return -EINVAL;
+		print_word(sb, k->name, text);
+		return 0;
+	case KW_EXPECT:
+		ret = gr_expect_format(o->expect, o->nexpect, ex, sizeof(ex));
+		if (ret)
+			return -EINVAL;
+		sb_add(sb, " %s %s", k->name, ex);
 		return 0;
 	case KW_MAC: {
 		char mac[PARSE_MAC_STRLEN];

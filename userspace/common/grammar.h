@@ -2,7 +2,8 @@
 /* The lbctl command grammar shared by lbctl, the lbd config and state files and
  * `lbctl show`: split a line into words, parse words into a struct gr_cmd, and
  * print a gr_cmd back as its one canonical line. Syntax only; the agent checks
- * semantics (ring-size primality, `path` without `check http`, existence).
+ * semantics (ring-size primality, `path` without `check http`, existence,
+ * max-eject-time below eject-time, `check-via vip`).
  */
 #ifndef XLB_COMMON_GRAMMAR_H
 #define XLB_COMMON_GRAMMAR_H
@@ -13,7 +14,10 @@
 
 #define GR_MAX_WORDS 64		/* a sensible argv size for grammar_split */
 #define GR_PATH_MAX 255		/* longest health-check path, bytes */
-#define GR_LINE_MAX 1024	/* every printed command fits */
+#define GR_PAYLOAD_MAX 255	/* longest udp check send/receive text, bytes */
+#define GR_EXPECT_MAX 8		/* HTTP status ranges of `expect` */
+#define GR_EXPECT_STRLEN 72	/* a printed `expect` value, NUL included */
+#define GR_LINE_MAX 2048	/* every printed command fits */
 #define GR_DUR_MAX_MS 86400000U /* 24h: bound of udp-idle, interval, timeout */
 
 enum gr_object {
@@ -58,6 +62,18 @@ enum gr_check {
 	__GR_CHECK_MAX,
 };
 
+enum gr_via {
+	GR_VIA_DIRECT = 0, /* checks go to the backend's own address */
+	GR_VIA_VIP,	   /* through the VIP (refused by the agent for now) */
+	__GR_VIA_MAX,
+};
+
+/* One inclusive HTTP status range of `expect`; one code is lo == hi */
+struct gr_range {
+	uint16_t lo;
+	uint16_t hi;
+};
+
 /* struct gr_opts.set: which keywords the command gave */
 #define GR_OPT_SCHED (1U << 0)
 #define GR_OPT_ENCAP (1U << 1)
@@ -74,6 +90,15 @@ enum gr_check {
 #define GR_OPT_WEIGHT (1U << 12)
 #define GR_OPT_PORT (1U << 13)
 #define GR_OPT_MAC (1U << 14)
+#define GR_OPT_EJECT_TIME (1U << 15)
+#define GR_OPT_MAX_EJECT_TIME (1U << 16)
+#define GR_OPT_HALF_OPEN_FLOWS (1U << 17)
+#define GR_OPT_PANIC (1U << 18)
+#define GR_OPT_MAX_EJECT (1U << 19)
+#define GR_OPT_EXPECT (1U << 20)
+#define GR_OPT_SEND (1U << 21)
+#define GR_OPT_RECEIVE (1U << 22)
+#define GR_OPT_CHECK_VIA (1U << 23)
 
 /* Keyword values; a field means something only when its bit is in set. */
 struct gr_opts {
@@ -82,6 +107,9 @@ struct gr_opts {
 	uint32_t udp_idle_ms;
 	uint32_t interval_ms;
 	uint32_t timeout_ms;
+	uint32_t eject_ms;     /* eject-time */
+	uint32_t max_eject_ms; /* max-eject-time */
+	uint16_t half_open_flows;
 	uint16_t mtu;
 	uint16_t weight;
 	uint16_t port; /* backend port, host order */
@@ -91,8 +119,15 @@ struct gr_opts {
 	uint8_t check; /* enum gr_check */
 	uint8_t rise;
 	uint8_t fall;
+	uint8_t panic_pct;
+	uint8_t max_eject_pct;
+	uint8_t check_via; /* enum gr_via */
+	uint8_t nexpect;   /* ranges in expect; sorted, merged, disjoint */
 	uint8_t mac[6];
+	struct gr_range expect[GR_EXPECT_MAX];
 	char path[GR_PATH_MAX + 1];
+	char send[GR_PAYLOAD_MAX + 1];	  /* printable, no quotes */
+	char receive[GR_PAYLOAD_MAX + 1]; /* printable, no quotes */
 };
 
 /* struct gr_cmd.args: which positional arguments were given */
@@ -136,5 +171,9 @@ const char *gr_verb_name(enum gr_verb verb);
 const char *gr_sched_name(unsigned int v);
 const char *gr_hash_name(unsigned int v);
 const char *gr_check_name(unsigned int v);
+const char *gr_via_name(unsigned int v);
+
+/* "200-299,301": the canonical text of n ranges. 0, -EINVAL or -ENOSPC. */
+int gr_expect_format(const struct gr_range *r, unsigned int n, char *buf, size_t len);
 
 #endif /* XLB_COMMON_GRAMMAR_H */
