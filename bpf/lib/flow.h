@@ -66,20 +66,22 @@ static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
 						const struct xlb_vip_val *vip, int new_flow,
 						struct xlb_sel *sel)
 {
-	__u32 hash = xlb_select_hash(key, vip);
+	__u32 pos;
 	int ret;
 
+	/* a wrr new flow takes the next round-robin position: no hash needed */
+	pos = vip->sched == XLB_SCHED_WRR && new_flow ? xlb_wrr_next(vip) :
+							xlb_select_hash(key, vip);
 	if (vip->sched == XLB_SCHED_LC && new_flow) {
-		ret = xlb_lc_pick(vip->vip_id, hash);
+		ret = xlb_lc_pick(vip->vip_id, pos);
 		if (ret < 0)
 			return ret;
 		sel->be_id = ret;
-		ret = 0;
-	} else
-		ret = xlb_maglev_pick(vip, xlb_wrr_next(vip, hash, new_flow), &sel->be_id);
-
-	if (ret)
-		return ret;
+	} else {
+		ret = xlb_maglev_pick(vip, pos, &sel->be_id);
+		if (ret)
+			return ret;
+	}
 	sel->be = xlb_backend_get(sel->be_id);
 	if (unlikely(!sel->be))
 		return -XLB_DROP_BAD_BACKEND;

@@ -79,8 +79,7 @@ static __always_inline int xlb_forward_vip(struct xdp_md *ctx, const struct xlb_
 	}
 	hash = xlb_hash_outer(&pkt->key);
 	if (pkt->frag == XLB_FRAG_FIRST) {
-		xlb_frag_record(pkt, sel.be_id, sel.be->gen, vip->vip_id, hash, mode,
-				bpf_ktime_get_coarse_ns());
+		xlb_frag_record(pkt, sel.be_id, sel.be->gen, vip->vip_id, hash, mode);
 		XLB_COUNT(st, XLB_CNT_FRAG_FIRST);
 	}
 	ret = xlb_deliver(ctx, pkt, sel.be, cfg, mode, hash, st);

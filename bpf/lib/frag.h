@@ -20,13 +20,12 @@ static __always_inline void xlb_frag_key(const struct xlb_pkt *pkt, struct xlb_f
 }
 
 static __always_inline void xlb_frag_record(const struct xlb_pkt *pkt, __u32 be_id, __u32 be_gen,
-					    __u32 vip_id, __u32 hash, __u8 encap, __u64 now)
+					    __u32 vip_id, __u32 hash, __u8 encap)
 {
 	struct xlb_frag_key fk = {};
 	struct xlb_frag_val fv = {};
 
 	xlb_frag_key(pkt, &fk);
-	fv.created_ns = now;
 	fv.backend_id = be_id;
 	fv.backend_gen = be_gen;
 	fv.vip_id = vip_id;

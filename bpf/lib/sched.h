@@ -11,17 +11,15 @@
 
 #include "maps.h"
 
-/* The hash, or for a new flow of a wrr VIP this CPU's next ring position */
-static __always_inline __u32 xlb_wrr_next(const struct xlb_vip_val *vip, __u32 hash, int new_flow)
+/* wrr: this CPU's next position in the VIP's weighted round-robin ring */
+static __always_inline __u32 xlb_wrr_next(const struct xlb_vip_val *vip)
 {
 	__u32 vip_id = vip->vip_id, *pos;
 
-	if (vip->sched != XLB_SCHED_WRR || !new_flow)
-		return hash;
 	pos = bpf_map_lookup_elem(&xlb_wrr_pos, &vip_id);
 	if (unlikely(!pos))
-		return hash;
-	return (*pos)++; /* per CPU: no atomics; each CPU walks the sequence */
+		return 0; /* cannot happen (array); slot 0 is still a valid choice */
+	return (*pos)++;  /* per CPU: no atomics; each CPU walks the sequence */
 }
 
 /* Add @delta to backend @be_id's active flows (atomic: read by every CPU) */

@@ -112,7 +112,7 @@ XLB_ASSERT_SIZE(struct xlb_frag_key, 40);
 
 /* xlb_frags value: where the first fragment went. */
 struct xlb_frag_val {
-	__u64 created_ns;
+	__u64 reserved; /* 0: LRU eviction ages entries, nothing reads a timestamp */
 	__u32 backend_id;
 	__u32 backend_gen;
 	__u32 vip_id;
