@@ -46,7 +46,7 @@ setup_file() {
 		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
 			net.ipv4.conf.eth0.rp_filter=0
 		# xlb_decap strips tunnels to the backend's own addresses, passes the rest
-		ip netns exec "$ns" "$XLB_ROOT/$FIX" decap "$PIN" eth0 "$a4" "$a6"
+		ip netns exec "$ns" "$XLB_ROOT/build/lbctl" -q decap attach dev eth0 addr "$a4" addr "$a6"
 		ip netns exec "$ns" python3 "$XLB_ROOT/$SRV" "be$i" --http 80 81 82 83 \
 			--echo 90 --udp 53 >/dev/null 2>&1 3>&- &
 	done

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xlbfix: a test fixture that drives the dataplane through the agent's own map
  * code (maps.c, maglev.c) until lbd/lbctl exist. Not a product tool: no
- * config, no persistence, minimal validation. Each command reopens the
+ * config, no persistence, minimal validation (backends get xlb_decap from
+ * `lbctl decap attach`, the product path). Each command reopens the
  * object with the maps pinned under PIN (a bpffs directory).
  */
 #include <arpa/inet.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
@@ -18,7 +18,6 @@
 #include "agent/maglev.h"
 #include "agent/maps.h"
 #include "common/names.h"
-#include "xlb_decap.skel.h"
 
 static void usage(void)
 {
@@ -28,8 +27,7 @@ static void usage(void)
 			"       xlbfix backend PIN ID ADDR IFACE DMAC\n"
 			"       xlbfix ring PIN VIP_ID M ID:WEIGHT...\n"
 			"       xlbfix counters PIN\n"
-			"       xlbfix decap PIN IFACE ADDR...\n"
-			"       xlbfix detach IFACE    (xlb_decap)\n"
+
 			"       xlbfix unlink PIN IFACE (xlb_xdp)\n");
 	exit(2);
 }
@@ -259,45 +257,6 @@ static int cmd_counters(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_decap(int argc, char **argv)
-{
-	LIBBPF_OPTS(bpf_object_open_opts, oo);
-	struct xlb_decap_bpf *skel;
-	char pin[512];
-	__u32 one = 1;
-	int i, fd;
-
-	if (argc < 3)
-		usage();
-	snprintf(pin, sizeof(pin), "%s/decap-%s", argv[0], argv[1]);
-	mkdir(pin, 0700);
-	oo.pin_root_path = pin;
-	skel = xlb_decap_bpf__open_opts(&oo);
-	if (!skel || xlb_decap_bpf__load(skel)) {
-		fprintf(stderr, "xlbfix: cannot load xlb_decap\n");
-		return 1;
-	}
-	fd = bpf_map__fd(skel->maps.xlb_dcap_addrs);
-	for (i = 2; i < argc; i++) {
-		struct xlb_addr a = {};
-
-		parse_addr(argv[i], a.addr, &a.family);
-		check(bpf_map_update_elem(fd, &a, &one, 0) ? -errno : 0, "decap address");
-	}
-	check(bpf_xdp_attach(ifindex_of(argv[1]), bpf_program__fd(skel->progs.xlb_decap),
-			     XDP_FLAGS_DRV_MODE, NULL),
-	      "attach decap");
-	xlb_decap_bpf__destroy(skel);
-	return 0;
-}
-
-static int cmd_detach(int argc, char **argv)
-{
-	if (argc != 1)
-		usage();
-	return check(bpf_xdp_detach(ifindex_of(argv[0]), XDP_FLAGS_DRV_MODE, NULL), "detach");
-}
-
 static int cmd_unlink(int argc, char **argv)
 {
 	struct xlb_maps *m;
@@ -318,7 +277,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "attach", cmd_attach },   { "config", cmd_config }, { "vip", cmd_vip },
 		{ "backend", cmd_backend }, { "ring", cmd_ring },     { "counters", cmd_counters },
-		{ "decap", cmd_decap },	    { "detach", cmd_detach }, { "unlink", cmd_unlink },
+		{ "unlink", cmd_unlink },
 	};
 	unsigned int i;
 
