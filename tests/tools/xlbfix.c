@@ -27,7 +27,6 @@ static void usage(void)
 			"       xlbfix backend PIN ID ADDR IFACE DMAC\n"
 			"       xlbfix ring PIN VIP_ID M ID:WEIGHT...\n"
 			"       xlbfix counters PIN\n"
-
 			"       xlbfix unlink PIN IFACE (xlb_xdp)\n");
 	exit(2);
 }
