@@ -23,6 +23,7 @@
 #include <sys/un.h>
 
 #include "agent/ctl.h"
+#include "common/sockio.h"
 #include "common/log.h"
 
 #define CTL_JSON_DEPTH 8	 /* requests are flat; refuse deep nesting early */
@@ -326,22 +327,16 @@ static void client_update_events(struct ctl_server *srv, struct ctl_client *c)
 /* Writes what it can. Returns 0, or -1 when the client is gone (and was freed) */
 static int client_flush(struct ctl_server *srv, struct ctl_client *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	size_t before = c->out_off;
+	int err = sock_send_some(c->fd, c->out, c->out_len, &c->out_off);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			pr_debug("ctl: uid %u pid %d: write failed: %s", c->peer.uid, c->peer.pid,
-				 strerror(errno));
-			client_free(srv, c);
-			return -1;
-		}
-		c->out_off += (size_t)n;
+	if (c->out_off != before)
 		c->last_ms = now_ms();
+	if (err && err != -EAGAIN) {
+		pr_debug("ctl: uid %u pid %d: write failed: %s", c->peer.uid, c->peer.pid,
+			 strerror(-err));
+		client_free(srv, c);
+		return -1;
 	}
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;

@@ -23,6 +23,7 @@
 
 #include "agent/agent.h"
 #include "agent/metrics.h"
+#include "common/sockio.h"
 #include "agent/supervise.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -576,21 +577,17 @@ static int client_respond(struct metrics *m, struct agent *a, struct metrics_cli
 /* Writes what it can; frees the client when done or gone */
 static void client_flush(struct metrics *m, struct metrics_client *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	size_t before = c->out_off;
+	int err = sock_send_some(c->fd, c->out, c->out_len, &c->out_off);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			pr_debug("metrics: %s: write failed: %s", m->addr, strerror(errno));
-			client_free(m, c);
-			return;
-		}
-		c->out_off += (size_t)n;
+	if (c->out_off != before)
 		c->last_ms = now_ms();
+	if (err == -EAGAIN)
+		return;
+	if (err) {
+		pr_debug("metrics: %s: write failed: %s", m->addr, strerror(-err));
+		client_free(m, c);
+		return;
 	}
 	shutdown(c->fd, SHUT_WR);
 	client_free(m, c);
