@@ -140,6 +140,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_be_active SEC(".maps");
 
+/* Circuit breaker state per backend slot (agent writes, dataplane reads on
+ * every new flow and spends half-open budget atomically) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_be_brk);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_be_brk SEC(".maps");
+
+/* Passive signals per backend slot (SYN retransmissions, breaker decisions) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_be_pasv);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_be_pasv SEC(".maps");
+
 /* lc VIPs: candidate slots and weights, by vip_id */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

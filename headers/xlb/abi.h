@@ -33,6 +33,8 @@
 #define XLB_MAP_WRR_POS "xlb_wrr_pos"
 #define XLB_MAP_BE_ACTIVE "xlb_be_active"
 #define XLB_MAP_LC_SETS "xlb_lc_sets"
+#define XLB_MAP_BE_BRK "xlb_be_brk"
+#define XLB_MAP_BE_PASV "xlb_be_pasv"
 #define XLB_MAP_DECAP_ADDRS "xlb_dcap_addrs"
 #define XLB_MAP_DECAP_CNT "xlb_dcap_cnt"
 

@@ -51,6 +51,8 @@
 
 /* struct xlb_vip_val.flags */
 #define XLB_VIP_F_HASH_SRC (1U << 0) /* hash the source address only (client affinity) */
+/* existing flows of a backend whose circuit is open are re-selected (default: kept) */
+#define XLB_VIP_F_RESELECT_OPEN (1U << 1)
 
 /* struct xlb_vip_val.sched
  * maglev: slot = flow hash % M, consistent across nodes.
@@ -75,8 +77,27 @@
  */
 #define XLB_CFG_F_PORT0 (1U << 0)
 
-/* struct xlb_flow_val.flags: FIN/RST seen, already subtracted from active flows */
+/* struct xlb_flow_val.flags
+ * ENDED: FIN/RST seen, already subtracted from active flows.
+ * ESTAB: a TCP packet without SYN was seen, so the handshake got past the SYN;
+ *        a SYN that finds its own entry without it is a retransmission
+ *        (the passive signal of a backend that drops SYNs).
+ */
 #define XLB_FLOW_F_ENDED (1U << 0)
+#define XLB_FLOW_F_ESTAB (1U << 1)
+
+/* struct xlb_be_brk.state: a backend's circuit breaker as the agent mirrors it
+ * (same numbers as the agent's enum breaker_state).
+ * CLOSED: normal. OPEN: no new flows. HALF_OPEN: new flows while budget > 0.
+ */
+#define XLB_BRK_CLOSED 0
+#define XLB_BRK_OPEN 1
+#define XLB_BRK_HALF_OPEN 2
+/* A new flow whose choice is not admitted re-hashes into the same table at most
+ * this many times (deterministic: every node picks the same next choice). With
+ * half the backends open, all tries fail for 1 flow in 2^16; that flow keeps
+ * its first choice (counted: brk_exhausted). */
+#define XLB_BRK_TRIES 16
 
 /* struct xlb_backend.flags */
 #define XLB_BE_F_ACTIVE (1U << 0) /* slot in use; flows to an inactive slot are re-selected */

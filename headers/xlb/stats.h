@@ -27,6 +27,11 @@ enum xlb_counter {
 	XLB_CNT_ENCAP_GUE = 17,	       /* forwarded with GUE */
 	XLB_CNT_L2_DSR = 18,	       /* forwarded by MAC rewrite */
 	XLB_CNT_FLOW_INSERT_FAIL = 19, /* flow table update failed */
+	XLB_CNT_BRK_REROUTE = 20,      /* new flow's choice open or out of budget: next choice */
+	XLB_CNT_BRK_HALF_ADMIT = 21,   /* new flow admitted to a half-open backend */
+	XLB_CNT_BRK_EXHAUSTED = 22,    /* no admitted choice in XLB_BRK_TRIES: first kept */
+	XLB_CNT_BRK_FLOW_MOVED = 23,   /* existing flow of an open backend re-selected */
+	XLB_CNT_SYN_RETX = 24,	       /* SYN again for a flow never past its SYN */
 	__XLB_CNT_MAX
 };
 #define XLB_COUNTERS_SLOTS 64 /* room to grow without an ABI change */

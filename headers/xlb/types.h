@@ -167,6 +167,26 @@ struct xlb_be_stats {
 };
 XLB_ASSERT_SIZE(struct xlb_be_stats, 24);
 
+/* xlb_be_brk value, indexed by backend slot: the circuit breaker state the
+ * agent mirrors (one map write per change). The dataplane reads it for every
+ * new flow and spends budget atomically; the agent refills it on each entry
+ * into half-open. */
+struct xlb_be_brk {
+	__u32 state;  /* XLB_BRK_* */
+	__s32 budget; /* HALF_OPEN: new flows still admitted; may dip below 0 under races */
+};
+XLB_ASSERT_SIZE(struct xlb_be_brk, 8);
+
+/* xlb_be_pasv value (per CPU), indexed by backend slot: the passive signals
+ * only an inline balancer sees. Reset when the slot gets a new owner. */
+struct xlb_be_pasv {
+	__u64 syn_retx;	   /* SYN retransmitted by a client whose flow never got past the SYN */
+	__u64 estab;	   /* flows that got past the SYN (first non-SYN packet seen) */
+	__u64 brk_refused; /* new flows turned away by the breaker (open / budget spent) */
+	__u64 brk_admit;   /* new flows admitted while half-open */
+};
+XLB_ASSERT_SIZE(struct xlb_be_pasv, 32);
+
 /* xlb_flood value (per CPU, key 0): new-flow rate window of this CPU */
 struct xlb_flood_state {
 	__u64 window_start_ns;

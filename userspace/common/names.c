@@ -30,6 +30,11 @@ static const char *const counter_names[] = {
 	[XLB_CNT_ENCAP_GUE] = "encap_gue",
 	[XLB_CNT_L2_DSR] = "l2_dsr",
 	[XLB_CNT_FLOW_INSERT_FAIL] = "flow_insert_fail",
+	[XLB_CNT_BRK_REROUTE] = "brk_reroute",
+	[XLB_CNT_BRK_HALF_ADMIT] = "brk_half_open_admit",
+	[XLB_CNT_BRK_EXHAUSTED] = "brk_exhausted",
+	[XLB_CNT_BRK_FLOW_MOVED] = "brk_flow_moved",
+	[XLB_CNT_SYN_RETX] = "syn_retx",
 };
 _Static_assert(ARRAY_SIZE(counter_names) == __XLB_CNT_MAX, "names: counter table incomplete");
 
