@@ -556,6 +556,12 @@ static const struct bad bad_inputs[] = {
 	{ "vip add 192.0.2.11:80/tcp max-eject 200", -EINVAL, "max-eject '200'" },
 	{ "vip add 192.0.2.11:53/udp check udp send \"a\"b\"", -EINVAL, "quote" },
 	{ "vip add 192.0.2.11:80/tcp check-via backend", -EINVAL, "backend" },
+	{ "vip add 192.0.2.11:80/tcp host example.org", -EINVAL, "'host' needs 'check http'" },
+	{ "vip add 192.0.2.11:80/tcp open-flows drop", -EINVAL, "drop" },
+	{ "vip add 192.0.2.11:80/tcp syn-burst 100001", -EINVAL, "100001" },
+	{ "vip add 192.0.2.11:80/tcp check-port 0", -EINVAL, "check-port" },
+	{ "backend add " V4 " 10.9.9.9 check ping", -EINVAL, "ping" },
+	{ "backend add " V4 " 10.9.9.9 host a", -EINVAL, "host" },
 	/* limits */
 	{ "backend add 192.0.2.20:53/udp 10.2.0.9", -ENOSPC, "10.2.0.9" },
 	/* existence */
@@ -718,7 +724,11 @@ static const char canon[] =
 	"vip add 192.0.2.13:80/tcp check http expect 200-204,301,500-599 eject-time 5s "
 	"max-eject-time 1m half-open-flows 1 panic 0 max-eject 100\n"
 	"vip add 192.0.2.13:53/udp check udp send \"ping #1\" receive pong\n"
-	"vip add 192.0.2.14:53/udp check udp receive \"a b\" eject-time 5m\n";
+	"vip add 192.0.2.14:53/udp check udp receive \"a b\" eject-time 5m\n"
+	"vip add 192.0.2.15:80/tcp check http check-port 8080 host www.example.org "
+	"open-flows reselect syn-burst 0\n"
+	"backend add 192.0.2.15:80/tcp 10.4.0.1 check tcp check-port 22\n"
+	"backend add 192.0.2.15:80/tcp 10.4.0.2 check none\n";
 
 static void test_print_canonical(void **state)
 {

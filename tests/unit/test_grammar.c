@@ -82,6 +82,13 @@ static const struct {
 	{ "vip add " V4 " eject-time 1ms max-eject-time 1440m",
 	  "vip add " V4 " eject-time 1ms max-eject-time 1440m" },
 	{ "vip set " V4 " half-open-flows 1", "vip set " V4 " half-open-flows 1" },
+	{ "vip add " V4 " syn-burst 0 open-flows reselect host example.org check-port 8080 "
+	  "check http",
+	  "vip add " V4 " check http check-port 8080 host example.org open-flows reselect "
+	  "syn-burst 0" },
+	{ "backend add " V4 " 10.0.0.1 check-port 9 check udp weight 3",
+	  "backend add " V4 " 10.0.0.1 weight 3 check udp check-port 9" },
+	{ "backend set " V4 " 10.0.0.1 check none", "backend set " V4 " 10.0.0.1 check none" },
 	{ "vip set " V4 " panic 100 max-eject 0", "vip set " V4 " panic 100 max-eject 0" },
 	{ "vip add " V4 " expect 301,200-299 check http",
 	  "vip add " V4 " check http expect 200-299,301" },

@@ -23,8 +23,9 @@
 	 GR_OPT_MTU | GR_OPT_CHECK | GR_OPT_PATH | GR_OPT_INTERVAL | GR_OPT_TIMEOUT |             \
 	 GR_OPT_RISE | GR_OPT_FALL | GR_OPT_EJECT_TIME | GR_OPT_MAX_EJECT_TIME |                  \
 	 GR_OPT_HALF_OPEN_FLOWS | GR_OPT_PANIC | GR_OPT_MAX_EJECT | GR_OPT_EXPECT | GR_OPT_SEND | \
-	 GR_OPT_RECEIVE | GR_OPT_CHECK_VIA)
-#define BE_OPTS (GR_OPT_WEIGHT | GR_OPT_PORT | GR_OPT_MAC)
+	 GR_OPT_RECEIVE | GR_OPT_CHECK_VIA | GR_OPT_HOST | GR_OPT_CHECK_PORT | GR_OPT_OPEN_FLOWS |  \
+	 GR_OPT_SYN_BURST)
+#define BE_OPTS (GR_OPT_WEIGHT | GR_OPT_PORT | GR_OPT_MAC | GR_OPT_CHECK | GR_OPT_CHECK_PORT)
 
 /* Smallest MTU an IPv6 link may have (RFC 8200, section 5) */
 #define IPV6_MIN_MTU 1280
@@ -86,7 +87,9 @@ static void default_opts(struct gr_opts *o)
 	o->expect[0].lo = CFG_DEF_EXPECT_LO;
 	o->expect[0].hi = CFG_DEF_EXPECT_HI;
 	o->nexpect = 1;
-	/* send and receive: "" (memset above) */
+	o->open_flows = CFG_DEF_OPEN_FLOWS;
+	o->syn_burst = CFG_DEF_SYN_BURST;
+	/* send, receive, host: ""; check-port 0 (memset above) */
 }
 
 static void default_expect(struct gr_opts *o)
@@ -121,6 +124,7 @@ static void merge_opts(struct gr_opts *o, const struct gr_opts *in)
 		 * and `lbctl show` output stays loadable. */
 		if (in->check != GR_CHECK_HTTP) {
 			snprintf(o->path, sizeof(o->path), "%s", CFG_DEF_PATH);
+			memset(o->host, 0, sizeof(o->host));
 			default_expect(o);
 		}
 		/* likewise send/receive belong to a udp check */
@@ -141,6 +145,14 @@ static void merge_opts(struct gr_opts *o, const struct gr_opts *in)
 		memcpy(o->send, in->send, sizeof(o->send)); /* NUL checked by config_apply */
 	if (s & GR_OPT_RECEIVE)
 		memcpy(o->receive, in->receive, sizeof(o->receive));
+	if (s & GR_OPT_HOST)
+		memcpy(o->host, in->host, sizeof(o->host)); /* NUL checked by config_apply */
+	if (s & GR_OPT_CHECK_PORT)
+		o->check_port = in->check_port;
+	if (s & GR_OPT_OPEN_FLOWS)
+		o->open_flows = in->open_flows;
+	if (s & GR_OPT_SYN_BURST)
+		o->syn_burst = in->syn_burst;
 	if (s & GR_OPT_INTERVAL)
 		o->interval_ms = in->interval_ms;
 	if (s & GR_OPT_TIMEOUT)
@@ -287,6 +299,21 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 		return errmsg(-EINVAL, err, errlen,
 			      "'receive' needs 'check udp' (vip %s has check %s)", vs,
 			      gr_check_name(o->check));
+	if (!text_ok(o->host, sizeof(o->host)))
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid host: printable characters only, at most %d bytes",
+			      GR_HOST_MAX);
+	if (o->check != GR_CHECK_HTTP && ((given & GR_OPT_HOST) || o->host[0]))
+		return errmsg(-EINVAL, err, errlen,
+			      "'host' needs 'check http' (vip %s has check %s)", vs,
+			      gr_check_name(o->check));
+	if ((given & GR_OPT_HOST) && !o->host[0])
+		return errmsg(-EINVAL, err, errlen, "invalid host '': must not be empty");
+	if (o->open_flows >= __GR_OPEN_FLOWS_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid open-flows '%u'", o->open_flows);
+	if (o->syn_burst > GR_SYN_BURST_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid syn-burst '%u': must be 0-%u",
+			      o->syn_burst, GR_SYN_BURST_MAX);
 	if ((given & GR_OPT_SEND) && !o->send[0])
 		return errmsg(-EINVAL, err, errlen, "invalid send '': must not be empty");
 	if ((given & GR_OPT_RECEIVE) && !o->receive[0])
@@ -494,10 +521,29 @@ static void vip_del(struct config *c, struct cfg_vip *v)
 	c->nvip--;
 }
 
+/* check / check-port of `backend add|set`: overrides of the VIP's check */
+static int backend_check_opts(struct cfg_backend *b, const struct gr_opts *o, const char *as,
+			      char *err, size_t errlen)
+{
+	if ((o->set & GR_OPT_CHECK) && o->check >= __GR_CHECK_MAX)
+		return errmsg(-EINVAL, err, errlen, "backend %s: invalid check '%u'", as,
+			      o->check);
+	if ((o->set & GR_OPT_CHECK_PORT) && !o->check_port)
+		return errmsg(-EINVAL, err, errlen, "invalid check-port '0': must be 1-65535");
+	if (o->set & GR_OPT_CHECK) {
+		b->has_check = true;
+		b->check = o->check;
+	}
+	if (o->set & GR_OPT_CHECK_PORT)
+		b->check_port = o->check_port;
+	return 0;
+}
+
 static int backend_add(const struct config *c, struct cfg_vip *v, const struct gr_cmd *cmd,
 		       const char *vs, const char *as, char *err, size_t errlen)
 {
 	struct cfg_backend b = { .addr = cmd->addr, .weight = CFG_DEF_WEIGHT };
+	int ret;
 
 	if (config_backend(v, &cmd->addr))
 		return errmsg(-EEXIST, err, errlen, "backend %s already exists in vip %s", as, vs);
@@ -517,6 +563,9 @@ static int backend_add(const struct config *c, struct cfg_vip *v, const struct g
 		memcpy(b.mac, cmd->opt.mac, sizeof(b.mac));
 		b.has_mac = true;
 	}
+	ret = backend_check_opts(&b, &cmd->opt, as, err, errlen);
+	if (ret)
+		return ret;
 	if (v->opt.sched == GR_SCHED_LC && v->nbe >= XLB_LC_MAX)
 		return errmsg(-ENOSPC, err, errlen,
 			      "backend %s: vip %s uses sched lc, which allows at most %d backends",
@@ -536,12 +585,19 @@ static int backend_add(const struct config *c, struct cfg_vip *v, const struct g
 }
 
 static int backend_set(struct cfg_vip *v, struct cfg_backend *b, const struct gr_cmd *cmd,
-		       char *err, size_t errlen)
+		       const char *as, char *err, size_t errlen)
 {
+	struct cfg_backend nb = *b;
+
 	if ((cmd->opt.set & GR_OPT_WEIGHT) && !cmd->opt.weight)
 		return errmsg(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
 	if (!(cmd->opt.set & BE_OPTS))
 		return errmsg(-EINVAL, err, errlen, "nothing to set for 'backend set'");
+	if (backend_check_opts(&nb, &cmd->opt, as, err, errlen))
+		return -EINVAL;
+	b->has_check = nb.has_check;
+	b->check = nb.check;
+	b->check_port = nb.check_port;
 	if ((cmd->opt.set & GR_OPT_WEIGHT) && cmd->opt.weight != b->weight) {
 		b->weight = cmd->opt.weight;
 		v->dirty = true;
@@ -603,6 +659,10 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 			return errmsg(-EINVAL, err, errlen,
 				      "invalid send or receive: longer than %d bytes",
 				      GR_PAYLOAD_MAX);
+		if ((cmd->opt.set & GR_OPT_HOST) &&
+		    !memchr(cmd->opt.host, '\0', sizeof(cmd->opt.host)))
+			return errmsg(-EINVAL, err, errlen, "invalid host: longer than %d bytes",
+				      GR_HOST_MAX);
 		if (cmd->verb == GR_VERB_ADD)
 			return vip_add(c, cmd, vs, err, errlen);
 		if (cmd->verb != GR_VERB_SET && cmd->verb != GR_VERB_DEL)
@@ -633,7 +693,7 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 		return errmsg(-ENOENT, err, errlen, "backend %s not found in vip %s", as, vs);
 	switch (cmd->verb) {
 	case GR_VERB_SET:
-		return backend_set(v, b, cmd, err, errlen);
+		return backend_set(v, b, cmd, as, err, errlen);
 	case GR_VERB_DRAIN:
 	case GR_VERB_ENABLE:
 		if (b->draining != (cmd->verb == GR_VERB_DRAIN)) {
@@ -698,6 +758,14 @@ static uint32_t non_default(const struct gr_opts *o)
 		s |= GR_OPT_SEND;
 	if (strcmp(o->receive, d.receive) != 0)
 		s |= GR_OPT_RECEIVE;
+	if (strcmp(o->host, d.host) != 0)
+		s |= GR_OPT_HOST;
+	if (o->check_port != d.check_port)
+		s |= GR_OPT_CHECK_PORT;
+	if (o->open_flows != d.open_flows)
+		s |= GR_OPT_OPEN_FLOWS;
+	if (o->syn_burst != d.syn_burst)
+		s |= GR_OPT_SYN_BURST;
 	return s;
 }
 
@@ -749,6 +817,12 @@ int config_print(const struct config *c, int (*emit)(void *arg, const char *line
 				cmd.opt.set |= GR_OPT_PORT;
 			if (b->has_mac)
 				cmd.opt.set |= GR_OPT_MAC;
+			cmd.opt.check = b->check;
+			cmd.opt.check_port = b->check_port;
+			if (b->has_check)
+				cmd.opt.set |= GR_OPT_CHECK;
+			if (b->check_port)
+				cmd.opt.set |= GR_OPT_CHECK_PORT;
 			ret = emit_cmd(&cmd, emit, arg);
 			if (ret)
 				return ret;

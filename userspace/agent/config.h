@@ -39,6 +39,10 @@
 /* send "" = the built-in payload below; receive "" = any reply */
 #define CFG_DEF_UDP_PAYLOAD "xlb-health\n"
 #define CFG_DEF_WEIGHT 100
+#define CFG_DEF_OPEN_FLOWS GR_OPEN_FLOWS_KEEP
+/* SYN retransmissions of never-established flows in one second that count as
+ * a backend failing (passive signal); 0 = off */
+#define CFG_DEF_SYN_BURST 8
 
 struct cfg_backend {
 	struct xlb_addr addr;
@@ -47,6 +51,10 @@ struct cfg_backend {
 	uint8_t mac[6];
 	bool has_mac;  /* mac given by the operator (else resolved by netlink) */
 	bool draining; /* no new flows; existing flows stay */
+	/* overrides of the VIP's check (backend add|set ... check KIND check-port N) */
+	bool has_check;	     /* check below replaces the VIP's kind */
+	uint8_t check;	     /* enum gr_check */
+	uint16_t check_port; /* 0 = the VIP's check-port, else the traffic port */
 	/* runtime, owned by sync.c (never printed) */
 	uint32_t slot; /* xlb_backends index, 0 = none yet */
 };

@@ -45,6 +45,18 @@ static const char *const via_names[] = {
 };
 _Static_assert(ARRAY_SIZE(via_names) == __GR_VIA_MAX, "grammar: check-via table incomplete");
 
+static const char *const open_flows_names[] = {
+	[GR_OPEN_FLOWS_KEEP] = "keep",
+	[GR_OPEN_FLOWS_RESELECT] = "reselect",
+};
+_Static_assert(ARRAY_SIZE(open_flows_names) == __GR_OPEN_FLOWS_MAX,
+	       "grammar: open-flows table incomplete");
+
+const char *gr_open_flows_name(unsigned int v)
+{
+	return v < ARRAY_SIZE(open_flows_names) ? open_flows_names[v] : NULL;
+}
+
 const char *gr_sched_name(unsigned int v)
 {
 	return v < ARRAY_SIZE(sched_names) ? sched_names[v] : NULL;
@@ -99,7 +111,9 @@ static const struct kw vip_kws[] = {
 	{ "mtu", GR_OPT_MTU, KW_UINT, OPT(mtu), 576, 9216, NULL, 0 },
 	{ "check", GR_OPT_CHECK, KW_ENUM, OPT(check), 0, 0, gr_check_name, __GR_CHECK_MAX },
 	{ "check-via", GR_OPT_CHECK_VIA, KW_ENUM, OPT(check_via), 0, 0, gr_via_name, __GR_VIA_MAX },
+	{ "check-port", GR_OPT_CHECK_PORT, KW_UINT, OPT(check_port), 1, 65535, NULL, 0 },
 	{ "path", GR_OPT_PATH, KW_PATH, OPT(path), 0, 0, NULL, 0 },
+	{ "host", GR_OPT_HOST, KW_TEXT, OPT(host), 0, 0, NULL, 0 },
 	{ "expect", GR_OPT_EXPECT, KW_EXPECT, OPT(expect), 100, 599, NULL, 0 },
 	{ "send", GR_OPT_SEND, KW_TEXT, OPT(send), 0, 0, NULL, 0 },
 	{ "receive", GR_OPT_RECEIVE, KW_TEXT, OPT(receive), 0, 0, NULL, 0 },
@@ -114,12 +128,18 @@ static const struct kw vip_kws[] = {
 	  0 },
 	{ "panic", GR_OPT_PANIC, KW_UINT, OPT(panic_pct), 0, 100, NULL, 0 },
 	{ "max-eject", GR_OPT_MAX_EJECT, KW_UINT, OPT(max_eject_pct), 0, 100, NULL, 0 },
+	{ "open-flows", GR_OPT_OPEN_FLOWS, KW_ENUM, OPT(open_flows), 0, 0, gr_open_flows_name,
+	  __GR_OPEN_FLOWS_MAX },
+	{ "syn-burst", GR_OPT_SYN_BURST, KW_UINT, OPT(syn_burst), 0, GR_SYN_BURST_MAX, NULL, 0 },
 };
 
 static const struct kw backend_kws[] = {
 	{ "weight", GR_OPT_WEIGHT, KW_UINT, OPT(weight), 1, 65535, NULL, 0 },
 	{ "port", GR_OPT_PORT, KW_UINT, OPT(port), 1, 65535, NULL, 0 },
 	{ "mac", GR_OPT_MAC, KW_MAC, OPT(mac), 0, 0, NULL, 0 },
+	/* per-backend overrides of the VIP's check */
+	{ "check", GR_OPT_CHECK, KW_ENUM, OPT(check), 0, 0, gr_check_name, __GR_CHECK_MAX },
+	{ "check-port", GR_OPT_CHECK_PORT, KW_UINT, OPT(check_port), 1, 65535, NULL, 0 },
 };
 
 /* ---- objects and verbs ---- */

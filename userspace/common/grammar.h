@@ -15,6 +15,8 @@
 #define GR_MAX_WORDS 64		/* a sensible argv size for grammar_split */
 #define GR_PATH_MAX 255		/* longest health-check path, bytes */
 #define GR_PAYLOAD_MAX 255	/* longest udp check send/receive text, bytes */
+#define GR_HOST_MAX 255		/* longest http check Host header value, bytes */
+#define GR_SYN_BURST_MAX 100000 /* bound of syn-burst */
 #define GR_EXPECT_MAX 8		/* HTTP status ranges of `expect` */
 #define GR_EXPECT_STRLEN 72	/* a printed `expect` value, NUL included */
 #define GR_LINE_MAX 2048	/* every printed command fits */
@@ -62,6 +64,12 @@ enum gr_check {
 	__GR_CHECK_MAX,
 };
 
+enum gr_open_flows {
+	GR_OPEN_FLOWS_KEEP = 0, /* flows of an open backend stay on it */
+	GR_OPEN_FLOWS_RESELECT, /* XLB_VIP_F_RESELECT_OPEN */
+	__GR_OPEN_FLOWS_MAX,
+};
+
 enum gr_via {
 	GR_VIA_DIRECT = 0, /* checks go to the backend's own address */
 	GR_VIA_VIP,	   /* through the VIP (refused by the agent for now) */
@@ -99,6 +107,10 @@ struct gr_range {
 #define GR_OPT_SEND (1U << 21)
 #define GR_OPT_RECEIVE (1U << 22)
 #define GR_OPT_CHECK_VIA (1U << 23)
+#define GR_OPT_HOST (1U << 24)
+#define GR_OPT_CHECK_PORT (1U << 25)
+#define GR_OPT_OPEN_FLOWS (1U << 26)
+#define GR_OPT_SYN_BURST (1U << 27)
 
 /* Keyword values; a field means something only when its bit is in set. */
 struct gr_opts {
@@ -112,7 +124,10 @@ struct gr_opts {
 	uint16_t half_open_flows;
 	uint16_t mtu;
 	uint16_t weight;
-	uint16_t port; /* backend port, host order */
+	uint16_t port;	     /* backend port, host order */
+	uint16_t check_port; /* port the check connects to, host order; 0 = traffic port */
+	uint32_t syn_burst;  /* SYN retransmissions per second that trip a backend; 0 = off */
+	uint8_t open_flows;  /* enum gr_open_flows */
 	uint8_t sched; /* enum gr_sched */
 	uint8_t encap; /* XLB_ENCAP_* */
 	uint8_t hash;  /* enum gr_hash */
@@ -128,6 +143,7 @@ struct gr_opts {
 	char path[GR_PATH_MAX + 1];
 	char send[GR_PAYLOAD_MAX + 1];	  /* printable, no quotes */
 	char receive[GR_PAYLOAD_MAX + 1]; /* printable, no quotes */
+	char host[GR_HOST_MAX + 1];	  /* http Host header; "" = the address */
 };
 
 /* struct gr_cmd.args: which positional arguments were given */
@@ -172,6 +188,7 @@ const char *gr_sched_name(unsigned int v);
 const char *gr_hash_name(unsigned int v);
 const char *gr_check_name(unsigned int v);
 const char *gr_via_name(unsigned int v);
+const char *gr_open_flows_name(unsigned int v);
 
 /* "200-299,301": the canonical text of n ranges. 0, -EINVAL or -ENOSPC. */
 int gr_expect_format(const struct gr_range *r, unsigned int n, char *buf, size_t len);
