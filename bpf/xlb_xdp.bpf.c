@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* xlb_xdp: the load balancer's XDP entry. Per packet: parse -> policy ->
- * VIP lookup -> flow table -> Maglev -> rewrite/encapsulate -> TX/REDIRECT.
+/* xlb_xdp: the load balancer's XDP entry. Per packet: parse -> VIP lookup
+ * -> policy -> flow table -> Maglev -> rewrite/encapsulate ->
+ * TX/REDIRECT.
  * One exit path turns stage results into a verdict and counts it.
  */
 #include <linux/bpf.h>
@@ -30,10 +31,6 @@ static __always_inline int xlb_process(struct xdp_md *ctx, struct xlb_global_sta
 	if (ret < 0)
 		return xlb_fail_closed(&pkt, ret);
 
-	ret = xlb_policy(ctx, &pkt);
-	if (ret)
-		return ret;
-
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (unlikely(!cfg))
 		return XDP_ABORTED; /* cannot happen: single-entry array */
@@ -47,6 +44,9 @@ static __always_inline int xlb_process(struct xdp_md *ctx, struct xlb_global_sta
 	vip = xlb_vip_lookup(&pkt, cfg);
 	if (!vip)
 		return XDP_PASS;
+	ret = xlb_policy(&pkt, vip, cfg, st);
+	if (ret)
+		return ret;
 	return xlb_forward_vip(ctx, &pkt, vip, cfg, st, bytes);
 }
 

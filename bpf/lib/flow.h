@@ -16,6 +16,7 @@
 #include <xlb/hash.h>
 #include "maps.h"
 #include "maglev.h"
+#include "ratelimit.h"
 #include "sched.h"
 #include "parse.h"
 #include "stats.h"
@@ -145,6 +146,12 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		}
 	}
 
+	if (!(tcp && (flags & XLB_TCP_RST))) {
+		/* this packet would start a flow: rate limits before anything is spent */
+		ret = xlb_rl_new_flow(pkt, vip, cfg, st);
+		if (ret)
+			return ret;
+	}
 	ret = xlb_select_stateless(&pkt->key, vip, !(tcp && (flags & XLB_TCP_RST)), sel);
 	if (ret)
 		return ret;

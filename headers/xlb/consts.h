@@ -76,6 +76,9 @@
  * VIP lookup, not two.
  */
 #define XLB_CFG_F_PORT0 (1U << 0)
+/* POLICY: some scope has rules, a deny default or a rate limit (<xlb/policy.h>);
+ * without it the policy stage costs nothing but this test. */
+#define XLB_CFG_F_POLICY (1U << 1)
 
 /* struct xlb_flow_val.flags
  * ENDED: FIN/RST seen, already subtracted from active flows.

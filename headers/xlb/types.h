@@ -130,7 +130,8 @@ struct xlb_config {
 	__u16 gue_port;	  /* GUE destination port, host order; 0 = XLB_GUE_PORT_DEFAULT */
 	__u8 src_bits;	  /* low bits of the outer source varied per flow, <= XLB_SRC_BITS_MAX */
 	__u8 flags;	  /* XLB_CFG_F_* */
-	__u8 pad[4];
+	__u8 pol_bank;	  /* policy bank in use (0/1, <xlb/policy.h>); flipped to replace rules */
+	__u8 pad[3];
 };
 XLB_ASSERT_SIZE(struct xlb_config, 32);
 
