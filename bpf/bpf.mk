@@ -8,7 +8,7 @@ BPF_SKELS := $(addprefix $(BUILD)/,$(addsuffix .skel.h,$(BPF_NAMES)))
 BPF_HDRS  := $(wildcard bpf/lib/*.h headers/xlb/*.h)
 
 BPF_CFLAGS ?= -g -O2 -Wall -Wextra -Werror -Wno-unused-parameter
-BPF_CFLAGS += -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Iheaders $(EXTRA_BPF_CFLAGS)
+BPF_CFLAGS += -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ibpf -Iheaders $(EXTRA_BPF_CFLAGS)
 
 .PHONY: bpf
 bpf: $(BPF_OBJS) $(BPF_SKELS)

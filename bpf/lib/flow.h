@@ -14,6 +14,7 @@
 
 #include <bpf/bpf_helpers.h>
 #include <xlb/hash.h>
+#include "breaker.h"
 #include "maps.h"
 #include "maglev.h"
 #include "ratelimit.h"
@@ -62,10 +63,11 @@ static __always_inline __u32 xlb_select_hash(const struct xlb_flow_key *key,
 
 /* Ring choice for the flow @key of @vip, checked to be a live backend. A
  * @new_flow of a wrr VIP takes the next round-robin position; everything else
- * (maglev, and wrr packets that cannot be new flows: RST, ICMP errors) the hash. */
+ * (maglev, and wrr packets that cannot be new flows: RST, ICMP errors) the hash.
+ * A @new_flow must also be admitted by the choice's breaker (breaker.h). */
 static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
 						const struct xlb_vip_val *vip, int new_flow,
-						struct xlb_sel *sel)
+						struct xlb_sel *sel, struct xlb_global_stats *st)
 {
 	__u32 pos;
 	int ret;
@@ -82,6 +84,24 @@ static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
 		ret = xlb_maglev_pick(vip, pos, &sel->be_id);
 		if (ret)
 			return ret;
+	}
+	if (new_flow) {
+		ret = xlb_brk_admit(sel->be_id, 1);
+		if (unlikely(ret == XLB_BRK_TRIAL)) {
+			XLB_COUNT(st, XLB_CNT_BRK_HALF_ADMIT);
+		} else if (unlikely(ret == XLB_BRK_NO)) {
+			if (vip->sched == XLB_SCHED_WRR)
+				pos = xlb_select_hash(key, vip); /* alternatives follow the flow */
+			ret = xlb_brk_reroute(vip->vip_id, vip->ring_size, pos);
+			if (ret < 0)
+				return ret;
+			if (ret == XLB_BRK_NONE) {
+				XLB_COUNT(st, XLB_CNT_BRK_EXHAUSTED); /* first choice kept */
+			} else {
+				XLB_COUNT(st, XLB_CNT_BRK_REROUTE);
+				sel->be_id = ret;
+			}
+		}
 	}
 	sel->be = xlb_backend_get(sel->be_id);
 	if (unlikely(!sel->be))
@@ -119,6 +139,12 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		sel->be = xlb_flow_backend(fv);
 		if (!sel->be) {
 			XLB_COUNT(st, XLB_CNT_FLOW_RESELECT);
+		} else if (unlikely(vip->flags & XLB_VIP_F_RESELECT_OPEN) &&
+			   xlb_brk_is_open(fv->backend_id)) {
+			/* the VIP moves flows off open backends */
+			XLB_COUNT(st, XLB_CNT_BRK_FLOW_MOVED);
+			if (!(fv->flags & XLB_FLOW_F_ENDED))
+				xlb_active_add(fv->backend_id, -1);
 		} else if (!tcp) {
 			now = bpf_ktime_get_coarse_ns();
 			idle = vip->udp_idle_ns ?: XLB_UDP_IDLE_DEFAULT_NS;
@@ -136,6 +162,14 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		} else {
 			sel->be_id = fv->backend_id;
 			XLB_COUNT(st, XLB_CNT_FLOW_HIT);
+			/* past the SYN (no SYN here): a later SYN is no retransmission */
+			if (unlikely(!(fv->flags & XLB_FLOW_F_ESTAB))) {
+				struct xlb_be_pasv *pv = xlb_pasv_get(sel->be_id);
+
+				fv->flags |= XLB_FLOW_F_ESTAB;
+				if (pv)
+					pv->estab++;
+			}
 			/* the flow ends: subtract it from active flows, once */
 			if (unlikely(flags & (XLB_TCP_FIN | XLB_TCP_RST)) &&
 			    !(fv->flags & XLB_FLOW_F_ENDED)) {
@@ -152,7 +186,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		if (ret)
 			return ret;
 	}
-	ret = xlb_select_stateless(&pkt->key, vip, !(tcp && (flags & XLB_TCP_RST)), sel);
+	ret = xlb_select_stateless(&pkt->key, vip, !(tcp && (flags & XLB_TCP_RST)), sel, st);
 	if (ret)
 		return ret;
 	if (tcp && (flags & XLB_TCP_RST) && !fv) {
@@ -178,6 +212,15 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key);
 		if (fv && !(fv->flags & XLB_FLOW_F_ENDED))
 			xlb_active_add(fv->backend_id, -1);
+		if (fv && !(fv->flags & XLB_FLOW_F_ESTAB)) {
+			/* the client asks again: its backend never answered the SYN
+			 * (or the answer was lost). The passive signal of issue 4. */
+			struct xlb_be_pasv *pv = xlb_pasv_get(fv->backend_id);
+
+			XLB_COUNT(st, XLB_CNT_SYN_RETX);
+			if (pv)
+				pv->syn_retx++;
+		}
 	}
 	if (bpf_map_update_elem(&xlb_flows, &pkt->key, &nv, BPF_ANY))
 		XLB_COUNT(st, XLB_CNT_FLOW_INSERT_FAIL);
@@ -188,7 +231,8 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 
 /* ICMP errors: which backend owns the (reversed, quoted) flow @key? No insert. */
 static __always_inline int xlb_flow_peek(const struct xlb_flow_key *key,
-					 const struct xlb_vip_val *vip, struct xlb_sel *sel)
+					 const struct xlb_vip_val *vip, struct xlb_sel *sel,
+					 struct xlb_global_stats *st)
 {
 	struct xlb_flow_val *fv = bpf_map_lookup_elem(&xlb_flows, key);
 
@@ -199,7 +243,7 @@ static __always_inline int xlb_flow_peek(const struct xlb_flow_key *key,
 			return 0;
 		}
 	}
-	return xlb_select_stateless(key, vip, 0, sel);
+	return xlb_select_stateless(key, vip, 0, sel, st);
 }
 
 #endif /* XLB_BPF_FLOW_H */

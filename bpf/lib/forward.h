@@ -141,7 +141,7 @@ static __always_inline int xlb_forward_icmp(struct xdp_md *ctx, const struct xlb
 		return XDP_PASS;
 	if (unlikely(!xlb_vip_valid(vip)))
 		return -XLB_DROP_BAD_VIP;
-	ret = xlb_flow_peek(&fk, vip, &sel);
+	ret = xlb_flow_peek(&fk, vip, &sel, st);
 	if (ret)
 		return ret;
 	XLB_COUNT(st, XLB_CNT_ICMP_FWD);

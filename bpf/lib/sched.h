@@ -3,12 +3,14 @@
  * new flow takes (this CPU's cursor through the weighted sequence). lc: the
  * candidate with the fewest active flows per unit of weight, scanning at most
  * XLB_LC_MAX slots from a hash-chosen start (so ties spread, not herd).
- * Active-flow counts are shared atomics (xlb_be_active).
+ * Active-flow counts are shared atomics (xlb_be_active). Candidates whose
+ * breaker could not admit a new flow (open, half-open budget spent) are skipped.
  * Return a ring position, or 0 / -XLB_DROP_* with *be_id set.
  */
 #ifndef XLB_BPF_SCHED_H
 #define XLB_BPF_SCHED_H
 
+#include "breaker.h"
 #include "maps.h"
 
 /* wrr: this CPU's next position in the VIP's weighted round-robin ring */
@@ -62,7 +64,7 @@ __noinline int xlb_lc_pick(__u32 vip_id, __u32 hash)
 		if (i >= n)
 			break;
 		j &= XLB_LC_MAX - 1; /* verifier: bounded index */
-		w = set->weights[j];
+		w = xlb_brk_may_admit(set->ids[j]) ? set->weights[j] : 0;
 		a = xlb_active_get(set->ids[j]);
 		/* (a+1)/w < (best_a+1)/best_w, without division; +1 prefers heavy idle ones */
 		if (w && (!best_w || (a + 1) * best_w < (best_a + 1) * w)) {

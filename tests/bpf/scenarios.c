@@ -101,7 +101,11 @@ static void sc_syn_reselect(struct env *e)
 {
 	const struct vipcfg v = { .fam = 6, .encap = XLB_ENCAP_IPIP };
 	const struct step syn1 = { .pkt = { .flags = TCP_SYN }, FWD(1), SYNF };
-	const struct step syn2 = { .pkt = { .flags = TCP_SYN }, FWD(2), SYNF };
+	/* the same SYN again without an ACK between: a retransmission */
+	const struct step syn2 = { .pkt = { .flags = TCP_SYN },
+				   FWD(2),
+				   .cnt = { { XLB_CNT_SYN, 1 }, { XLB_CNT_SYN_RETX, 1 } },
+				   .dontcare = 1ULL << XLB_CNT_FLOW_MISS };
 	const struct step ack = { .pkt = {}, FWD(2), HITF };
 	struct tcase tc;
 
@@ -598,6 +602,291 @@ out:
 	rmdir(root);
 }
 
+/* ---- circuit breakers (issue 4): xlb_be_brk read per new flow ---- */
+
+static void brk_set(struct env *e, uint32_t id, uint32_t state, int32_t budget)
+{
+	struct xlb_be_brk b = { .state = state, .budget = budget };
+
+	maps_be_brk_set(e->m, id, &b);
+}
+
+static void brk_clear(struct env *e)
+{
+	for (uint32_t id = 0; id < BE_MAX_TRACK; id++) {
+		brk_set(e, id, XLB_BRK_CLOSED, 0);
+		maps_be_pasv_reset(e->m, id);
+	}
+}
+
+/* Sends @ps once; returns the verdict (UINT32_MAX on a run error) */
+static __u32 send_pkt(struct env *e, const struct pspec *ps0)
+{
+	struct pspec ps = *ps0;
+	static struct run r;
+	struct pkt p;
+
+	ps_resolve(&ps, &e->vip);
+	ps_build(&ps, &p);
+	if (run_prog(e->prog_fd, p.d, p.len, 0, &r) || r.err)
+		return UINT32_MAX;
+	return r.verdict;
+}
+
+static uint32_t flow_be(struct env *e, const struct pspec *ps)
+{
+	struct xlb_flow_val v;
+
+	return flow_get(e, ps, &e->vip, &v) ? v.backend_id : 0;
+}
+
+static __u64 cnt_delta(const struct snap *a, const struct snap *b, int idx)
+{
+	return b->cnt[idx] - a->cnt[idx];
+}
+
+#define BRK_CLIENTS 24
+
+/* A ring alternating backends 1 and 2; first choices recorded with every
+ * breaker closed, then backend 1 opened / half-opened. */
+static int brk_world(struct env *e, const struct vipcfg *v, uint32_t first[BRK_CLIENTS],
+		     struct tcase *tc)
+{
+	uint32_t slots[RING_SIZE_DEFAULT];
+	struct pspec ps;
+	int n1 = 0;
+
+	if (env_std(e, v))
+		return -1;
+	brk_clear(e);
+	for (uint32_t i = 0; i < RING_SIZE_DEFAULT; i++)
+		slots[i] = 1 + (i & 1);
+	if (env_ring_fill(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, slots))
+		return -1;
+	for (int c = 0; c < BRK_CLIENTS; c++) {
+		ps = (struct pspec){ .client = (uint8_t)(100 + c), .flags = TCP_SYN };
+		if (send_pkt(e, &ps) != XDP_TX)
+			tap_fail(tc, "closed: client %d's syn not forwarded", c);
+		first[c] = flow_be(e, &ps);
+		n1 += first[c] == 1;
+	}
+	if (!n1 || n1 == BRK_CLIENTS)
+		tap_fail(tc, "world: %d of %d first choices on backend 1, want a mix", n1,
+			 BRK_CLIENTS);
+	return 0;
+}
+
+static void sc_breaker(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_IPIP };
+	const struct vipcfg vmove = { .fam = 4,
+				      .encap = XLB_ENCAP_IPIP,
+				      .flags = XLB_VIP_F_RESELECT_OPEN };
+	uint32_t first[BRK_CLIENTS];
+	struct snap s0, s1;
+	struct xlb_be_pasv pv;
+	struct xlb_be_brk b;
+	struct pspec ps;
+	struct tcase tc;
+	int n1 = 0, admitted = 0;
+
+	tap_begin(&tc, "breaker open: new flows take the next choice, existing flows stay");
+	if (brk_world(e, &v, first, &tc) == 0) {
+		for (int c = 0; c < BRK_CLIENTS; c++)
+			n1 += first[c] == 1;
+		brk_set(e, 1, XLB_BRK_OPEN, 0);
+		snap_take(e, &s0);
+		for (int c = 0; c < BRK_CLIENTS; c++) { /* established: keep their backend */
+			ps = (struct pspec){ .client = (uint8_t)(100 + c) };
+			if (send_pkt(e, &ps) != XDP_TX || flow_be(e, &ps) != first[c])
+				tap_fail(&tc, "open: client %d's ack left backend %u", c, first[c]);
+		}
+		for (int c = 0; c < BRK_CLIENTS; c++) { /* new flows: never backend 1 */
+			ps = (struct pspec){ .client = (uint8_t)(100 + c), .flags = TCP_SYN };
+			if (send_pkt(e, &ps) != XDP_TX || flow_be(e, &ps) != 2)
+				tap_fail(&tc, "open: new flow of client %d went to backend %u", c,
+					 flow_be(e, &ps));
+		}
+		snap_take(e, &s1);
+		if (cnt_delta(&s0, &s1, XLB_CNT_BRK_REROUTE) != (__u64)n1 ||
+		    cnt_delta(&s0, &s1, XLB_CNT_BRK_EXHAUSTED) != 0)
+			tap_fail(&tc, "counters: brk_reroute +%llu (want %d), brk_exhausted +%llu",
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_BRK_REROUTE), n1,
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_BRK_EXHAUSTED));
+		maps_be_pasv_read(e->m, 1, &pv);
+		if (pv.brk_refused != cnt_delta(&s0, &s1, XLB_CNT_BRK_REROUTE))
+			tap_fail(&tc, "backend 1 brk_refused %llu, reroutes %llu",
+				 (unsigned long long)pv.brk_refused,
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_BRK_REROUTE));
+		tap_diag(&tc, "  %d of %d first choices were the open backend", n1, BRK_CLIENTS);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	tap_begin(&tc, "breaker half-open: budget 2 admits two new flows, then the next choice");
+	if (brk_world(e, &v, first, &tc) == 0) {
+		brk_set(e, 1, XLB_BRK_HALF_OPEN, 2);
+		snap_take(e, &s0);
+		for (int c = 0; c < BRK_CLIENTS; c++) {
+			if (first[c] != 1)
+				continue;
+			ps = (struct pspec){ .client = (uint8_t)(100 + c), .flags = TCP_SYN };
+			send_pkt(e, &ps);
+			if (flow_be(e, &ps) == 1)
+				admitted++;
+			else if (admitted < 2)
+				tap_fail(&tc, "half-open: flow %d refused with budget left", c);
+		}
+		snap_take(e, &s1);
+		maps_be_brk_get(e->m, 1, &b);
+		maps_be_pasv_read(e->m, 1, &pv);
+		if (admitted != 2 || cnt_delta(&s0, &s1, XLB_CNT_BRK_HALF_ADMIT) != 2 ||
+		    pv.brk_admit != 2 || b.budget > 0)
+			tap_fail(&tc,
+				 "admitted %d, brk_half_open_admit +%llu, pasv admit %llu, budget "
+				 "now %d (want 2, 2, 2, <= 0)",
+				 admitted,
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_BRK_HALF_ADMIT),
+				 (unsigned long long)pv.brk_admit, b.budget);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	tap_begin(&tc, "breaker closed again: new flows take their first choice");
+	if (brk_world(e, &v, first, &tc) == 0) {
+		brk_set(e, 1, XLB_BRK_OPEN, 0);
+		brk_set(e, 1, XLB_BRK_CLOSED, 0);
+		snap_take(e, &s0);
+		for (int c = 0; c < BRK_CLIENTS; c++) {
+			ps = (struct pspec){ .client = (uint8_t)(100 + c),
+					     .sport = 50002,
+					     .flags = TCP_SYN };
+			if (send_pkt(e, &ps) != XDP_TX)
+				tap_fail(&tc, "closed: new flow of client %d not forwarded", c);
+		}
+		snap_take(e, &s1);
+		if (cnt_delta(&s0, &s1, XLB_CNT_BRK_REROUTE))
+			tap_fail(&tc, "closed: %llu flows rerouted",
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_BRK_REROUTE));
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	tap_begin(&tc, "open-flows reselect: established flows of an open backend move");
+	if (brk_world(e, &vmove, first, &tc) == 0) {
+		brk_set(e, 1, XLB_BRK_OPEN, 0);
+		snap_take(e, &s0);
+		n1 = 0;
+		for (int c = 0; c < BRK_CLIENTS; c++) {
+			ps = (struct pspec){ .client = (uint8_t)(100 + c) };
+			if (send_pkt(e, &ps) != XDP_TX || flow_be(e, &ps) != 2)
+				tap_fail(&tc, "client %d (first choice %u) now on backend %u", c,
+					 first[c], flow_be(e, &ps));
+			n1 += first[c] == 1;
+		}
+		snap_take(e, &s1);
+		if (cnt_delta(&s0, &s1, XLB_CNT_BRK_FLOW_MOVED) != (__u64)n1)
+			tap_fail(&tc, "brk_flow_moved +%llu, want %d",
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_BRK_FLOW_MOVED),
+				 n1);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	tap_begin(&tc, "breaker: every choice open keeps the first choice, counted");
+	if (env_std(e, &v) == 0) {
+		brk_clear(e);
+		brk_set(e, 1, XLB_BRK_OPEN, 0);
+		snap_take(e, &s0);
+		ps = (struct pspec){ .client = 7, .flags = TCP_SYN };
+		if (send_pkt(e, &ps) != XDP_TX || flow_be(e, &ps) != 1)
+			tap_fail(&tc, "not forwarded to the only backend of the ring");
+		snap_take(e, &s1);
+		if (cnt_delta(&s0, &s1, XLB_CNT_BRK_EXHAUSTED) != 1)
+			tap_fail(&tc, "brk_exhausted +%llu, want 1",
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_BRK_EXHAUSTED));
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	tap_begin(&tc, "lc: an open candidate gets no new flows however idle");
+	if (env_std(e, &(struct vipcfg){ .fam = 4, .encap = XLB_ENCAP_IPIP }) == 0) {
+		struct xlb_lc_set set = { .n = 2, .ids = { 1, 2 }, .weights = { 1, 1 } };
+		struct xlb_vip_key k;
+		struct xlb_vip_val vv;
+		bool ok = false;
+
+		struct pspec p0 = { .flags = TCP_SYN };
+		struct xlb_flow_key fk;
+
+		brk_clear(e);
+		maps_lc_set(e->m, VIP_ID_DEFAULT, &set);
+		/* switch the installed VIP to lc */
+		ps_resolve(&p0, &e->vip);
+		ps_flow_key(&p0, &fk);
+		memset(&k, 0, sizeof(k));
+		memcpy(k.addr, fk.dst, sizeof(k.addr));
+		k.port = fk.dport;
+		k.proto = fk.proto;
+		k.family = fk.family;
+		if (maps_vip_lookup(e->m, &k, &vv) == 0) {
+			vv.sched = XLB_SCHED_LC;
+			ok = maps_vip_update(e->m, &k, &vv) == 0;
+		}
+		if (!ok)
+			tap_fail(&tc, "cannot switch the vip to lc");
+		brk_set(e, 1, XLB_BRK_OPEN, 0);
+		for (int c = 0; c < 8; c++) {
+			ps = (struct pspec){ .client = (uint8_t)(60 + c), .flags = TCP_SYN };
+			if (send_pkt(e, &ps) != XDP_TX || flow_be(e, &ps) != 2)
+				tap_fail(&tc, "new flow %d went to backend %u", c, flow_be(e, &ps));
+		}
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+	brk_clear(e);
+}
+
+/* The passive signal: a SYN again before any ACK is a retransmission,
+ * counted for the backend the flow was on; once past the SYN, never. */
+static void sc_syn_retx(struct env *e)
+{
+	const struct vipcfg v = { .fam = 6, .encap = XLB_ENCAP_GUE };
+	const struct pspec syn = { .client = 3, .flags = TCP_SYN };
+	const struct pspec ack = { .client = 3 };
+	struct xlb_be_pasv pv;
+	struct tcase tc;
+
+	tap_begin(&tc, "syn retransmissions counted per backend until the flow gets past the syn");
+	if (env_std(e, &v) == 0) {
+		brk_clear(e);
+		send_pkt(e, &syn);
+		send_pkt(e, &syn);
+		send_pkt(e, &syn);
+		maps_be_pasv_read(e->m, 1, &pv);
+		if (pv.syn_retx != 2 || pv.estab != 0)
+			tap_fail(&tc, "after 3 syns: syn_retx %llu estab %llu (want 2, 0)",
+				 (unsigned long long)pv.syn_retx, (unsigned long long)pv.estab);
+		send_pkt(e, &ack);
+		send_pkt(e, &ack);
+		send_pkt(e, &syn); /* a new connection on the same tuple: not a retransmission */
+		maps_be_pasv_read(e->m, 1, &pv);
+		if (pv.syn_retx != 2 || pv.estab != 1)
+			tap_fail(&tc, "after ack, ack, syn: syn_retx %llu estab %llu (want 2, 1)",
+				 (unsigned long long)pv.syn_retx, (unsigned long long)pv.estab);
+		brk_clear(e);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
 void suite_scenarios(struct env *e)
 {
 	sc_sticky(e);
@@ -615,5 +904,7 @@ void suite_scenarios(struct env *e)
 	sc_stats(e);
 	sc_gen(e);
 	sc_maps_api(e);
+	sc_breaker(e);
+	sc_syn_retx(e);
 	sc_pins();
 }

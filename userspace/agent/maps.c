@@ -610,6 +610,43 @@ int maps_be_active_reset(struct xlb_maps *m, __u32 id)
 	return 0;
 }
 
+int maps_be_brk_set(struct xlb_maps *m, __u32 id, const struct xlb_be_brk *b)
+{
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_be_brk), &id, b, BPF_ANY))
+		return maps_err(XLB_MAP_BE_BRK, "update failed", -errno);
+	return 0;
+}
+
+int maps_be_brk_get(struct xlb_maps *m, __u32 id, struct xlb_be_brk *b)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.xlb_be_brk), &id, b))
+		return -errno;
+	return 0;
+}
+
+int maps_be_pasv_read(struct xlb_maps *m, __u32 id, struct xlb_be_pasv *sum)
+{
+	_Static_assert(sizeof(*sum) == 4 * sizeof(__u64), "xlb_be_pasv is four __u64");
+	return percpu_sum(m, m->skel->maps.xlb_be_pasv, id, (__u64 *)sum, 4);
+}
+
+int maps_be_pasv_reset(struct xlb_maps *m, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xlb_be_pasv *zero;
+	int err = 0;
+
+	if (ncpu < 1)
+		return ncpu;
+	zero = calloc((size_t)ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_be_pasv), &id, zero, BPF_ANY))
+		err = maps_err(XLB_MAP_BE_PASV, "reset failed", -errno);
+	free(zero);
+	return err;
+}
+
 int maps_unpin(struct xlb_maps *m)
 {
 	char path[PATH_MAX];

@@ -78,6 +78,13 @@ int maps_lc_set(struct xlb_maps *m, __u32 vip_id, const struct xlb_lc_set *set);
 int maps_be_active_get(struct xlb_maps *m, __u32 id, __u64 *active);
 int maps_be_active_reset(struct xlb_maps *m, __u32 id);
 
+/* Breaker state of a backend slot as the dataplane enforces it (one write) */
+int maps_be_brk_set(struct xlb_maps *m, __u32 id, const struct xlb_be_brk *b);
+int maps_be_brk_get(struct xlb_maps *m, __u32 id, struct xlb_be_brk *b);
+/* Passive signals of a backend slot summed over CPUs; reset with a new owner */
+int maps_be_pasv_read(struct xlb_maps *m, __u32 id, struct xlb_be_pasv *sum);
+int maps_be_pasv_reset(struct xlb_maps *m, __u32 id);
+
 int maps_tx_port_add(struct xlb_maps *m, __u32 ifindex);
 int maps_tx_port_del(struct xlb_maps *m, __u32 ifindex);
 
