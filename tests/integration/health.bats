@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Active health checks through lbd with real servers in namespaces: a stopped
-# server is marked down within fall x interval + timeout and new connections
-# avoid it, it comes back after rise successes, panic keeps a VIP serving when
-# every check fails, and a restart of lbd keeps what the checks learnt.
+# server is marked down (and its breaker opened) within fall x interval +
+# timeout and new connections avoid it; started again it is up after rise
+# successes, half-open after eject-time, closed after rise more, and gets
+# traffic again; panic keeps a VIP serving when every check fails, and a
+# restart of lbd keeps what the checks learnt.
 
 load lib/assert
 load lib/topo
@@ -22,20 +24,29 @@ server_start() { # N
 		>/dev/null 2>&1 3>&- &
 }
 
-health_of() { # ADDR
-	lbctl -j backend show "$VIP:80/tcp" | jq -r --arg a "$1" '.[] | select(.addr == $a) | .health'
+field_of() { # ADDR FIELD
+	lbctl -j backend show "$VIP:80/tcp" | jq -r --arg a "$1" --arg f "$2" \
+		'.[] | select(.addr == $a) | .[$f]'
 }
 
-# wait_health ADDR STATE MS: polls every 20 ms; prints the time it took
-wait_health() {
+health_of() { # ADDR
+	field_of "$1" health
+}
+
+# wait_field ADDR FIELD VALUE MS: polls every 20 ms; prints the time it took
+wait_field() {
 	local start=$(($(date +%s%N) / 1000000)) now
 	while :; do
-		[[ $(health_of "$1") == "$2" ]] && break
+		[[ $(field_of "$1" "$2") == "$3" ]] && break
 		now=$(($(date +%s%N) / 1000000))
-		((now - start > $3)) && fail "$1 not $2 after $3 ms (is $(health_of "$1"))"
+		((now - start > $4)) && fail "$1: $2 not $3 after $4 ms (is $(field_of "$1" "$2"))"
 		sleep 0.02
 	done
 	echo $(($(date +%s%N) / 1000000 - start))
+}
+
+wait_health() { # ADDR STATE MS
+	wait_field "$1" health "$2" "$3"
 }
 
 setup_file() {
@@ -53,7 +64,8 @@ setup_file() {
 		server_start "$n"
 	done
 	lbd_start
-	lbctl vip add "$VIP:80/tcp" check tcp interval 200ms timeout 100ms rise 2 fall 2
+	lbctl vip add "$VIP:80/tcp" check tcp interval 200ms timeout 100ms rise 2 fall 2 \
+		eject-time 1s
 	for n in 1 2 3; do
 		eval "lbctl backend add $VIP:80/tcp \$XLB_BE${n}_4"
 	done
@@ -77,6 +89,9 @@ teardown_file() {
 	# fall 2 x interval 200 ms + timeout 100 ms = 500 ms, plus jitter and polling slack
 	took=$(wait_health "$XLB_BE2_4" down 900)
 	echo "# detected down in ${took} ms" >&3
+	# the same failures opened its breaker, and the dataplane enforces it
+	assert_equal "$(field_of "$XLB_BE2_4" breaker)" open
+	assert_equal "$(field_of "$XLB_BE2_4" dp_breaker)" open
 	for i in $(seq 20); do
 		out=$(client_http "$VIP" 80) || fail "connection $i failed after be2 went down"
 		[[ $out != be2 ]] || fail "connection $i went to the down backend"
@@ -85,11 +100,22 @@ teardown_file() {
 	assert_equal "$(jq -r '.[] | select(.health == "down") | .usable' <<<"$output")" false
 }
 
-@test "health: the server back up returns after rise successes and gets traffic" {
-	local took out seen=""
+@test "health: the server back up: up, half-open, closed, and gets traffic again" {
+	local took closed out seen="" t0 seq
+	t0=$(($(date +%s%N) / 1000000))
 	server_start 2
 	took=$(wait_health "$XLB_BE2_4" up 1500)
-	echo "# back up in ${took} ms" >&3
+	echo "# health up in ${took} ms" >&3
+	# the breaker waits out eject-time (1 s), tries half-open, closes after rise
+	wait_field "$XLB_BE2_4" breaker closed 4000 >/dev/null
+	closed=$(($(date +%s%N) / 1000000 - t0))
+	echo "# breaker closed ${closed} ms after the restart" >&3
+	# while the server was still down, each half-open trial failed and reopened
+	run -0 lbctl -j events
+	seq=$(jq -r --arg a "$XLB_BE2_4" \
+		'[.[] | select(.backend == $a and .kind == "state") | .to] | join(",")' <<<"$output")
+	[[ $seq =~ ^open(,half-open,open)*,half-open,closed$ ]] || fail "breaker went $seq"
+	assert_equal "$(field_of "$XLB_BE2_4" dp_breaker)" closed
 	for _ in $(seq 30); do
 		out=$(client_http "$VIP" 80) || fail "request failed"
 		seen+=" $out"

@@ -14,6 +14,7 @@
 #include <xlb/abi.h>
 #include <xlb/hash.h>
 #include "agent/agent.h"
+#include "agent/breaker.h"
 #include "agent/state.h"
 #include "agent/supervise.h"
 #include "agent/ctl.h"
@@ -86,6 +87,7 @@ static json_object *vip_view(struct agent *a, const struct cfg_vip *v)
 		char ex[GR_EXPECT_STRLEN];
 
 		jadd(o, "path", json_object_new_string(p->path));
+		jadd(o, "host", p->host[0] ? json_object_new_string(p->host) : NULL);
 		if (gr_expect_format(p->expect, p->nexpect, ex, sizeof(ex)))
 			snprintf(ex, sizeof(ex), "?");
 		jadd(o, "expect", json_object_new_string(ex));
@@ -104,6 +106,9 @@ static json_object *vip_view(struct agent *a, const struct cfg_vip *v)
 	jadd(o, "half_open_flows", json_object_new_int(p->half_open_flows));
 	jadd(o, "panic_pct", json_object_new_int(p->panic_pct));
 	jadd(o, "max_eject_pct", json_object_new_int(p->max_eject_pct));
+	jadd(o, "check_port", p->check_port ? json_object_new_int(p->check_port) : NULL);
+	jadd(o, "open_flows", json_object_new_string(gr_open_flows_name(p->open_flows) ?: "?"));
+	jadd(o, "syn_burst", json_object_new_int64(p->syn_burst));
 	jadd(o, "backends", json_object_new_int64(v->nbe));
 	jadd(o, "panic", json_object_new_boolean(supervise_panic(a->sv, v)));
 	jadd(o, "vip_id", json_object_new_int64(v->vip_id));
@@ -125,6 +130,38 @@ static json_object *backend_view(struct agent *a, const struct cfg_vip *v,
 	jadd(o, "health", json_object_new_string(supervise_health(a->sv, v, b)));
 	jadd(o, "breaker", json_object_new_string(supervise_breaker(a->sv, v, b)));
 	jadd(o, "usable", json_object_new_boolean(supervise_usable(a->sv, v, b)));
+	if (b->has_check)
+		jadd(o, "check", json_object_new_string(gr_check_name(b->check) ?: "?"));
+	if (b->check_port)
+		jadd(o, "check_port", json_object_new_int(b->check_port));
+	{
+		struct xlb_be_brk dp = {};
+		struct xlb_be_pasv pv = {};
+		uint64_t left;
+		uint32_t ej;
+		bool open = supervise_breaker_info(a->sv, v, b, &ej, &left);
+
+		jadd(o, "ejections", json_object_new_int64(ej));
+		/* how long an open breaker stays open (to the agent's last tick) */
+		jadd(o, "open_for_ms", open ? json_object_new_int64((int64_t)left) : NULL);
+		if (b->slot && !maps_be_brk_get(a->maps, b->slot, &dp)) {
+			/* what the dataplane enforces right now */
+			jadd(o, "dp_breaker",
+			     json_object_new_string(dp.state == XLB_BRK_OPEN	  ? "open" :
+						    dp.state == XLB_BRK_HALF_OPEN ? "half-open" :
+										    "closed"));
+			jadd(o, "half_open_budget",
+			     dp.state == XLB_BRK_HALF_OPEN ?
+				     json_object_new_int(dp.budget < 0 ? 0 : dp.budget) :
+				     NULL);
+		}
+		if (b->slot)
+			maps_be_pasv_read(a->maps, b->slot, &pv);
+		jadd(o, "syn_retx", json_object_new_int64(pv.syn_retx));
+		jadd(o, "established", json_object_new_int64(pv.estab));
+		jadd(o, "breaker_refused", json_object_new_int64(pv.brk_refused));
+		jadd(o, "breaker_trials", json_object_new_int64(pv.brk_admit));
+	}
 	{
 		uint32_t last_us, avg_us;
 
@@ -450,6 +487,54 @@ static int do_agent(struct agent *a, int argc, char **argv, json_object **data, 
 	return CTL_E_USAGE;
 }
 
+static int add_event(void *arg, const struct supervise_event *e)
+{
+	json_object *arr = arg, *o = json_object_new_object();
+	const char *(*name)(int) = e->kind == BREAKER_EV_HEALTH ? breaker_health_name :
+								  breaker_state_name;
+
+	jadd(o, "seq", json_object_new_int64((int64_t)e->seq));
+	jadd(o, "time_ms", json_object_new_int64((int64_t)e->time_ms));
+	jadd(o, "vip", json_object_new_string(e->vip));
+	jadd(o, "backend", json_object_new_string(e->backend));
+	jadd(o, "kind", json_object_new_string(breaker_ev_kind_name(e->kind)));
+	if (e->kind == BREAKER_EV_PANIC) {
+		jadd(o, "from", json_object_new_string(e->old_state ? "panic" : "normal"));
+		jadd(o, "to", json_object_new_string(e->new_state ? "panic" : "normal"));
+	} else {
+		jadd(o, "from", json_object_new_string(name(e->old_state)));
+		jadd(o, "to", json_object_new_string(name(e->new_state)));
+	}
+	jadd(o, "ejections", json_object_new_int64(e->ejections));
+	jadd(o, "open_ms", e->open_ms ? json_object_new_int64((int64_t)e->open_ms) : NULL);
+	jadd(o, "reason", json_object_new_string(e->reason));
+	json_object_array_add(arr, o);
+	return 0;
+}
+
+/* events [since SEQ]: health and breaker changes lbd still remembers */
+static int do_events(struct agent *a, int argc, char **argv, json_object **data, char *msg,
+		     size_t len)
+{
+	unsigned long long since = 0;
+	char *end;
+
+	if (argc == 3 && !strcmp(argv[1], "since")) {
+		errno = 0;
+		since = strtoull(argv[2], &end, 10);
+		if (errno || *end || !*argv[2] || argv[2][0] == '-') {
+			snprintf(msg, len, "invalid since '%.32s': want an event number", argv[2]);
+			return CTL_E_USAGE;
+		}
+	} else if (argc != 1) {
+		snprintf(msg, len, "usage: events [since SEQ]");
+		return CTL_E_USAGE;
+	}
+	*data = json_object_new_array();
+	supervise_events(a->sv, since, add_event, *data);
+	return CTL_OK;
+}
+
 int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv,
 	       struct json_object **data, char *msg, size_t msglen)
 {
@@ -480,6 +565,8 @@ int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv
 	}
 	if (!strcmp(argv[0], "agent"))
 		return do_agent(a, argc, argv, data, msg, msglen);
+	if (!strcmp(argv[0], "events"))
+		return do_events(a, argc, argv, data, msg, msglen);
 	if (!strcmp(argv[0], "apply")) {
 		if (argc != 2) {
 			snprintf(msg, msglen, "apply: expects the file's text as one argument");

@@ -334,6 +334,23 @@ static bool usable_backend(void *arg, const struct cfg_vip *v, const struct cfg_
 	return supervise_usable(arg, v, b);
 }
 
+static int breaker_state(void *arg, const struct cfg_vip *v, const struct cfg_backend *b,
+			 struct xlb_be_brk *out, uint32_t *gen)
+{
+	return supervise_dp_state(arg, v, b, out, gen);
+}
+
+static int read_pasv(void *arg, const struct cfg_vip *v, const struct cfg_backend *b,
+		     struct xlb_be_pasv *out)
+{
+	struct agent *a = arg;
+
+	(void)v;
+	if (!b->slot)
+		return -ENOENT;
+	return maps_be_pasv_read(a->maps, b->slot, out);
+}
+
 static void on_sv_changed(void *arg)
 {
 	bool *resync = arg;
@@ -416,6 +433,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sync_set_usable(a.sync, usable_backend, a.sv);
+	sync_set_breaker(a.sync, breaker_state, a.sv);
+	supervise_set_pasv(a.sv, read_pasv, &a);
 	if (sync_recover(a.sync, &a.cfg) || sync_apply(a.sync, &a.cfg)) {
 		pr_err("lbd: cannot apply the configuration to the dataplane");
 		goto out;
@@ -503,6 +522,7 @@ int main(int argc, char **argv)
 				ctl_tick(ctl, now_ms());
 				metrics_tick(mx, now_ms());
 				supervise_tick(a.sv, now_ms());
+				supervise_passive(a.sv, &a.cfg, now_ms());
 				/* occupancy: 64K entries a second, never a long stall */
 				maps_flow_count_step(a.maps, &a.flows, 65536);
 				metrics_note_build(mx, sync_last_build_ns(a.sync));

@@ -316,6 +316,10 @@ enum be_metric {
 	BM_NEW_FLOWS,
 	BM_UP,
 	BM_ACTIVE,
+	BM_BREAKER,
+	BM_EJECTIONS,
+	BM_SYN_RETX,
+	BM_BRK_REFUSED,
 	__BM_MAX
 };
 
@@ -338,6 +342,14 @@ static const struct {
 		      "1 if the backend is healthy (check none counts as healthy), else 0." },
 	  [BM_ACTIVE] = { "xlb_backend_active_flows", "gauge",
 			  "Flows started minus flows seen ending (LRU evictions not subtracted)." },
+	  [BM_BREAKER] = { "xlb_backend_breaker_state", "gauge",
+			   "Circuit breaker the dataplane enforces: 0 closed, 1 open, 2 half-open." },
+	  [BM_EJECTIONS] = { "xlb_backend_ejections", "gauge",
+			     "Consecutive ejections (the open time multiplier)." },
+	  [BM_SYN_RETX] = { "xlb_backend_syn_retransmits_total", "counter",
+			    "Client SYNs sent again for flows that never got past the SYN." },
+	  [BM_BRK_REFUSED] = { "xlb_backend_breaker_refused_total", "counter",
+			       "New flows the breaker sent to another backend." },
   };
 
 static void vip_values(struct agent *a, const struct cfg_vip *v, uint64_t x[__VM_MAX])
@@ -366,10 +378,59 @@ static void be_values(struct agent *a, const struct cfg_vip *v, const struct cfg
 	x[BM_ACTIVE] = 0;
 	if (be->slot) {
 		__u64 active = 0;
+		struct xlb_be_brk dp = {};
+		struct xlb_be_pasv pv = {};
 
 		maps_be_active_get(a->maps, be->slot, &active);
 		x[BM_ACTIVE] = active;
+		maps_be_brk_get(a->maps, be->slot, &dp);
+		x[BM_BREAKER] = dp.state;
+		maps_be_pasv_read(a->maps, be->slot, &pv);
+		x[BM_SYN_RETX] = pv.syn_retx;
+		x[BM_BRK_REFUSED] = pv.brk_refused;
 	}
+	{
+		uint32_t ej;
+		uint64_t left;
+
+		supervise_breaker_info(a->sv, v, be, &ej, &left);
+		x[BM_EJECTIONS] = ej;
+	}
+}
+
+/* State changes counted by supervise.c since lbd started */
+static void render_changes(struct agent *a, struct metrics_buf *b)
+{
+	const struct supervise_counts *c = a->sv ? supervise_counts(a->sv) : NULL;
+	static const char *const bname[] = { "closed", "open", "half-open" };
+	static const char *const hname[] = { "unknown", "up", "down" };
+	int i;
+
+	if (!c)
+		return;
+	metrics_family(b, "xlb_breaker_transitions_total", "counter",
+		       "Circuit breaker state changes, by the state entered.");
+	for (i = 0; i < 3; i++) {
+		const char *lab[] = { "to", bname[i], NULL };
+
+		metrics_sample(b, "xlb_breaker_transitions_total", lab, c->breaker[i]);
+	}
+	metrics_family(b, "xlb_health_transitions_total", "counter",
+		       "Health changes from active checks, by the state entered.");
+	for (i = 1; i < 3; i++) {
+		const char *lab[] = { "to", hname[i], NULL };
+
+		metrics_sample(b, "xlb_health_transitions_total", lab, c->health[i]);
+	}
+	metrics_family(b, "xlb_breaker_ejections_refused_total", "counter",
+		       "Trips refused because max-eject backends were already out.");
+	metrics_sample(b, "xlb_breaker_ejections_refused_total", NULL, c->refused);
+	metrics_family(b, "xlb_panic_total", "counter",
+		       "Times a VIP entered panic (too few usable backends: all used).");
+	metrics_sample(b, "xlb_panic_total", NULL, c->panic);
+	metrics_family(b, "xlb_syn_bursts_total", "counter",
+		       "Passive signal: SYN-retransmission bursts that counted as failures.");
+	metrics_sample(b, "xlb_syn_bursts_total", NULL, c->syn_bursts);
 }
 
 /* One family at a time (a family's samples must be contiguous), so the maps are
@@ -439,6 +500,7 @@ static int render(struct agent *a, const struct metrics *m, struct metrics_buf *
 	metrics_family(b, "xlb_backends", "gauge", "Configured backends, summed over VIPs.");
 	metrics_sample(b, "xlb_backends", NULL, nbe);
 	render_vips(a, b);
+	render_changes(a, b);
 
 	metrics_family(b, "xlb_dataplane_total", "counter",
 		       "Global dataplane counters, summed over CPUs (see lbctl stats show).");

@@ -13,6 +13,8 @@
 #include "agent/breaker.h"
 #include "agent/health.h"
 #include "agent/supervise.h"
+#include <netinet/in.h>
+#include <time.h>
 #include "common/log.h"
 #include "common/parse.h"
 
@@ -24,6 +26,9 @@ struct sv_vip {
 	struct xlb_addr *addr;
 	uint16_t *port; /* checked port, host order */
 	uint64_t *tid;	/* health target ids (UINT64_MAX: none) */
+	uint8_t *kind;	/* enum gr_check of each backend (override or the VIP's) */
+	uint64_t *syn;	/* SYN retransmissions seen at the last tick (passive signal) */
+	bool *syn_primed;
 	struct breaker *be;
 	struct breaker_vip bv;
 };
@@ -41,6 +46,11 @@ struct sv_saved {
 
 struct supervise {
 	struct health *h;
+	struct supervise_event ev[SUPERVISE_EVENTS];
+	uint64_t ev_seq; /* events ever recorded; ev[(seq - 1) % N] is the last */
+	struct supervise_counts counts;
+	supervise_pasv_fn pasv;
+	void *pasv_arg;
 	char *persist;		/* health state file, or NULL */
 	struct sv_saved *saved; /* what it held at start */
 	size_t nsaved;
@@ -54,6 +64,51 @@ struct supervise {
 	void (*changed)(void *arg);
 	void *arg;
 };
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Keep the event for `lbctl events` and count it for the metrics */
+static void record(struct sv_vip *v, const struct breaker_event *ev, const char *vs, const char *as)
+{
+	struct supervise *s = v->s;
+	struct supervise_event *e = &s->ev[s->ev_seq % SUPERVISE_EVENTS];
+
+	memset(e, 0, sizeof(*e));
+	e->seq = ++s->ev_seq;
+	e->time_ms = wall_ms();
+	e->kind = ev->kind;
+	e->old_state = ev->old_state;
+	e->new_state = ev->new_state;
+	e->ejections = ev->ejections;
+	e->open_ms = ev->kind == BREAKER_EV_STATE && ev->new_state == BREAKER_OPEN ?
+			     ev->open_until_ms - ev->time_ms :
+			     0;
+	snprintf(e->vip, sizeof(e->vip), "%s", vs);
+	snprintf(e->backend, sizeof(e->backend), "%s", ev->kind == BREAKER_EV_PANIC ? "-" : as);
+	snprintf(e->reason, sizeof(e->reason), "%s", ev->reason);
+	switch (ev->kind) {
+	case BREAKER_EV_STATE:
+		if (ev->new_state >= 0 && ev->new_state < __BREAKER_STATE_MAX)
+			s->counts.breaker[ev->new_state]++;
+		break;
+	case BREAKER_EV_HEALTH:
+		if (ev->new_state >= 0 && ev->new_state < __BREAKER_HEALTH_MAX)
+			s->counts.health[ev->new_state]++;
+		break;
+	case BREAKER_EV_REFUSED:
+		s->counts.refused++;
+		break;
+	default:
+		s->counts.panic += ev->new_state ? 1 : 0;
+		break;
+	}
+}
 
 static void on_event(void *arg, const struct breaker_event *ev)
 {
@@ -84,6 +139,7 @@ static void on_event(void *arg, const struct breaker_event *ev)
 			pr_info("breaker: vip %s: panic over", vs);
 		break;
 	}
+	record(v, ev, vs, as);
 	v->s->dirty = true;
 	if (ev->kind == BREAKER_EV_HEALTH)
 		v->s->save_needed = true;
@@ -182,8 +238,9 @@ static void on_result(void *arg, uint64_t id, bool ok, uint32_t latency_us, cons
 	if (id >= s->nt || !s->t[id].vip)
 		return;
 	t = &s->t[id];
-	/* health only for now: the circuit (and its kernel map) is the next step */
-	breaker_vip_health(&t->vip->bv, t->be, ok, s->now_ms);
+	/* health and circuit both; a probe is short against any state's life, so
+	 * the current generation is the one it ran under */
+	breaker_vip_probe(&t->vip->bv, t->be, t->vip->be[t->be].gen, ok, s->now_ms);
 }
 
 struct supervise *supervise_new(void (*changed)(void *arg), void *arg)
@@ -219,6 +276,9 @@ static void vip_free(struct supervise *s, struct sv_vip *v)
 	free(v->addr);
 	free(v->port);
 	free(v->tid);
+	free(v->kind);
+	free(v->syn);
+	free(v->syn_primed);
 	free(v->be);
 	free(v);
 }
@@ -310,7 +370,27 @@ static bool same_check(const struct gr_opts *a, const struct gr_opts *b)
 	       a->panic_pct == b->panic_pct && a->max_eject_pct == b->max_eject_pct &&
 	       a->check_via == b->check_via && a->nexpect == b->nexpect &&
 	       !memcmp(a->expect, b->expect, sizeof(a->expect)) && !strcmp(a->send, b->send) &&
-	       !strcmp(a->receive, b->receive);
+	       !strcmp(a->receive, b->receive) && !strcmp(a->host, b->host) &&
+	       a->check_port == b->check_port;
+}
+
+/* The check a backend gets: its own override, else the VIP's */
+static uint8_t be_check(const struct cfg_vip *cv, const struct cfg_backend *cb)
+{
+	return cb->has_check ? cb->check : cv->opt.check;
+}
+
+/* Whether the VIP has anything to check (its own check or a backend's) */
+static bool vip_checked(const struct cfg_vip *cv)
+{
+	size_t i;
+
+	if (cv->opt.check != GR_CHECK_NONE)
+		return true;
+	for (i = 0; i < cv->nbe; i++)
+		if (be_check(cv, &cv->be[i]) != GR_CHECK_NONE)
+			return true;
+	return false;
 }
 
 static uint64_t target_alloc(struct supervise *s, struct sv_vip *v, uint32_t be)
@@ -337,10 +417,12 @@ found:
 static void target_of(const struct cfg_vip *cv, const struct cfg_backend *cb, uint16_t port,
 		      struct health_target *t)
 {
+	uint8_t kind = be_check(cv, cb);
+
 	memset(t, 0, sizeof(*t));
-	t->kind = cv->opt.check == GR_CHECK_TCP	 ? HEALTH_TCP :
-		  cv->opt.check == GR_CHECK_HTTP ? HEALTH_HTTP :
-						   HEALTH_UDP;
+	t->kind = kind == GR_CHECK_TCP	? HEALTH_TCP :
+		  kind == GR_CHECK_HTTP ? HEALTH_HTTP :
+					  HEALTH_UDP;
 	t->addr = cb->addr;
 	t->port = port;
 	t->interval_ms = cv->opt.interval_ms;
@@ -351,6 +433,7 @@ static void target_of(const struct cfg_vip *cv, const struct cfg_backend *cb, ui
 		unsigned int i;
 
 		snprintf(t->path, sizeof(t->path), "%s", cv->opt.path);
+		snprintf(t->host, sizeof(t->host), "%s", cv->opt.host);
 		for (i = 0; i < cv->opt.nexpect && i < HEALTH_EXPECT_MAX; i++) {
 			t->expect[i].lo = cv->opt.expect[i].lo;
 			t->expect[i].hi = cv->opt.expect[i].hi;
@@ -391,8 +474,11 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 	v->addr = calloc(n + 1, sizeof(*v->addr));
 	v->port = calloc(n + 1, sizeof(*v->port));
 	v->tid = calloc(n + 1, sizeof(*v->tid));
+	v->kind = calloc(n + 1, sizeof(*v->kind));
+	v->syn = calloc(n + 1, sizeof(*v->syn));
+	v->syn_primed = calloc(n + 1, sizeof(*v->syn_primed));
 	v->be = calloc(n + 1, sizeof(*v->be));
-	if (!v->addr || !v->port || !v->tid || !v->be)
+	if (!v->addr || !v->port || !v->tid || !v->kind || !v->syn || !v->syn_primed || !v->be)
 		goto err;
 	breaker_cfg_default(&bcfg);
 	bcfg.rise = cv->opt.rise;
@@ -411,16 +497,28 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 		const struct cfg_backend *cb = &cv->be[i];
 
 		v->addr[i] = cb->addr;
-		v->port[i] = cb->port ? cb->port : ntohs(cv->key.port);
+		/* the check's port: the backend's override, the VIP's, the traffic port */
+		v->port[i] = cb->check_port	? cb->check_port :
+			     cv->opt.check_port ? cv->opt.check_port :
+			     cb->port		? cb->port :
+						  ntohs(cv->key.port);
 		v->tid[i] = UINT64_MAX;
+		j = old ? find_be(old, &cb->addr) : -1;
+		if (j >= 0) { /* the passive signal's baseline carries over */
+			v->syn[i] = old->syn[j];
+			v->syn_primed[i] = old->syn_primed[j];
+		}
 		j = keep ? find_be(old, &cb->addr) : -1;
-		if (j >= 0 && old->port[j] == v->port[i]) {
+		if (j >= 0 && old->port[j] == v->port[i] && old->kind[j] == be_check(cv, cb)) {
 			v->be[i] = old->be[j]; /* keep what the checks learnt */
 			v->be[i].id = i;
+			v->kind[i] = old->kind[j];
 			v->tid[i] = old->tid[j]; /* and the running check */
 			old->tid[j] = UINT64_MAX;
-			s->t[v->tid[i]].vip = v;
-			s->t[v->tid[i]].be = i;
+			if (v->tid[i] != UINT64_MAX) {
+				s->t[v->tid[i]].vip = v;
+				s->t[v->tid[i]].be = i;
+			}
 			continue;
 		}
 		breaker_init(&v->be[i], &bcfg, i, now_ms);
@@ -430,6 +528,12 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 		j = old ? find_be(old, &cb->addr) : -1;
 		v->be[i].health.state = j >= 0 ? (int)old->be[j].health.state :
 						 saved_state(s, &cv->key, &cb->addr);
+		v->kind[i] = be_check(cv, cb);
+		if (v->kind[i] == GR_CHECK_NONE) {
+			/* exempt from checks (`backend ... check none`): always up */
+			v->be[i].health.state = BREAKER_HEALTH_UP;
+			continue;
+		}
 		if (!v->port[i])
 			continue; /* port-0 VIP without a backend port: nothing to check */
 		target_of(cv, cb, v->port[i], &t);
@@ -460,7 +564,7 @@ int supervise_sync(struct supervise *s, const struct config *cfg, uint64_t now_m
 	for (i = 0; i < cfg->nvip; i++) {
 		const struct cfg_vip *cv = &cfg->vip[i];
 
-		if (cv->opt.check == GR_CHECK_NONE)
+		if (!vip_checked(cv))
 			continue;
 		old = find_vip(s, &cv->key);
 		nv[n] = vip_build(s, cv, old, now_ms);
@@ -490,13 +594,141 @@ static const struct sv_vip *lookup(const struct supervise *s, const struct cfg_v
 	return *idx >= 0 ? v : NULL;
 }
 
+/* A backend open for the second time in a row has been out for at least
+ * eject-time x 2: long enough to rebuild the table without it. A first
+ * ejection is the dataplane map's alone, so a flap does not move the table. */
+#define SV_TABLE_EJECTIONS 2
+
 bool supervise_usable(const struct supervise *s, const struct cfg_vip *v,
 		      const struct cfg_backend *b)
 {
 	int i;
 	const struct sv_vip *sv = lookup(s, v, b, &i);
+	const struct breaker *be;
 
-	return !sv || breaker_vip_usable(&sv->bv, i);
+	if (!sv)
+		return true;
+	be = &sv->be[i];
+	if (breaker_vip_panic(&sv->bv))
+		return breaker_vip_usable(&sv->bv, i);
+	if (!breaker_health_usable(&be->health))
+		return false; /* the checks say down (or never said up) */
+	return !(be->state == BREAKER_OPEN && be->ejections >= SV_TABLE_EJECTIONS);
+}
+
+int supervise_dp_state(const struct supervise *s, const struct cfg_vip *v,
+		       const struct cfg_backend *b, struct xlb_be_brk *out, uint32_t *gen)
+{
+	int i;
+	const struct sv_vip *sv = lookup(s, v, b, &i);
+	enum breaker_state st;
+
+	memset(out, 0, sizeof(*out));
+	*gen = 0;
+	if (!sv)
+		return XLB_BRK_CLOSED;
+	st = breaker_vip_dp_state(&sv->bv, (uint32_t)i);
+	out->state = st == BREAKER_OPEN	     ? XLB_BRK_OPEN :
+		     st == BREAKER_HALF_OPEN ? XLB_BRK_HALF_OPEN :
+					       XLB_BRK_CLOSED;
+	if (out->state == XLB_BRK_HALF_OPEN)
+		out->budget = (int32_t)sv->be[i].cfg.half_open_flows;
+	/* a new generation is a new half-open period: a fresh budget */
+	*gen = sv->be[i].gen;
+	return (int)out->state;
+}
+
+void supervise_set_pasv(struct supervise *s, supervise_pasv_fn fn, void *arg)
+{
+	s->pasv = fn;
+	s->pasv_arg = arg;
+}
+
+/* The passive signal: a burst of SYN retransmissions (clients whose SYN got
+ * no answer) in one tick counts as `fall` failures of the circuit, so it
+ * trips even while active checks (which may take another path) succeed. */
+static void passive_tick(struct supervise *s, struct sv_vip *v, const struct config *cfg,
+			 uint64_t now_ms)
+{
+	const struct cfg_vip *cv = cfg ? config_vip(cfg, &v->key) : NULL;
+	struct xlb_be_pasv pv;
+	uint32_t i, k, burst;
+	uint64_t delta;
+
+	if (!cv || !s->pasv || !cv->opt.syn_burst || cv->key.proto != IPPROTO_TCP)
+		return;
+	burst = cv->opt.syn_burst;
+	for (i = 0; i < v->n; i++) {
+		const struct cfg_backend *cb = config_backend(cv, &v->addr[i]);
+
+		if (!cb || s->pasv(s->pasv_arg, cv, cb, &pv))
+			continue;
+		delta = v->syn_primed[i] && pv.syn_retx >= v->syn[i] ? pv.syn_retx - v->syn[i] : 0;
+		v->syn[i] = pv.syn_retx;
+		v->syn_primed[i] = true;
+		if (delta < burst)
+			continue;
+		s->counts.syn_bursts++;
+		for (k = 0; k < v->be[i].cfg.fall; k++) {
+			uint32_t gen = v->be[i].gen;
+
+			if (breaker_vip_result(&v->bv, i, gen, false, now_ms) > 0 ||
+			    v->be[i].state == BREAKER_OPEN)
+				break;
+		}
+	}
+}
+
+void supervise_passive(struct supervise *s, const struct config *cfg, uint64_t now_ms)
+{
+	size_t i;
+
+	s->now_ms = now_ms;
+	for (i = 0; i < s->nvip; i++)
+		passive_tick(s, s->vip[i], cfg, now_ms);
+	notify(s);
+}
+
+int supervise_events(const struct supervise *s, uint64_t since,
+		     int (*cb)(void *arg, const struct supervise_event *e), void *arg)
+{
+	uint64_t first = s->ev_seq > SUPERVISE_EVENTS ? s->ev_seq - SUPERVISE_EVENTS + 1 : 1;
+	uint64_t q;
+	int ret;
+
+	if (since + 1 > first)
+		first = since + 1;
+	for (q = first; q <= s->ev_seq; q++) {
+		ret = cb(arg, &s->ev[(q - 1) % SUPERVISE_EVENTS]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+uint64_t supervise_event_seq(const struct supervise *s)
+{
+	return s->ev_seq;
+}
+
+const struct supervise_counts *supervise_counts(const struct supervise *s)
+{
+	return &s->counts;
+}
+
+bool supervise_breaker_info(const struct supervise *s, const struct cfg_vip *v,
+			    const struct cfg_backend *b, uint32_t *ejections,
+			    uint64_t *open_left_ms)
+{
+	int i;
+	const struct sv_vip *sv = lookup(s, v, b, &i);
+	bool open = sv && sv->be[i].state == BREAKER_OPEN;
+
+	*ejections = sv ? sv->be[i].ejections : 0;
+	*open_left_ms = open && sv->be[i].open_until_ms > s->now_ms ?
+				sv->be[i].open_until_ms - s->now_ms :
+				0;
+	return open;
 }
 
 const char *supervise_health(const struct supervise *s, const struct cfg_vip *v,

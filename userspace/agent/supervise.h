@@ -1,19 +1,51 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* supervise: runs the active health checks of every backend whose VIP has a
- * `check`, feeds the results to that VIP's breaker policy (health hysteresis,
- * max-eject, panic) and answers which backends belong in the tables. The
- * circuit breaker's kernel-side enforcement is not wired yet: a backend that
- * is not usable leaves the VIP's table (new flows go elsewhere, existing
- * flows stay), and comes back when it is.
+/* supervise: runs the active health checks of every backend whose VIP (or
+ * the backend itself) has a `check`, feeds each result to that VIP's breaker
+ * policy (health hysteresis and circuit, max-eject, panic), adds the passive
+ * SYN-retransmission signal, and answers two questions for sync.c: the state
+ * the dataplane enforces per backend (xlb_be_brk: one write per change, new
+ * flows move at once) and which backends belong in the tables (down ones, and
+ * ones ejected twice in a row, are rebuilt out). It also keeps the recent
+ * state changes for `lbctl events` and counts them for the metrics.
  */
 #ifndef XLB_AGENT_SUPERVISE_H
 #define XLB_AGENT_SUPERVISE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <xlb/types.h>
 #include "agent/config.h"
 
 struct supervise;
+
+/* Events kept for `lbctl events` (older ones are dropped, oldest first) */
+#define SUPERVISE_EVENTS 1024
+
+/* One recorded change (kinds and states: breaker.h enums) */
+struct supervise_event {
+	uint64_t seq;	  /* 1, 2, ... never reused while lbd runs */
+	uint64_t time_ms; /* wall clock, ms since the epoch */
+	uint64_t open_ms; /* breaker opened: for how long */
+	uint32_t ejections;
+	int kind; /* enum breaker_ev_kind */
+	int old_state, new_state;
+	char vip[64];
+	char backend[48];
+	char reason[96];
+};
+
+/* State changes since start, for metrics */
+struct supervise_counts {
+	uint64_t breaker[3]; /* transitions into closed, open, half-open */
+	uint64_t health[3];  /* into unknown (never), up, down */
+	uint64_t refused;    /* ejections refused by max-eject */
+	uint64_t panic;	     /* times a VIP entered panic */
+	uint64_t syn_bursts; /* passive SYN-retransmission bursts seen */
+};
+
+/* Reads a backend's passive counters (xlb_be_pasv) */
+typedef int (*supervise_pasv_fn)(void *arg, const struct cfg_vip *v, const struct cfg_backend *b,
+				 struct xlb_be_pasv *out);
 
 /* @changed is called (from dispatch/tick) whenever a backend's usability may
  * have changed, so the agent re-applies the config to the maps. */
@@ -34,7 +66,9 @@ void supervise_tick(struct supervise *s, uint64_t now_ms);
  * kept for backends that stay. 0 or -errno. */
 int supervise_sync(struct supervise *s, const struct config *cfg, uint64_t now_ms);
 
-/* Whether new flows may go to backend @b of VIP @v (true without a check) */
+/* Whether backend @b belongs in VIP @v's table (true without a check): not
+ * when its checks say down, nor when it is ejected for the second time in a
+ * row; a first ejection is enforced by the dataplane map alone. */
 bool supervise_usable(const struct supervise *s, const struct cfg_vip *v,
 		      const struct cfg_backend *b);
 /* "up" / "down" / "unknown" and "closed" / "open" / "half-open"; for VIPs
@@ -43,6 +77,30 @@ const char *supervise_health(const struct supervise *s, const struct cfg_vip *v,
 			     const struct cfg_backend *b);
 const char *supervise_breaker(const struct supervise *s, const struct cfg_vip *v,
 			      const struct cfg_backend *b);
+/* The state the dataplane must enforce for @b (XLB_BRK_*; returned and in
+ * *out with the half-open budget) and the breaker generation it belongs to:
+ * write the map when either changed (a new generation refills the budget). */
+int supervise_dp_state(const struct supervise *s, const struct cfg_vip *v,
+		       const struct cfg_backend *b, struct xlb_be_brk *out, uint32_t *gen);
+
+/* The passive signal: @fn reads a backend's xlb_be_pasv; supervise_passive
+ * (once a second) turns a burst of syn-burst SYN retransmissions in that
+ * second into `fall` circuit failures. */
+void supervise_set_pasv(struct supervise *s, supervise_pasv_fn fn, void *arg);
+void supervise_passive(struct supervise *s, const struct config *cfg, uint64_t now_ms);
+
+/* Recorded events with seq > @since, oldest first, until @cb returns non-zero
+ * (returned). supervise_event_seq: the last seq (0: none yet). */
+int supervise_events(const struct supervise *s, uint64_t since,
+		     int (*cb)(void *arg, const struct supervise_event *e), void *arg);
+uint64_t supervise_event_seq(const struct supervise *s);
+const struct supervise_counts *supervise_counts(const struct supervise *s);
+/* Consecutive ejections; whether the breaker is open, and for how much longer
+ * (as of the last tick or check result) */
+bool supervise_breaker_info(const struct supervise *s, const struct cfg_vip *v,
+			    const struct cfg_backend *b, uint32_t *ejections,
+			    uint64_t *open_left_ms);
+
 /* Panic: too few usable backends, so all are used */
 bool supervise_panic(const struct supervise *s, const struct cfg_vip *v);
 /* Check latency of a backend, µs (last and moving average); 0 when none */

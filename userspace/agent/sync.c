@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* sync: reconcile the maps with a config. Phases, in this order (STYLE 37):
  *   A. delete VIP entries that are no longer configured (no new packets match)
- *   B. give new VIPs an id and new backends a slot; write backend entries
+ *   B. give new VIPs an id and new backends a slot; write backend entries,
+ *      then breaker states (xlb_be_brk) that changed
  *   C. rebuild the Maglev table of every VIP whose inputs changed (swap)
  *   D. write VIP entries (a new VIP becomes visible only now)
  *   E. VIP address refcounts, the port-0 flag, egress ports
@@ -18,6 +19,12 @@
 #include "common/log.h"
 #include "common/parse.h"
 
+struct sync_brk_mirror {
+	uint32_t state;
+	uint32_t gen;
+	bool known; /* false: rewrite on the next apply */
+};
+
 struct sync {
 	struct xlb_maps *m;
 	sync_resolve_fn resolve;
@@ -32,12 +39,21 @@ struct sync {
 	uint64_t last_build_ns;
 	sync_usable_fn usable;
 	void *usable_arg;
+	sync_brk_fn brk;
+	void *brk_arg;
+	struct sync_brk_mirror *brk_mirror; /* what xlb_be_brk holds, per slot */
 };
 
 void sync_set_usable(struct sync *s, sync_usable_fn fn, void *arg)
 {
 	s->usable = fn;
 	s->usable_arg = arg;
+}
+
+void sync_set_breaker(struct sync *s, sync_brk_fn fn, void *arg)
+{
+	s->brk = fn;
+	s->brk_arg = arg;
 }
 
 uint64_t sync_last_build_ns(const struct sync *s)
@@ -68,7 +84,8 @@ struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg)
 	s->slot_ready = calloc(XLB_MAX_BACKENDS, sizeof(*s->slot_ready));
 	s->table = calloc(XLB_MAGLEV_M_MAX, sizeof(*s->table));
 	s->mb = calloc(XLB_MAX_BACKENDS, sizeof(*s->mb));
-	if (!s->slot || !s->slot_ready || !s->table || !s->mb) {
+	s->brk_mirror = calloc(XLB_MAX_BACKENDS, sizeof(*s->brk_mirror));
+	if (!s->slot || !s->slot_ready || !s->table || !s->mb || !s->brk_mirror) {
 		errno = ENOMEM;
 		goto out_free;
 	}
@@ -94,6 +111,7 @@ void sync_free(struct sync *s)
 	free(s->slot_ready);
 	free(s->table);
 	free(s->mb);
+	free(s->brk_mirror);
 	free(s);
 }
 
@@ -256,10 +274,17 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 	nb.gen = s->slot[b->slot].gen;
 	if (!(s->slot[b->slot].flags & XLB_BE_F_ACTIVE) || !addr_eq(&s->slot[b->slot], &b->addr) ||
 	    s->slot[b->slot].vip_id != v->vip_id) {
+		struct xlb_be_brk closed = { .state = XLB_BRK_CLOSED };
+
 		nb.gen++; /* a new owner: flows remembering the old one re-select */
 		err = maps_be_active_reset(s->m, b->slot); /* and none of them is its */
+		if (!err)
+			err = maps_be_pasv_reset(s->m, b->slot); /* nor its passive signal */
+		if (!err)
+			err = maps_be_brk_set(s->m, b->slot, &closed);
 		if (err)
 			return err;
+		s->brk_mirror[b->slot].known = false;
 	}
 
 	err = s->resolve ? s->resolve(s->arg, &b->addr, &nb.ifindex, nb.dmac, nb.smac) : -ENOSYS;
@@ -281,6 +306,27 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 	if (err)
 		return err;
 	s->slot[b->slot] = nb;
+	return 0;
+}
+
+/* Phase B, last: the breaker state of one backend, written when it changed */
+static int write_breaker(struct sync *s, const struct cfg_vip *v, const struct cfg_backend *b)
+{
+	struct sync_brk_mirror *mi = &s->brk_mirror[b->slot];
+	struct xlb_be_brk nb = { .state = XLB_BRK_CLOSED };
+	uint32_t gen = 0;
+	int err;
+
+	if (s->brk)
+		s->brk(s->brk_arg, v, b, &nb, &gen);
+	if (mi->known && mi->state == nb.state && mi->gen == gen)
+		return 0;
+	err = maps_be_brk_set(s->m, b->slot, &nb);
+	if (err)
+		return err;
+	mi->state = nb.state;
+	mi->gen = gen;
+	mi->known = true;
 	return 0;
 }
 
@@ -364,6 +410,8 @@ static void vip_val(const struct cfg_vip *v, struct xlb_vip_val *out)
 	out->mtu = v->opt.mtu;
 	out->encap = v->opt.encap;
 	out->flags = v->opt.hash == GR_HASH_SRC ? XLB_VIP_F_HASH_SRC : 0;
+	if (v->opt.open_flows == GR_OPEN_FLOWS_RESELECT)
+		out->flags |= XLB_VIP_F_RESELECT_OPEN;
 	out->sched = v->opt.sched == GR_SCHED_WRR ? XLB_SCHED_WRR :
 		     v->opt.sched == GR_SCHED_LC  ? XLB_SCHED_LC :
 						    XLB_SCHED_MAGLEV;
@@ -489,6 +537,8 @@ int sync_apply(struct sync *s, struct config *cfg)
 				taken[b->slot] = true;
 			}
 			err = write_backend(s, v, b);
+			if (!err)
+				err = write_breaker(s, v, b);
 			if (err)
 				goto out;
 		}

@@ -22,11 +22,20 @@ struct sync;
 /* Whether new flows may go to backend @b of @v (health checks); NULL = always */
 typedef bool (*sync_usable_fn)(void *arg, const struct cfg_vip *v, const struct cfg_backend *b);
 
+/* The breaker state the dataplane must enforce for @b (fills *out; *gen is
+ * the breaker generation: a change rewrites the entry, refilling a half-open
+ * budget). NULL = every backend closed. */
+typedef int (*sync_brk_fn)(void *arg, const struct cfg_vip *v, const struct cfg_backend *b,
+			   struct xlb_be_brk *out, uint32_t *gen);
+
 /* NULL + errno on failure. Reads the current backend slots from the maps. */
 struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg);
 void sync_free(struct sync *s);
 /* Backends @fn calls unusable stay out of the tables (their flows stay) */
 void sync_set_usable(struct sync *s, sync_usable_fn fn, void *arg);
+/* Breaker states are written before tables are rebuilt, so new flows leave an
+ * opened backend with that one map write. */
+void sync_set_breaker(struct sync *s, sync_brk_fn fn, void *arg);
 
 /* After a restart: adopt the vip_ids and slots that the pinned maps already
  * hold for the VIPs and backends of @cfg, so established flows keep their

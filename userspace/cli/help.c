@@ -21,38 +21,55 @@ static const char help_main[] =
 	"       lbctl [ OPTIONS ] batch { FILE | - }   (one command per line)\n"
 	"       lbctl [ OPTIONS ] apply FILE           (replace the whole config)\n"
 	"       lbctl version\n"
-	"OBJECT := { vip | backend | stats | flow | agent | decap }\n" HELP_OPTIONS HELP_EXIT;
+	"OBJECT := { vip | backend | stats | flow | events | agent | decap }\n" HELP_OPTIONS
+		HELP_EXIT;
 
 static const char help_vip[] =
 	"Usage: lbctl vip add VIP [ sched { maglev | wrr | lc } ] [ encap { ipip | gue | l2 } ]\n"
 	"                 [ hash { 5tuple | src } ] [ ring-size PRIME ] [ udp-idle DUR ] [ mtu N ]\n"
-	"                 [ check { tcp | http | udp | none } ] [ path PATH ] [ interval DUR ]\n"
-	"                 [ timeout DUR ] [ rise N ] [ fall N ] [ check-via direct ]\n"
-	"                 [ expect CODES ] [ send TEXT ] [ receive TEXT ] [ eject-time DUR ]\n"
+	"                 [ check { tcp | http | udp | none } ] [ check-via direct ] [ check-port N ]\n"
+	"                 [ path PATH ] [ host NAME ] [ expect CODES ] [ send TEXT ] [ receive TEXT ]\n"
+	"                 [ interval DUR ] [ timeout DUR ] [ rise N ] [ fall N ] [ eject-time DUR ]\n"
 	"                 [ max-eject-time DUR ] [ half-open-flows N ] [ panic PCT ] [ max-eject PCT ]\n"
+	"                 [ open-flows { keep | reselect } ] [ syn-burst N ]\n"
 	"       lbctl vip set VIP { the same keywords }\n"
 	"       lbctl vip del VIP\n"
 	"       lbctl vip { show | list } [ VIP ]\n" HELP_VIP HELP_DUR
 	"Defaults: sched maglev, encap ipip, hash 5tuple, ring-size 65537, udp-idle 30s,\n"
 	"          mtu 1500, check none, interval 2s, timeout 1s, rise 2, fall 3,\n"
 	"          expect 200-299 (http), eject-time 30s, max-eject-time 5m,\n"
-	"          half-open-flows 3, panic 50, max-eject 50\n"
+	"          half-open-flows 3, panic 50, max-eject 50, open-flows keep, syn-burst 8\n"
+	"          (check-port: the backend's traffic port; host: the address)\n"
+	"open-flows: what happens to existing flows of a backend whose breaker opens.\n"
+	"syn-burst: SYN retransmissions (clients never answered) per second that count\n"
+	"           as `fall` failures of a backend's breaker; 0 = off (tcp VIPs)\n"
 	"CODES := STATUS[-STATUS][,...]   (HTTP statuses 100-599)\n";
 
 static const char help_backend[] =
 	"Usage: lbctl backend add VIP ADDR [ weight N ] [ port N ] [ mac MAC ]\n"
-	"       lbctl backend set VIP ADDR { weight N | port N | mac MAC }...\n"
+	"                         [ check { tcp | http | udp | none } ] [ check-port N ]\n"
+	"       lbctl backend set VIP ADDR { weight N | port N | mac MAC | check KIND |\n"
+	"                                    check-port N }...\n"
 	"       lbctl backend drain VIP ADDR     (no new flows; existing flows stay)\n"
 	"       lbctl backend enable VIP ADDR    (undo drain)\n"
 	"       lbctl backend del VIP ADDR\n"
 	"       lbctl backend { show | list } [ VIP ]\n" HELP_VIP
-	"Defaults: weight 100 (1-65535); the next-hop MAC is resolved unless mac is given\n";
+	"Defaults: weight 100 (1-65535); the next-hop MAC is resolved unless mac is given\n"
+	"check / check-port override the VIP's check for this backend (check none: never\n"
+	"checked, always up); the other check settings are the VIP's\n";
 
 static const char help_stats[] = "Usage: lbctl stats show [ VIP ]\n" HELP_VIP;
 
 static const char help_flow[] =
 	"Usage: lbctl flow lookup VIP SRC_ADDR[:PORT]    ([SRC_ADDR6]:PORT for IPv6)\n"
 	"       which backend this flow goes to, and why (flow-table or maglev)\n" HELP_VIP;
+
+static const char help_events[] =
+	"Usage: lbctl events             (health and breaker changes lbd remembers, oldest first)\n"
+	"       lbctl events follow      (then keep printing new ones until interrupted)\n"
+	"Each line: TIME VIP BACKEND KIND: FROM -> TO (REASON). KIND is health, state\n"
+	"(the circuit breaker), refused (an ejection max-eject refused) or panic.\n"
+	"lbd keeps the last 1024 events; -j prints an array (follow: one object per line).\n";
 
 static const char help_agent[] =
 	"Usage: lbctl agent status\n"
@@ -79,9 +96,9 @@ int print_help(const char *object)
 	static const struct {
 		const char *name;
 		const char *text;
-	} t[] = { { "vip", help_vip },	 { "backend", help_backend }, { "stats", help_stats },
-		  { "flow", help_flow }, { "agent", help_agent },     { "decap", help_decap },
-		  { NULL, help_main } };
+	} t[] = { { "vip", help_vip },	   { "backend", help_backend }, { "stats", help_stats },
+		  { "flow", help_flow },   { "events", help_events },	{ "agent", help_agent },
+		  { "decap", help_decap }, { NULL, help_main } };
 	unsigned int i;
 
 	for (i = 0; t[i].name; i++)

@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xlb/abi.h>
 #include "cli/lbctl.h"
 #include "common/ctl_client.h"
@@ -142,6 +144,76 @@ static int run_one(int fd, int argc, char **argv, json_object *extra, json_objec
 	}
 	json_object_put(resp);
 	return code;
+}
+
+static volatile sig_atomic_t g_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+/* events [follow]: the changes lbd remembers; follow keeps asking for newer
+ * ones (4 times a second) until interrupted or lbd goes away. */
+static int do_events(int argc, char **argv)
+{
+	char since[32], *req[3] = { "events", "since", since };
+	json_object *jargv, *resp = NULL, *data, *ev, *seq;
+	unsigned long long last = 0;
+	int fd, err, code = 0;
+	size_t i, n;
+
+	if (argc == 1) {
+		fd = connect_lbd();
+		if (fd < 0)
+			return -fd;
+		code = run_one(fd, 1, argv, NULL, NULL);
+		ctl_client_close(fd);
+		return code;
+	}
+	if (argc != 2 || strcmp(argv[1], "follow"))
+		return p_err(CTL_E_USAGE, "EINVAL", "usage: lbctl events [follow]");
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!g_stop) {
+		fd = connect_lbd();
+		if (fd < 0)
+			return -fd;
+		snprintf(since, sizeof(since), "%llu", last);
+		jargv = json_object_new_array();
+		for (i = 0; i < 3; i++)
+			json_object_array_add(jargv, json_object_new_string(req[i]));
+		err = ctl_client_request(fd, jargv, &resp, TIMEOUT_MS);
+		json_object_put(jargv);
+		ctl_client_close(fd);
+		if (err)
+			return p_err(CTL_E_CONNECT, errno_name(-err), "lbd at %s: %s",
+				     g_opts.socket, strerror(-err));
+		code = ctl_resp_code(resp);
+		if (code) {
+			p_err(code, ctl_resp_errno(resp), "%s", ctl_resp_message(resp));
+			json_object_put(resp);
+			return code;
+		}
+		data = ctl_resp_data(resp);
+		n = data ? json_object_array_length(data) : 0;
+		for (i = 0; i < n; i++) {
+			ev = json_object_array_get_idx(data, i);
+			if (json_object_object_get_ex(ev, "seq", &seq))
+				last = (unsigned long long)json_object_get_int64(seq);
+			if (g_opts.json)
+				printf("%s\n",
+				       json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+			else
+				render_event(ev);
+		}
+		json_object_put(resp);
+		resp = NULL;
+		usleep(250000);
+	}
+	return 0;
 }
 
 static int read_file(const char *path, char **out)
@@ -371,6 +443,8 @@ int main(int argc, char **argv)
 		return do_apply(argc, argv);
 	if (!strcmp(argv[0], "decap")) /* no lbd: talks to the kernel itself */
 		return do_decap(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "events"))
+		return do_events(argc, argv);
 
 	code = check_syntax(argc, argv);
 	if (code)

@@ -25,6 +25,9 @@ int print_help(const char *object);
 /* Text rendering of a successful response to argv (JSON mode prints data) */
 void render_text(int argc, char **argv, struct json_object *data);
 
+/* One event of `lbctl events` as a text line */
+void render_event(struct json_object *ev);
+
 /* lbctl decap VERB...: xlb_decap on a backend, without lbd (cli/decap.c) */
 int do_decap(int argc, char **argv);
 

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "cli/lbctl.h"
 
 static const char *s_(json_object *o, const char *k)
@@ -118,6 +119,28 @@ static void render_object(json_object *o)
 	}
 }
 
+void render_event(json_object *ev)
+{
+	json_object *t, *o;
+	char ts[32] = "?", extra[64] = "";
+	time_t sec;
+	struct tm tm;
+	int64_t ms;
+
+	if (json_object_object_get_ex(ev, "time_ms", &t)) {
+		ms = json_object_get_int64(t);
+		sec = (time_t)(ms / 1000);
+		if (gmtime_r(&sec, &tm))
+			snprintf(ts + strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm),
+				 sizeof(ts) - 19, ".%03dZ", (int)(ms % 1000));
+	}
+	if (json_object_object_get_ex(ev, "open_ms", &o) && json_object_get_int64(o) > 0)
+		snprintf(extra, sizeof(extra), ", open %.1fs",
+			 (double)json_object_get_int64(o) / 1000.0);
+	printf("%s %s %s %s: %s -> %s (%s%s)\n", ts, s_(ev, "vip"), s_(ev, "backend"),
+	       s_(ev, "kind"), s_(ev, "from"), s_(ev, "to"), s_(ev, "reason"), extra);
+}
+
 void render_text(int argc, char **argv, json_object *data)
 {
 	size_t i;
@@ -133,6 +156,9 @@ void render_text(int argc, char **argv, json_object *data)
 		render_backends(data);
 	} else if (!strcmp(argv[0], "stats")) {
 		render_stats(data);
+	} else if (!strcmp(argv[0], "events")) {
+		for (i = 0; i < json_object_array_length(data); i++)
+			render_event(json_object_array_get_idx(data, i));
 	} else if (!strcmp(argv[0], "flow")) {
 		printf("%s from %s port %s -> %s (%s)\n", s_(data, "vip"), s_(data, "src"),
 		       s_(data, "src_port"), s_(data, "backend"), s_(data, "reason"));
