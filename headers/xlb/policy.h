@@ -33,9 +33,9 @@
 #endif
 
 /* Map names (<= 15 characters) */
-#define XLB_MAP_POL4 "xlb_pol4"		/* ARRAY_OF_MAPS[2] of LPM_TRIE (xlb_pol_key4) */
-#define XLB_MAP_POL6 "xlb_pol6"		/* ARRAY_OF_MAPS[2] of LPM_TRIE (xlb_pol_key6) */
-#define XLB_MAP_POL_RULES "xlb_pol_rules" /* ARRAY[2 * XLB_POL_RULES_MAX] of xlb_pol_rule */
+#define XLB_MAP_POL4 "xlb_pol4"		    /* ARRAY_OF_MAPS[2] of LPM_TRIE (xlb_pol_key4) */
+#define XLB_MAP_POL6 "xlb_pol6"		    /* ARRAY_OF_MAPS[2] of LPM_TRIE (xlb_pol_key6) */
+#define XLB_MAP_POL_RULES "xlb_pol_rules"   /* ARRAY[2 * XLB_POL_RULES_MAX] of xlb_pol_rule */
 #define XLB_MAP_POL_SCOPES "xlb_pol_scopes" /* ARRAY[2 * XLB_POL_SCOPES] of xlb_pol_scope */
 #define XLB_MAP_POL_HITS "xlb_pol_hits"	    /* PERCPU_ARRAY[XLB_POL_RULES_MAX] of __u64 */
 #define XLB_MAP_RL_CFG "xlb_rl_cfg"	    /* ARRAY[XLB_POL_SCOPES] of xlb_rl_cfg */
