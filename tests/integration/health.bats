@@ -150,6 +150,48 @@ teardown_file() {
 	wait_health "$XLB_BE3_4" up 1500 >/dev/null
 }
 
+@test "breaker: a backend that drops clients' SYNs is ejected by the passive signal" {
+	local ns out took t0
+	lbctl vip set "$VIP:80/tcp" syn-burst 3 eject-time 30s
+	wait_field "$XLB_BE1_4" breaker closed 2000 >/dev/null
+	# be1 stops taking encapsulated traffic: the VIP's SYNs die there, while
+	# the checks (straight to its own address) keep passing
+	ns=$(topo_ns be1)
+	ip netns exec "$ns" "$XLB_ROOT/build/lbctl" -q decap detach dev eth0
+	t0=$(($(date +%s%N) / 1000000))
+	out=$(topo_exec client python3 "$XLB_ROOT/$CLI" parallel "$VIP" 80 30 12)
+	took=$(($(date +%s%N) / 1000000 - t0))
+	ip netns exec "$ns" "$XLB_ROOT/build/lbctl" -q decap attach dev eth0
+	echo "# 30 parallel connections done in ${took} ms: $(tr '\n' ' ' <<<"$out")" >&3
+	[[ $out != *failed* ]] || fail "connections failed: $out"
+	[[ $out != *be1* ]] || fail "be1 answered without decap: $out"
+	assert_equal "$(field_of "$XLB_BE1_4" breaker)" open
+	assert_equal "$(field_of "$XLB_BE1_4" dp_breaker)" open
+	assert_equal "$(health_of "$XLB_BE1_4")" up # the checks never saw a problem
+	(($(field_of "$XLB_BE1_4" syn_retx) >= 3)) || fail "syn_retx $(field_of "$XLB_BE1_4" syn_retx)"
+	run -0 lbctl -j events
+	[[ $(jq -r --arg a "$XLB_BE1_4" '.[] | select(.backend == $a and .to == "open") | .reason' \
+		<<<"$output") == *"SYN retransmissions"* ]] || fail "no passive open event: $output"
+	# other backends' connections were never touched: all of them closed
+	assert_equal "$(field_of "$XLB_BE2_4" breaker)" closed
+	assert_equal "$(field_of "$XLB_BE3_4" breaker)" closed
+}
+
+@test "events: text, JSON and follow show the same changes" {
+	local n
+	run -0 lbctl events
+	[[ $output == *"$XLB_BE1_4 state: closed -> open"* ]] || fail "no text line: $output"
+	n=$(lbctl -j events | jq length)
+	((n > 0)) || fail "no events in JSON"
+	# follow prints what lbd remembers, then waits for more
+	run timeout 1 "$XLB_ROOT/build/lbctl" -S "$SOCK" events follow
+	assert_equal "$status" 124
+	assert_equal "$(grep -c ' -> ' <<<"$output")" "$n"
+	# back to a short eject-time for the tests below (a new breaker, closed)
+	lbctl vip set "$VIP:80/tcp" eject-time 1s syn-burst 8
+	wait_field "$XLB_BE1_4" breaker closed 2000 >/dev/null
+}
+
 @test "health: panic keeps the VIP serving when every check fails" {
 	local n
 	lbctl vip set "$VIP:80/tcp" check http path /health-does-not-matter

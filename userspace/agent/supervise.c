@@ -51,6 +51,7 @@ struct supervise {
 	struct supervise_counts counts;
 	supervise_pasv_fn pasv;
 	void *pasv_arg;
+	char note[64];		/* appended to the reason of events recorded meanwhile */
 	char *persist;		/* health state file, or NULL */
 	struct sv_saved *saved; /* what it held at start */
 	size_t nsaved;
@@ -91,7 +92,8 @@ static void record(struct sv_vip *v, const struct breaker_event *ev, const char 
 			     0;
 	snprintf(e->vip, sizeof(e->vip), "%s", vs);
 	snprintf(e->backend, sizeof(e->backend), "%s", ev->kind == BREAKER_EV_PANIC ? "-" : as);
-	snprintf(e->reason, sizeof(e->reason), "%s", ev->reason);
+	snprintf(e->reason, sizeof(e->reason), "%s%s%s", ev->reason, s->note[0] ? "; " : "",
+		 s->note);
 	switch (ev->kind) {
 	case BREAKER_EV_STATE:
 		if (ev->new_state >= 0 && ev->new_state < __BREAKER_STATE_MAX)
@@ -114,32 +116,33 @@ static void on_event(void *arg, const struct breaker_event *ev)
 {
 	struct sv_vip *v = arg;
 	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN] = "-";
+	const char *why;
 
 	format_vip(&v->key, vs, sizeof(vs));
 	if (ev->backend < v->n)
 		format_addr(&v->addr[ev->backend], as, sizeof(as));
+	record(v, ev, vs, as);
+	why = v->s->ev[(v->s->ev_seq - 1) % SUPERVISE_EVENTS].reason; /* with any note */
 	switch (ev->kind) {
 	case BREAKER_EV_HEALTH:
 		pr_info("health: vip %s backend %s: %s -> %s (%s)", vs, as,
 			breaker_health_name(ev->old_state), breaker_health_name(ev->new_state),
-			ev->reason);
+			why);
 		break;
 	case BREAKER_EV_STATE:
 		pr_info("breaker: vip %s backend %s: %s -> %s (%s)", vs, as,
-			breaker_state_name(ev->old_state), breaker_state_name(ev->new_state),
-			ev->reason);
+			breaker_state_name(ev->old_state), breaker_state_name(ev->new_state), why);
 		break;
 	case BREAKER_EV_REFUSED:
-		pr_warn("breaker: vip %s backend %s: ejection refused (%s)", vs, as, ev->reason);
+		pr_warn("breaker: vip %s backend %s: ejection refused (%s)", vs, as, why);
 		break;
 	default:
 		if (ev->new_state)
-			pr_warn("breaker: vip %s: panic, using every backend (%s)", vs, ev->reason);
+			pr_warn("breaker: vip %s: panic, using every backend (%s)", vs, why);
 		else
 			pr_info("breaker: vip %s: panic over", vs);
 		break;
 	}
-	record(v, ev, vs, as);
 	v->s->dirty = true;
 	if (ev->kind == BREAKER_EV_HEALTH)
 		v->s->save_needed = true;
@@ -669,6 +672,8 @@ static void passive_tick(struct supervise *s, struct sv_vip *v, const struct con
 		if (delta < burst)
 			continue;
 		s->counts.syn_bursts++;
+		snprintf(s->note, sizeof(s->note), "passive: %llu SYN retransmissions in 1s",
+			 (unsigned long long)delta);
 		for (k = 0; k < v->be[i].cfg.fall; k++) {
 			uint32_t gen = v->be[i].gen;
 
@@ -676,6 +681,7 @@ static void passive_tick(struct supervise *s, struct sv_vip *v, const struct con
 			    v->be[i].state == BREAKER_OPEN)
 				break;
 		}
+		s->note[0] = '\0';
 	}
 }
 

@@ -31,7 +31,7 @@ struct supervise_event {
 	int old_state, new_state;
 	char vip[64];
 	char backend[48];
-	char reason[96];
+	char reason[168]; /* the breaker's reason, "; " and any note */
 };
 
 /* State changes since start, for metrics */

@@ -5,6 +5,9 @@
 #   udp ADDR PORT             one datagram, prints the reply's first word
 #   many ADDR PORT N          N HTTP GETs on fresh connections; prints
 #                             "BACKEND COUNT" lines (and "failed COUNT")
+#   parallel ADDR PORT N T    N HTTP GETs at once, each allowed T seconds
+#                             (SYN retransmissions included); "BACKEND COUNT"
+#                             lines as for many
 #   hold ADDR PORT GATE       keeps one TCP connection: prints the backend once,
 #                             waits until the file GATE exists, talks again and
 #                             prints the backend that answered then
@@ -34,8 +37,45 @@ def http_get(addr, port):
     return data.split(b"\r\n\r\n", 1)[1].decode().strip()
 
 
+def parallel(addr, port, n, timeout):
+    import threading
+
+    counts, lock = {}, threading.Lock()
+
+    def one():
+        try:
+            fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.settimeout(timeout)
+            s.connect((addr, port))
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            s.close()
+            name = data.split(b"\r\n\r\n", 1)[1].decode().strip()
+        except (OSError, IndexError):
+            name = "failed"
+        with lock:
+            counts[name] = counts.get(name, 0) + 1
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name, c in sorted(counts.items()):
+        print(name, c)
+
+
 def main():
     mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode == "parallel":
+        parallel(addr, port, int(sys.argv[4]), float(sys.argv[5]))
+        return
     if mode == "http":
         print(http_get(addr, port))
     elif mode == "many":
