@@ -236,3 +236,19 @@ teardown_file() {
 	assert_equal "$(jq -r '[.[].usable] | all' <<<"$output")" true
 	run -0 client_http "$VIP" 80 # served although every check fails
 }
+
+@test "health: per-backend check overrides: check-port, then check none" {
+	# panic above left every backend on port 81; put them back
+	for n in 1 2 3; do
+		eval "lbctl backend set $VIP:80/tcp \$XLB_BE${n}_4 port 80"
+	done
+	wait_health "$XLB_BE3_4" up 2000 >/dev/null
+	lbctl backend set "$VIP:80/tcp" "$XLB_BE3_4" check-port 81 # nobody listens there
+	wait_health "$XLB_BE3_4" down 900 >/dev/null
+	lbctl backend set "$VIP:80/tcp" "$XLB_BE3_4" check none # exempt: always up
+	wait_health "$XLB_BE3_4" up 500 >/dev/null
+	assert_equal "$(field_of "$XLB_BE3_4" check)" none
+	run -0 lbctl show
+	[[ $output == *"backend add $VIP:80/tcp $XLB_BE3_4 port 80 check none check-port 81"* ]] ||
+		fail "overrides not shown: $output"
+}
