@@ -59,7 +59,14 @@ struct ctl_server {
 	unsigned int nr_clients;
 	struct ctl_client *clients[CTL_CLIENTS_MAX];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uint64_t next_conn;
+	void (*close_fn)(void *arg, uint64_t conn);
 };
+
+void ctl_set_close_hook(struct ctl_server *srv, void (*fn)(void *arg, uint64_t conn))
+{
+	srv->close_fn = fn;
+}
 
 static uint64_t now_ms(void)
 {
@@ -301,6 +308,8 @@ static void client_free(struct ctl_server *srv, struct ctl_client *c)
 		srv->clients[i] = NULL;
 		srv->nr_clients--;
 	}
+	if (srv->close_fn)
+		srv->close_fn(srv->arg, c->peer.conn);
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c->in);
@@ -571,6 +580,7 @@ static void accept_clients(struct ctl_server *srv)
 		c->peer.uid = cred.uid;
 		c->peer.gid = cred.gid;
 		c->peer.pid = cred.pid;
+		c->peer.conn = ++srv->next_conn;
 		c->allowed = peer_allowed(srv, &c->peer);
 		c->last_ms = now_ms();
 		c->events = ev.events;

@@ -20,6 +20,7 @@ struct ctl_peer {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	uint64_t conn; /* this connection: 1, 2, ... unique while lbd runs */
 };
 
 /* Handles one checked request. argv_array is a non-empty array of strings (borrowed).
@@ -39,6 +40,10 @@ typedef int (*ctl_handler_fn)(void *arg, const struct ctl_peer *peer,
  * Returns the server, or NULL with errno set (the reason is logged).
  */
 struct ctl_server *ctl_open(const char *path, long group, ctl_handler_fn fn, void *arg);
+
+/* @fn is called with the connection id whenever a client goes away (closed by
+ * either side), so state a handler keeps per connection can be dropped. */
+void ctl_set_close_hook(struct ctl_server *srv, void (*fn)(void *arg, uint64_t conn));
 
 /* The one fd to watch for EPOLLIN in the agent's loop; call ctl_dispatch() when ready */
 int ctl_fd(const struct ctl_server *srv);
