@@ -96,6 +96,8 @@ echo "== 1/2  ns per packet (BPF_PROG_TEST_RUN) =="
 rule
 pkt_rc=0
 "$BUILD/bench/pkt_bench" "${pkt_args[@]}" --summary "$summary" || pkt_rc=$?
+echo; echo "== policy stage: ns per packet, off / 0 / 100000 prefixes (not in the table) =="; rule
+"$BUILD/bench/policy_bench" "${pkt_args[@]}" || echo "bench: policy_bench failed (exit $?)" >&2
 echo
 echo "== 2/2  Mpps on a veth pair (generator, xlb_xdp and counter on one CPU) =="
 rule

@@ -32,6 +32,9 @@ enum xlb_counter {
 	XLB_CNT_BRK_EXHAUSTED = 22,    /* no admitted choice in XLB_BRK_TRIES: first kept */
 	XLB_CNT_BRK_FLOW_MOVED = 23,   /* existing flow of an open backend re-selected */
 	XLB_CNT_SYN_RETX = 24,	       /* SYN again for a flow never past its SYN */
+	XLB_CNT_POL_ALLOW = 25,	       /* an allow rule matched (either scope), per packet */
+	XLB_CNT_RL_NEW_SOURCE = 26,    /* rate-limit bucket created (LRU may evict one) */
+	XLB_CNT_RL_NO_BUCKET = 27,     /* no rate-limit bucket could be made: admitted */
 	__XLB_CNT_MAX
 };
 #define XLB_COUNTERS_SLOTS 64 /* room to grow without an ABI change */
@@ -49,9 +52,13 @@ enum xlb_drop_reason {
 	XLB_DROP_FRAG_MISS = 8,	      /* later fragment to a VIP address, first one unseen */
 	XLB_DROP_ADJUST = 9,	      /* bpf_xdp_adjust_head/tail failed */
 	XLB_DROP_ICMP_MALFORMED = 10, /* ICMP error to a VIP address with unusable quote */
-	XLB_DROP_POLICY = 11,	      /* reserved for the policy stage */
+	XLB_DROP_POLICY = 11,	      /* a deny rule matched the source */
 	XLB_DROP_FAMILY = 12,	      /* backend family cannot carry this VIP (l2 mismatch) */
 	XLB_DROP_NO_TX_PORT = 13,     /* backend egress ifindex missing from xlb_tx_ports */
+	XLB_DROP_POLICY_DEFAULT = 14, /* no rule matched and the scope's default is deny */
+	XLB_DROP_RL_PPS = 15,	      /* source over its packet rate (global or VIP scope) */
+	XLB_DROP_RL_NEW_FLOW = 16,    /* source over its new-flow rate (global or VIP scope) */
+	XLB_DROP_RL_CEILING = 17,     /* VIP over its new-flow ceiling (all sources) */
 	__XLB_DROP_MAX
 };
 #define XLB_DROPS_SLOTS 64

@@ -209,6 +209,7 @@ void step_run(struct env *e, struct tcase *tc, const struct step *st);
 
 void suite_xdp(struct env *e);
 void suite_scenarios(struct env *e);
+void suite_policy(struct env *e);
 void suite_decap(void);
 void suite_random(struct env *e);
 

@@ -46,6 +46,7 @@ int main(void)
 	} else {
 		suite_xdp(&e);
 		suite_scenarios(&e);
+		suite_policy(&e);
 		suite_random(&e);
 		env_close(&e);
 	}

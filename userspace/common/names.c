@@ -35,6 +35,9 @@ static const char *const counter_names[] = {
 	[XLB_CNT_BRK_EXHAUSTED] = "brk_exhausted",
 	[XLB_CNT_BRK_FLOW_MOVED] = "brk_flow_moved",
 	[XLB_CNT_SYN_RETX] = "syn_retx",
+	[XLB_CNT_POL_ALLOW] = "pol_allow",
+	[XLB_CNT_RL_NEW_SOURCE] = "rl_new_source",
+	[XLB_CNT_RL_NO_BUCKET] = "rl_no_bucket",
 };
 _Static_assert(ARRAY_SIZE(counter_names) == __XLB_CNT_MAX, "names: counter table incomplete");
 
@@ -53,6 +56,10 @@ static const char *const drop_names[] = {
 	[XLB_DROP_POLICY] = "policy",
 	[XLB_DROP_FAMILY] = "family_mismatch",
 	[XLB_DROP_NO_TX_PORT] = "no_tx_port",
+	[XLB_DROP_POLICY_DEFAULT] = "policy_default",
+	[XLB_DROP_RL_PPS] = "rl_pps",
+	[XLB_DROP_RL_NEW_FLOW] = "rl_new_flow",
+	[XLB_DROP_RL_CEILING] = "rl_ceiling",
 };
 _Static_assert(ARRAY_SIZE(drop_names) == __XLB_DROP_MAX, "names: drop table incomplete");
 
