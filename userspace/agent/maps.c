@@ -78,6 +78,16 @@ static int check_sizes(struct xlb_xdp_bpf *skel)
 		{ skel->maps.xlb_flood, sizeof(__u32), sizeof(struct xlb_flood_state) },
 		{ skel->maps.xlb_be_active, sizeof(__u32), sizeof(__u64) },
 		{ skel->maps.xlb_lc_sets, sizeof(__u32), sizeof(struct xlb_lc_set) },
+		{ skel->maps.xlb_be_brk, sizeof(__u32), sizeof(struct xlb_be_brk) },
+		{ skel->maps.xlb_be_pasv, sizeof(__u32), sizeof(struct xlb_be_pasv) },
+		{ skel->maps.xlb_pol4, sizeof(__u32), sizeof(__u32) },
+		{ skel->maps.xlb_pol6, sizeof(__u32), sizeof(__u32) },
+		{ skel->maps.xlb_pol_rules, sizeof(__u32), sizeof(struct xlb_pol_rule) },
+		{ skel->maps.xlb_pol_scopes, sizeof(__u32), sizeof(struct xlb_pol_scope) },
+		{ skel->maps.xlb_pol_hits, sizeof(__u32), sizeof(__u64) },
+		{ skel->maps.xlb_rl_cfg, sizeof(__u32), sizeof(struct xlb_rl_cfg) },
+		{ skel->maps.xlb_rl_src, sizeof(struct xlb_rl_key), sizeof(struct xlb_rl_val) },
+		{ skel->maps.xlb_rl_ceil, sizeof(__u32), sizeof(__u64) },
 	};
 	const struct bpf_map *inner = bpf_map__inner_map(skel->maps.xlb_rings);
 	const struct bpf_map *tx = skel->maps.xlb_tx_ports;
@@ -645,6 +655,145 @@ int maps_be_pasv_reset(struct xlb_maps *m, __u32 id)
 		err = maps_err(XLB_MAP_BE_PASV, "reset failed", -errno);
 	free(zero);
 	return err;
+}
+
+/* ---- policy (issue 5, <xlb/policy.h>) ---- */
+
+int maps_pol_trie_new(struct xlb_maps *m, int family)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	__u32 ks = family == XLB_FAMILY_V4 ? sizeof(struct xlb_pol_key4) :
+					     sizeof(struct xlb_pol_key6);
+	int fd;
+
+	(void)m;
+	/* flags and max_entries must equal the template's (LPM tries cannot take
+	 * BPF_F_INNER_MAP, so every inner trie has the same size) */
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE,
+			    family == XLB_FAMILY_V4 ? "xlb_pol4_in" : "xlb_pol6_in", ks,
+			    sizeof(struct xlb_pol_chain), XLB_POL_PREFIX_MAX, &o);
+	if (fd < 0)
+		return maps_err(family == XLB_FAMILY_V4 ? XLB_MAP_POL4 : XLB_MAP_POL6,
+				"cannot create a rule trie", -errno);
+	return fd;
+}
+
+int maps_pol_trie_install(struct xlb_maps *m, int family, __u32 bank, int fd)
+{
+	const struct bpf_map *outer = family == XLB_FAMILY_V4 ? m->skel->maps.xlb_pol4 :
+								m->skel->maps.xlb_pol6;
+
+	if (bpf_map_update_elem(bpf_map__fd(outer), &bank, &fd, BPF_ANY))
+		return maps_err(bpf_map__name(outer), "cannot install a rule trie", -errno);
+	return 0;
+}
+
+int maps_pol_trie_clear(struct xlb_maps *m, int family, __u32 bank)
+{
+	const struct bpf_map *outer = family == XLB_FAMILY_V4 ? m->skel->maps.xlb_pol4 :
+								m->skel->maps.xlb_pol6;
+
+	if (bpf_map_delete_elem(bpf_map__fd(outer), &bank) && errno != ENOENT)
+		return maps_err(bpf_map__name(outer), "cannot remove a rule trie", -errno);
+	return 0;
+}
+
+/* Bulk array writes: one syscall per chunk where the kernel allows it */
+static int array_write(const struct bpf_map *map, const __u32 *keys, const void *vals, __u32 n,
+		       size_t vsize)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	__u32 done = 0, cnt;
+	int fd = bpf_map__fd(map);
+
+	while (done < n) {
+		cnt = n - done;
+		if (!bpf_map_update_batch(fd, keys + done, (const char *)vals + done * vsize, &cnt,
+					  &bo)) {
+			done += cnt;
+			continue;
+		}
+		/* no batch support: one at a time */
+		for (; done < n; done++)
+			if (bpf_map_update_elem(fd, keys + done, (const char *)vals + done * vsize,
+						BPF_ANY))
+				return maps_err(bpf_map__name(map), "update failed", -errno);
+	}
+	return 0;
+}
+
+int maps_pol_rules_write(struct xlb_maps *m, __u32 bank, const __u32 *ids,
+			 const struct xlb_pol_rule *rules, __u32 n)
+{
+	__u32 *keys = malloc((n + 1) * sizeof(*keys)), i;
+	int err;
+
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		keys[i] = bank * XLB_POL_RULES_MAX + ids[i];
+	err = array_write(m->skel->maps.xlb_pol_rules, keys, rules, n, sizeof(*rules));
+	free(keys);
+	return err;
+}
+
+int maps_pol_trie_write(struct xlb_maps *m, int fd, int family, const void *keys,
+			const struct xlb_pol_chain *chains, __u32 n)
+{
+	size_t ks = family == XLB_FAMILY_V4 ? sizeof(struct xlb_pol_key4) :
+					      sizeof(struct xlb_pol_key6);
+	__u32 i;
+
+	(void)m;
+	/* LPM tries take no batch updates: one syscall per prefix (~2 us) */
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ks, &chains[i], BPF_ANY))
+			return maps_err(family == XLB_FAMILY_V4 ? XLB_MAP_POL4 : XLB_MAP_POL6,
+					"cannot add a prefix", -errno);
+	return 0;
+}
+
+int maps_pol_scope_set(struct xlb_maps *m, __u32 bank, __u32 scope, const struct xlb_pol_scope *sc)
+{
+	__u32 key = bank * XLB_POL_SCOPES + scope;
+
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_pol_scopes), &key, sc, BPF_ANY))
+		return maps_err(XLB_MAP_POL_SCOPES, "update failed", -errno);
+	return 0;
+}
+
+int maps_pol_hits_read(struct xlb_maps *m, __u32 id, __u64 *hits)
+{
+	return percpu_sum(m, m->skel->maps.xlb_pol_hits, id, hits, 1);
+}
+
+int maps_pol_hits_reset(struct xlb_maps *m, __u32 id)
+{
+	__u64 *zero = calloc((size_t)m->ncpus, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_pol_hits), &id, zero, BPF_ANY))
+		err = maps_err(XLB_MAP_POL_HITS, "reset failed", -errno);
+	free(zero);
+	return err;
+}
+
+int maps_rl_cfg_set(struct xlb_maps *m, __u32 scope, const struct xlb_rl_cfg *c)
+{
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_rl_cfg), &scope, c, BPF_ANY))
+		return maps_err(XLB_MAP_RL_CFG, "update failed", -errno);
+	return 0;
+}
+
+int maps_rl_ceil_reset(struct xlb_maps *m, __u32 vip_id)
+{
+	__u64 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_rl_ceil), &vip_id, &zero, BPF_ANY))
+		return maps_err(XLB_MAP_RL_CEIL, "reset failed", -errno);
+	return 0;
 }
 
 int maps_unpin(struct xlb_maps *m)

@@ -12,6 +12,7 @@
 #include <xlb/abi.h>
 #include <xlb/consts.h>
 #include <xlb/stats.h>
+#include <xlb/policy.h>
 #include <xlb/types.h>
 
 struct xlb_maps;
@@ -84,6 +85,23 @@ int maps_be_brk_get(struct xlb_maps *m, __u32 id, struct xlb_be_brk *b);
 /* Passive signals of a backend slot summed over CPUs; reset with a new owner */
 int maps_be_pasv_read(struct xlb_maps *m, __u32 id, struct xlb_be_pasv *sum);
 int maps_be_pasv_reset(struct xlb_maps *m, __u32 id);
+
+/* Policy (<xlb/policy.h>). A rule set is published by filling the inactive
+ * bank (new tries installed in its outer slots, rules, scopes) and flipping
+ * xlb_config.pol_bank with maps_config_set. */
+int maps_pol_trie_new(struct xlb_maps *m, int family); /* an fd, or -errno */
+int maps_pol_trie_write(struct xlb_maps *m, int fd, int family, const void *keys,
+			const struct xlb_pol_chain *chains, __u32 n);
+int maps_pol_trie_install(struct xlb_maps *m, int family, __u32 bank, int fd);
+int maps_pol_trie_clear(struct xlb_maps *m, int family, __u32 bank);
+int maps_pol_rules_write(struct xlb_maps *m, __u32 bank, const __u32 *ids,
+			 const struct xlb_pol_rule *rules, __u32 n);
+int maps_pol_scope_set(struct xlb_maps *m, __u32 bank, __u32 scope, const struct xlb_pol_scope *sc);
+int maps_pol_hits_read(struct xlb_maps *m, __u32 id, __u64 *hits); /* summed over CPUs */
+int maps_pol_hits_reset(struct xlb_maps *m, __u32 id);
+/* Rate limits apply at once (not banked); a reused VIP id starts a fresh ceiling */
+int maps_rl_cfg_set(struct xlb_maps *m, __u32 scope, const struct xlb_rl_cfg *c);
+int maps_rl_ceil_reset(struct xlb_maps *m, __u32 vip_id);
 
 int maps_tx_port_add(struct xlb_maps *m, __u32 ifindex);
 int maps_tx_port_del(struct xlb_maps *m, __u32 ifindex);
