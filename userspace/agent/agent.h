@@ -24,6 +24,9 @@ struct agent {
 	const char *ifaces[AGENT_IFACES_MAX];
 	int nifaces;
 	struct maps_flow_count flows; /* flow-table occupancy, counted a chunk per tick */
+	struct polsync *ps;	      /* publishes cfg.pol to the dataplane */
+	uint64_t txn_conn;	      /* connection with an open policy transaction; 0 = none */
+	struct policy txn;	      /* its staged policy (published at commit) */
 	bool stop;		      /* leave the loop; the dataplane keeps forwarding */
 	bool detach;		      /* on stop, also detach the program */
 };
@@ -32,6 +35,13 @@ struct agent {
  * match it, persist it, then swap. On failure the maps are brought back to
  * the running config and @next is freed. 0 or -errno (message in msg). */
 int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen);
+
+/* Publish the running policy to the dataplane and persist the state. 0 or
+ * -errno (message in msg). */
+int agent_commit_policy(struct agent *a, char *msg, size_t msglen);
+
+/* A control connection went away: its open policy transaction is dropped */
+void cmd_conn_closed(void *arg, uint64_t conn);
 
 /* Re-read --config and apply it like `lbctl apply` (agent reload, SIGHUP).
  * Returns an lbctl exit code; msg says why on failure. */

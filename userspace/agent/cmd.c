@@ -15,6 +15,8 @@
 #include <xlb/hash.h>
 #include "agent/agent.h"
 #include "agent/breaker.h"
+#include "agent/policy.h"
+#include "common/cidr.h"
 #include "agent/state.h"
 #include "agent/supervise.h"
 #include "agent/ctl.h"
@@ -535,6 +537,267 @@ static int do_events(struct agent *a, int argc, char **argv, json_object **data,
 	return CTL_OK;
 }
 
+/* ---- policy and ratelimit ---- */
+
+static bool scope_wanted(const struct gr_cmd *c, const struct pol_scope *s)
+{
+	if (!(c->args & GR_ARG_VIP))
+		return true;
+	return !s->global && !memcmp(&s->key, &c->vip, sizeof(c->vip));
+}
+
+static void rules_json(struct agent *a, const struct pol_scope *s, json_object *arr)
+{
+	const struct policy *p = &a->cfg.pol;
+	char buf[PARSE_VIP_STRLEN + 64];
+	uint32_t id;
+
+	for (id = s->head; id != POL_NONE; id = p->rule[id].next) {
+		const struct pol_rule *r = &p->rule[id];
+		json_object *o = json_object_new_object(), *ex = json_object_new_array();
+		__u64 hits = 0;
+		unsigned int i;
+
+		jadd(o, "id", json_object_new_int64(id));
+		jadd(o, "vip", s->global ? NULL : jstr_vip(&s->key));
+		jadd(o, "action",
+		     json_object_new_string(r->action == XLB_POL_DENY ? "deny" : "allow"));
+		cidr_format(&r->cidr, buf, sizeof(buf));
+		jadd(o, "cidr", json_object_new_string(buf));
+		for (i = 0; i < r->nexcept; i++) {
+			cidr_format(&r->except[i], buf, sizeof(buf));
+			json_object_array_add(ex, json_object_new_string(buf));
+		}
+		jadd(o, "except", ex);
+		jadd(o, "proto",
+		     r->proto ? json_object_new_string(gr_proto_name(r->proto) ?: "?") : NULL);
+		if (r->nports && !gr_ports_format(r->ports, r->nports, buf, sizeof(buf)))
+			jadd(o, "ports", json_object_new_string(buf));
+		else
+			jadd(o, "ports", NULL);
+		maps_pol_hits_read(a->maps, id, &hits);
+		jadd(o, "hits", json_object_new_int64((int64_t)hits));
+		json_object_array_add(arr, o);
+	}
+}
+
+static int do_policy_show(struct agent *a, const struct gr_cmd *c, json_object **data, char *msg,
+			  size_t len)
+{
+	const struct policy *p = &a->cfg.pol;
+	json_object *arr;
+	size_t i;
+
+	if ((c->args & GR_ARG_VIP) && !config_vip(&a->cfg, &c->vip)) {
+		char vs[PARSE_VIP_STRLEN];
+
+		format_vip(&c->vip, vs, sizeof(vs));
+		snprintf(msg, len, "vip %s not found", vs);
+		return CTL_E_NOTFOUND;
+	}
+	arr = json_object_new_array();
+	if (scope_wanted(c, &p->global))
+		rules_json(a, &p->global, arr);
+	for (i = 0; i < p->nvip; i++)
+		if (scope_wanted(c, p->vip[i]))
+			rules_json(a, p->vip[i], arr);
+	*data = arr;
+	return CTL_OK;
+}
+
+static void rl_json(const struct pol_scope *s, json_object *arr)
+{
+	json_object *o;
+	const struct pol_rl *r = &s->rl;
+
+	if (!s->has_rl)
+		return;
+	o = json_object_new_object();
+	jadd(o, "vip", s->global ? NULL : jstr_vip(&s->key));
+	/* bursts as enforced: one second's worth when not given */
+	jadd(o, "pps", json_object_new_int64(r->pps));
+	jadd(o, "burst", json_object_new_int64(r->pps ? (r->burst ?: r->pps) : 0));
+	jadd(o, "new_flows", json_object_new_int64(r->new_flows));
+	jadd(o, "new_flows_burst",
+	     json_object_new_int64(r->new_flows ? (r->new_flows_burst ?: r->new_flows) : 0));
+	jadd(o, "ceiling", json_object_new_int64(r->ceiling));
+	jadd(o, "ceiling_burst",
+	     json_object_new_int64(r->ceiling ? (r->ceiling_burst ?: r->ceiling) : 0));
+	jadd(o, "prefix_len", json_object_new_int(r->prefix_len ?: POL_DEF_PREFIX_LEN));
+	jadd(o, "prefix_len6", json_object_new_int(r->prefix_len6 ?: POL_DEF_PREFIX_LEN6));
+	json_object_array_add(arr, o);
+}
+
+static int do_ratelimit_show(struct agent *a, const struct gr_cmd *c, json_object **data)
+{
+	const struct policy *p = &a->cfg.pol;
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	if (scope_wanted(c, &p->global))
+		rl_json(&p->global, arr);
+	for (i = 0; i < p->nvip; i++)
+		if (scope_wanted(c, p->vip[i]))
+			rl_json(p->vip[i], arr);
+	*data = arr;
+	return CTL_OK;
+}
+
+/* A policy or ratelimit change: into the open transaction, or live at once */
+static int do_policy_change(struct agent *a, const struct ctl_peer *peer, const struct gr_cmd *c,
+			    char *msg, size_t len)
+{
+	struct policy *target = &a->cfg.pol;
+	int err;
+
+	if (a->txn_conn) {
+		if (!peer || peer->conn != a->txn_conn) {
+			snprintf(msg, len,
+				 "policy: another client's batch is being applied; try again");
+			return CTL_E_FAILED;
+		}
+		target = &a->txn;
+	}
+	err = policy_apply(target, &a->cfg, c, msg, len);
+	if (err)
+		return errno_to_code(err);
+	if (a->txn_conn)
+		return CTL_OK; /* published at commit */
+	return agent_commit_policy(a, msg, len) ? CTL_E_FAILED : CTL_OK;
+}
+
+static void txn_drop(struct agent *a)
+{
+	policy_free(&a->txn);
+	policy_init(&a->txn);
+	a->txn_conn = 0;
+}
+
+void cmd_conn_closed(void *arg, uint64_t conn)
+{
+	struct agent *a = arg;
+
+	if (a->txn_conn && a->txn_conn == conn) {
+		pr_warn("policy: client went away with a batch open: nothing of it applied");
+		txn_drop(a);
+	}
+}
+
+/* txn lines TEXT [force]: many policy/ratelimit lines of a batch in one
+ * request (lbctl batch sends them in chunks). Applied to the open transaction
+ * in order; stops at the first failing line unless force. Data:
+ * {"applied": N, "errors": [{"index", "code", "errno", "message"}]}, index
+ * counting the chunk's lines from 0 (blank and comment lines included). */
+static int txn_lines(struct agent *a, const char *text, bool force, json_object **data)
+{
+	char *buf = strdup(text), *line, *next, *words[GR_MAX_WORDS], err[512];
+	json_object *errs = json_object_new_array(), *o;
+	int n, idx = 0, applied = 0, code;
+	struct gr_cmd c;
+
+	if (!buf) {
+		json_object_put(errs);
+		return CTL_E_FAILED;
+	}
+	for (line = buf; line; line = next, idx++) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		code = CTL_OK;
+		if (grammar_split(line, words, GR_MAX_WORDS, &n, err, sizeof(err)) ||
+		    (n && grammar_parse(n, words, &c, err, sizeof(err)))) {
+			code = CTL_E_USAGE;
+		} else if (!n) {
+			continue;
+		} else if ((c.obj != GR_OBJ_POLICY && c.obj != GR_OBJ_RATELIMIT) ||
+			   c.verb == GR_VERB_SHOW || c.verb == GR_VERB_HELP) {
+			snprintf(err, sizeof(err), "txn lines: only policy and ratelimit changes");
+			code = CTL_E_USAGE;
+		} else {
+			int e = policy_apply(&a->txn, &a->cfg, &c, err, sizeof(err));
+
+			code = e ? errno_to_code(e) : CTL_OK;
+		}
+		if (code == CTL_OK) {
+			applied++;
+			continue;
+		}
+		o = json_object_new_object();
+		jadd(o, "index", json_object_new_int(idx));
+		jadd(o, "code", json_object_new_int(code));
+		jadd(o, "message", json_object_new_string(err));
+		json_object_array_add(errs, o);
+		if (!force)
+			break;
+	}
+	free(buf);
+	o = json_object_new_object();
+	jadd(o, "applied", json_object_new_int(applied));
+	jadd(o, "errors", errs);
+	*data = o;
+	return CTL_OK;
+}
+
+/* txn begin|commit|abort: lbctl batch makes its policy lines one change */
+static int do_txn(struct agent *a, const struct ctl_peer *peer, int argc, char **argv,
+		  json_object **data, char *msg, size_t len)
+{
+	struct xlb_vip_key gone[64];
+	size_t i, n;
+
+	if (argc >= 3 && argc <= 4 && peer && !strcmp(argv[1], "lines")) {
+		if (a->txn_conn != peer->conn) {
+			snprintf(msg, len, "policy: no batch open on this connection");
+			return CTL_E_FAILED;
+		}
+		return txn_lines(a, argv[2], argc == 4 && !strcmp(argv[3], "force"), data);
+	}
+	if (argc != 2 || !peer) {
+		snprintf(msg, len, "usage: txn begin|commit|abort");
+		return CTL_E_USAGE;
+	}
+	if (!strcmp(argv[1], "begin")) {
+		if (a->txn_conn) {
+			snprintf(msg, len, "policy: %s",
+				 a->txn_conn == peer->conn ? "a batch is already open" :
+							     "another client's batch is being "
+							     "applied; try again");
+			return CTL_E_FAILED;
+		}
+		if (policy_copy(&a->txn, &a->cfg.pol)) {
+			policy_init(&a->txn);
+			snprintf(msg, len, "policy: out of memory");
+			return CTL_E_FAILED;
+		}
+		a->txn_conn = peer->conn;
+		return CTL_OK;
+	}
+	if (a->txn_conn != peer->conn) {
+		snprintf(msg, len, "policy: no batch open on this connection");
+		return CTL_E_FAILED;
+	}
+	if (!strcmp(argv[1], "abort")) {
+		txn_drop(a);
+		return CTL_OK;
+	}
+	if (strcmp(argv[1], "commit")) {
+		snprintf(msg, len, "usage: txn begin|commit|abort");
+		return CTL_E_USAGE;
+	}
+	do { /* VIPs deleted meanwhile take their staged rules with them */
+		for (i = 0, n = 0; i < a->txn.nvip && n < 64; i++)
+			if (!config_vip(&a->cfg, &a->txn.vip[i]->key))
+				gone[n++] = a->txn.vip[i]->key;
+		for (i = 0; i < n; i++)
+			policy_drop_vip(&a->txn, &gone[i]);
+	} while (n == 64);
+	policy_free(&a->cfg.pol);
+	a->cfg.pol = a->txn; /* moved */
+	policy_init(&a->txn);
+	a->txn_conn = 0;
+	return agent_commit_policy(a, msg, len) ? CTL_E_FAILED : CTL_OK;
+}
+
 int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv,
 	       struct json_object **data, char *msg, size_t msglen)
 {
@@ -544,7 +807,6 @@ int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv
 	json_object *o;
 	int argc = json_object_array_length(jargv), i;
 
-	(void)peer;
 	if (argc < 1) { /* ctl.c guarantees a non-empty array; be safe anyway */
 		snprintf(msg, msglen, "empty command");
 		return CTL_E_USAGE;
@@ -567,7 +829,13 @@ int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv
 		return do_agent(a, argc, argv, data, msg, msglen);
 	if (!strcmp(argv[0], "events"))
 		return do_events(a, argc, argv, data, msg, msglen);
+	if (!strcmp(argv[0], "txn"))
+		return do_txn(a, peer, argc, argv, data, msg, msglen);
 	if (!strcmp(argv[0], "apply")) {
+		if (a->txn_conn) {
+			snprintf(msg, msglen, "apply: a policy batch is being applied; try again");
+			return CTL_E_FAILED;
+		}
 		if (argc != 2) {
 			snprintf(msg, msglen, "apply: expects the file's text as one argument");
 			return CTL_E_USAGE;
@@ -595,6 +863,14 @@ int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv
 		return do_stats_show(a, &c, data, msg, msglen);
 	case GR_OBJ_FLOW:
 		return do_flow_lookup(a, &c, data, msg, msglen);
+	case GR_OBJ_POLICY:
+	case GR_OBJ_RATELIMIT:
+		if (c.verb == GR_VERB_HELP)
+			break;
+		if (c.verb == GR_VERB_SHOW)
+			return c.obj == GR_OBJ_POLICY ? do_policy_show(a, &c, data, msg, msglen) :
+							do_ratelimit_show(a, &c, data);
+		return do_policy_change(a, peer, &c, msg, msglen);
 	}
 	if (c.verb == GR_VERB_HELP) {
 		snprintf(msg, msglen, "help is printed by lbctl itself");

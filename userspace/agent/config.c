@@ -18,12 +18,12 @@
 
 #define ERRTMP 512
 
-#define VIP_OPTS                                                                                  \
-	(GR_OPT_SCHED | GR_OPT_ENCAP | GR_OPT_HASH | GR_OPT_RING_SIZE | GR_OPT_UDP_IDLE |         \
-	 GR_OPT_MTU | GR_OPT_CHECK | GR_OPT_PATH | GR_OPT_INTERVAL | GR_OPT_TIMEOUT |             \
-	 GR_OPT_RISE | GR_OPT_FALL | GR_OPT_EJECT_TIME | GR_OPT_MAX_EJECT_TIME |                  \
-	 GR_OPT_HALF_OPEN_FLOWS | GR_OPT_PANIC | GR_OPT_MAX_EJECT | GR_OPT_EXPECT | GR_OPT_SEND | \
-	 GR_OPT_RECEIVE | GR_OPT_CHECK_VIA | GR_OPT_HOST | GR_OPT_CHECK_PORT | GR_OPT_OPEN_FLOWS |  \
+#define VIP_OPTS                                                                                   \
+	(GR_OPT_SCHED | GR_OPT_ENCAP | GR_OPT_HASH | GR_OPT_RING_SIZE | GR_OPT_UDP_IDLE |          \
+	 GR_OPT_MTU | GR_OPT_CHECK | GR_OPT_PATH | GR_OPT_INTERVAL | GR_OPT_TIMEOUT |              \
+	 GR_OPT_RISE | GR_OPT_FALL | GR_OPT_EJECT_TIME | GR_OPT_MAX_EJECT_TIME |                   \
+	 GR_OPT_HALF_OPEN_FLOWS | GR_OPT_PANIC | GR_OPT_MAX_EJECT | GR_OPT_EXPECT | GR_OPT_SEND |  \
+	 GR_OPT_RECEIVE | GR_OPT_CHECK_VIA | GR_OPT_HOST | GR_OPT_CHECK_PORT | GR_OPT_OPEN_FLOWS | \
 	 GR_OPT_SYN_BURST)
 #define BE_OPTS (GR_OPT_WEIGHT | GR_OPT_PORT | GR_OPT_MAC | GR_OPT_CHECK | GR_OPT_CHECK_PORT)
 
@@ -384,6 +384,7 @@ static size_t total_backends(const struct config *c)
 void config_init(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
+	policy_init(&c->pol);
 }
 
 static void vip_free(struct cfg_vip *v)
@@ -400,6 +401,7 @@ void config_free(struct config *c)
 	for (i = 0; i < c->nvip; i++)
 		vip_free(&c->vip[i]);
 	free(c->vip);
+	policy_free(&c->pol);
 	config_init(c);
 }
 
@@ -408,6 +410,11 @@ int config_copy(struct config *dst, const struct config *src)
 	size_t i;
 
 	config_init(dst);
+	policy_free(&dst->pol);
+	if (policy_copy(&dst->pol, &src->pol)) {
+		policy_init(&dst->pol);
+		return -ENOMEM;
+	}
 	if (!src->nvip)
 		return 0;
 	dst->vip = calloc(src->nvip, sizeof(*dst->vip));
@@ -526,8 +533,7 @@ static int backend_check_opts(struct cfg_backend *b, const struct gr_opts *o, co
 			      char *err, size_t errlen)
 {
 	if ((o->set & GR_OPT_CHECK) && o->check >= __GR_CHECK_MAX)
-		return errmsg(-EINVAL, err, errlen, "backend %s: invalid check '%u'", as,
-			      o->check);
+		return errmsg(-EINVAL, err, errlen, "backend %s: invalid check '%u'", as, o->check);
 	if ((o->set & GR_OPT_CHECK_PORT) && !o->check_port)
 		return errmsg(-EINVAL, err, errlen, "invalid check-port '0': must be 1-65535");
 	if (o->set & GR_OPT_CHECK) {
@@ -633,6 +639,8 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 		obj = "?";
 	if (!verb)
 		verb = "?";
+	if (cmd->obj == GR_OBJ_POLICY || cmd->obj == GR_OBJ_RATELIMIT)
+		return policy_apply(&c->pol, c, cmd, err, errlen);
 	if ((cmd->obj != GR_OBJ_VIP && cmd->obj != GR_OBJ_BACKEND) || cmd->verb == GR_VERB_SHOW ||
 	    cmd->verb == GR_VERB_HELP || cmd->verb == GR_VERB_LOOKUP)
 		return errmsg(-EOPNOTSUPP, err, errlen, "'%s %s' does not change the config", obj,
@@ -672,6 +680,7 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 			return errmsg(-ENOENT, err, errlen, "vip %s not found", vs);
 		if (cmd->verb == GR_VERB_SET)
 			return vip_set(v, cmd, err, errlen);
+		policy_drop_vip(&c->pol, &v->key); /* its rules and limits go with it */
 		vip_del(c, v);
 		return 0;
 	}
@@ -841,7 +850,7 @@ int config_print(const struct config *c, int (*emit)(void *arg, const char *line
 				return ret;
 		}
 	}
-	return 0;
+	return policy_print(&c->pol, emit, arg);
 }
 
 /* Parse and apply one line; argc 0 (blank, comment) is a no-op. */

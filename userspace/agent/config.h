@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <xlb/types.h>
+#include "agent/policy.h"
 #include "common/grammar.h"
 
 /* Defaults of record (also in README): what a VIP or backend gets when the
@@ -72,6 +73,7 @@ struct cfg_vip {
 struct config {
 	struct cfg_vip *vip;
 	size_t nvip, cap;
+	struct policy pol; /* source rules and rate limits (policy.h) */
 };
 
 void config_init(struct config *c);
@@ -80,7 +82,8 @@ void config_free(struct config *c);
 int config_copy(struct config *dst, const struct config *src);
 
 /* Apply one config-changing command (vip add/set/del, backend add/set/drain/
- * enable/del) after checking it against the current state. Returns 0, or
+ * enable/del, policy and ratelimit through policy_apply; vip del also drops
+ * the VIP's policy) after checking it against the current state. Returns 0, or
  * -EINVAL (bad value for this state: not prime, path without check http,
  * family mismatch for l2, ...), -ENOENT (VIP or backend missing), -EEXIST
  * (already there), -ENOSPC (limits); err names the offending token. On error
@@ -95,7 +98,7 @@ struct cfg_backend *config_backend(const struct cfg_vip *v, const struct xlb_add
 /* The config as command lines (grammar_print), one per call of @emit: each VIP
  * as `vip add VIP` with its non-default options, then its backends as
  * `backend add VIP ADDR` with non-default options, then `backend drain VIP
- * ADDR` for draining ones. Feeding the lines back through config_apply into an
+ * ADDR` for draining ones; then the policy (policy_print). Feeding the lines back through config_apply into an
  * empty config gives an equal config. Returns 0 or the first non-zero @emit
  * result.
  */

@@ -24,6 +24,7 @@
 #include "agent/ctl.h"
 #include "agent/metrics.h"
 #include "agent/netlink.h"
+#include "agent/polsync.h"
 #include "agent/supervise.h"
 #include "agent/state.h"
 #include "common/ctl_proto.h"
@@ -102,24 +103,46 @@ static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, 
 
 int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
 {
+	char scratch[256];
 	int err;
 
+	msg[0] = '\0';
 	/* checks first: a new checked backend starts unknown, out of the tables */
 	err = supervise_sync(a->sv, next, now_ms());
 	if (!err)
 		err = sync_apply(a->sync, next);
+	if (!err) /* VIP ids exist now: policy scopes can name them */
+		err = polsync_apply(a->ps, next, msg, msglen);
 	if (err) {
-		snprintf(msg, msglen, "dataplane update failed: %s", strerror(-err));
+		if (!msg[0] || strncmp(msg, "policy:", 7))
+			snprintf(msg, msglen, "dataplane update failed: %s", strerror(-err));
 		pr_err("agent: %s; restoring the running config", msg);
 		config_free(next);
 		supervise_sync(a->sv, &a->cfg, now_ms());
 		sync_apply(a->sync, &a->cfg);
+		polsync_apply(a->ps, &a->cfg, scratch, sizeof(scratch));
 		return err;
 	}
 	config_free(&a->cfg);
 	a->cfg = *next; /* the model moves; next is now empty */
 	config_init(next);
 	/* the change is live: persist it before answering (nothing lost on a crash) */
+	err = state_save(a->state_path, &a->cfg);
+	if (err)
+		snprintf(msg, msglen, "applied, but the state file %s could not be written: %s",
+			 a->state_path, strerror(-err));
+	return err;
+}
+
+int agent_commit_policy(struct agent *a, char *msg, size_t msglen)
+{
+	int err = polsync_apply(a->ps, &a->cfg, msg, msglen);
+
+	if (err) {
+		pr_err("agent: %s", msg);
+		return err;
+	}
+	/* live: persist it before answering (nothing lost on a crash) */
 	err = state_save(a->state_path, &a->cfg);
 	if (err)
 		snprintf(msg, msglen, "applied, but the state file %s could not be written: %s",
@@ -384,10 +407,12 @@ int main(int argc, char **argv)
 	int ep = -1, sfd = -1, tfd = -1, i, n, err = 1;
 	bool resync = false;
 	long group = -1;
+	char errbuf[256] = "";
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	log_bridge_libbpf();
 	config_init(&a.cfg);
+	policy_init(&a.txn);
 	parse_opts(argc, argv, &o, &a);
 	a.state_path = o.state;
 	a.config_path = o.config;
@@ -435,8 +460,14 @@ int main(int argc, char **argv)
 	sync_set_usable(a.sync, usable_backend, a.sv);
 	sync_set_breaker(a.sync, breaker_state, a.sv);
 	supervise_set_pasv(a.sv, read_pasv, &a);
-	if (sync_recover(a.sync, &a.cfg) || sync_apply(a.sync, &a.cfg)) {
-		pr_err("lbd: cannot apply the configuration to the dataplane");
+	a.ps = polsync_new(a.maps);
+	if (!a.ps) {
+		pr_err("lbd: %s", strerror(errno));
+		goto out;
+	}
+	if (sync_recover(a.sync, &a.cfg) || sync_apply(a.sync, &a.cfg) ||
+	    polsync_apply(a.ps, &a.cfg, errbuf, sizeof(errbuf))) {
+		pr_err("lbd: cannot apply the configuration to the dataplane %s", errbuf);
 		goto out;
 	}
 	for (i = 0; i < a.nifaces; i++) {
@@ -473,6 +504,7 @@ int main(int argc, char **argv)
 	ctl = ctl_open(o.socket, group, cmd_handle, &a);
 	if (!ctl)
 		goto out;
+	ctl_set_close_hook(ctl, cmd_conn_closed);
 	ev.events = EPOLLIN;
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
@@ -566,6 +598,8 @@ out:
 	if (tfd >= 0)
 		close(tfd);
 	supervise_free(a.sv);
+	polsync_free(a.ps);
+	policy_free(&a.txn);
 	sync_free(a.sync);
 	netlink_close(nh);
 	config_free(&a.cfg);

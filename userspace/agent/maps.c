@@ -661,7 +661,7 @@ int maps_be_pasv_reset(struct xlb_maps *m, __u32 id)
 
 int maps_pol_trie_new(struct xlb_maps *m, int family)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	struct bpf_map_create_opts o = { .sz = sizeof(o), .map_flags = BPF_F_NO_PREALLOC };
 	__u32 ks = family == XLB_FAMILY_V4 ? sizeof(struct xlb_pol_key4) :
 					     sizeof(struct xlb_pol_key6);
 	int fd;
@@ -702,7 +702,7 @@ int maps_pol_trie_clear(struct xlb_maps *m, int family, __u32 bank)
 static int array_write(const struct bpf_map *map, const __u32 *keys, const void *vals, __u32 n,
 		       size_t vsize)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	struct bpf_map_batch_opts bo = { .sz = sizeof(bo) };
 	__u32 done = 0, cnt;
 	int fd = bpf_map__fd(map);
 
@@ -762,6 +762,20 @@ int maps_pol_scope_set(struct xlb_maps *m, __u32 bank, __u32 scope, const struct
 	return 0;
 }
 
+int maps_pol_scopes_write(struct xlb_maps *m, __u32 bank, const struct xlb_pol_scope *sc)
+{
+	__u32 *keys = malloc(XLB_POL_SCOPES * sizeof(*keys)), i;
+	int err;
+
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < XLB_POL_SCOPES; i++)
+		keys[i] = bank * XLB_POL_SCOPES + i;
+	err = array_write(m->skel->maps.xlb_pol_scopes, keys, sc, XLB_POL_SCOPES, sizeof(*sc));
+	free(keys);
+	return err;
+}
+
 int maps_pol_hits_read(struct xlb_maps *m, __u32 id, __u64 *hits)
 {
 	return percpu_sum(m, m->skel->maps.xlb_pol_hits, id, hits, 1);
@@ -819,7 +833,7 @@ int maps_unpin(struct xlb_maps *m)
 
 int maps_flow_count_step(struct xlb_maps *m, struct maps_flow_count *fc, __u32 budget)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	struct bpf_map_batch_opts bo = { .sz = sizeof(bo) };
 	int fd = bpf_map__fd(m->skel->maps.xlb_flows);
 	__u32 n = budget, out;
 	int err;

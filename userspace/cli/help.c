@@ -21,8 +21,8 @@ static const char help_main[] =
 	"       lbctl [ OPTIONS ] batch { FILE | - }   (one command per line)\n"
 	"       lbctl [ OPTIONS ] apply FILE           (replace the whole config)\n"
 	"       lbctl version\n"
-	"OBJECT := { vip | backend | stats | flow | events | agent | decap }\n" HELP_OPTIONS
-		HELP_EXIT;
+	"OBJECT := { vip | backend | policy | ratelimit | stats | flow | events | agent |\n"
+	"            decap }\n" HELP_OPTIONS HELP_EXIT;
 
 static const char help_vip[] =
 	"Usage: lbctl vip add VIP [ sched { maglev | wrr | lc } ] [ encap { ipip | gue | l2 } ]\n"
@@ -71,6 +71,39 @@ static const char help_events[] =
 	"(the circuit breaker), refused (an ejection max-eject refused) or panic.\n"
 	"lbd keeps the last 1024 events; -j prints an array (follow: one object per line).\n";
 
+static const char help_policy[] =
+	"Usage: lbctl policy add [ vip VIP ] { allow | deny } CIDR [ except CIDR[,CIDR...] ]\n"
+	"                        [ proto { tcp | udp | icmp } ] [ ports N[-M][,...] ]\n"
+	"       lbctl policy del [ vip VIP ] CIDR [ proto P ] [ ports ... ]\n"
+	"       lbctl policy default [ vip VIP ] { allow | deny }\n"
+	"       lbctl policy flush [ vip VIP ]      (without vip: the global rules)\n"
+	"       lbctl policy { show | list } [ vip VIP ]\n" HELP_VIP
+	"Source rules, as Kubernetes NetworkPolicy ipBlocks: a rule applies to sources in\n"
+	"its CIDR and in none of its except blocks; of the rules that apply, the longest\n"
+	"CIDR decides (same CIDR: rules with proto/ports first, then the older one); the\n"
+	"first whose proto and destination ports match wins, else the default (allow).\n"
+	"Global rules are evaluated first: a global deny drops; otherwise the VIP's rules\n"
+	"decide. Host bits in a CIDR are accepted and cleared (10.1.2.3/8 is 10.0.0.0/8);\n"
+	"a bare address is /32 or /128. ports without proto match tcp and udp. At most 8\n"
+	"except blocks, 4 port ranges, and 8 rules that apply to one prefix. A rule is\n"
+	"named by its scope, CIDR, proto and ports (del, duplicates). Only TCP/UDP packets\n"
+	"to a VIP are filtered. show: each rule with its hits (packets it decided).\n"
+	"In `lbctl batch`, policy lines are applied together at the end, or not at all.\n";
+
+static const char help_ratelimit[] =
+	"Usage: lbctl ratelimit set [ vip VIP ] [ pps N ] [ burst N ] [ new-flows N ]\n"
+	"                           [ new-flows-burst N ] [ ceiling N ] [ ceiling-burst N ]\n"
+	"                           [ prefix-len N ] [ prefix-len6 N ]\n"
+	"       lbctl ratelimit del [ vip VIP ]\n"
+	"       lbctl ratelimit { show | list } [ vip VIP ]\n" HELP_VIP
+	"Per source (an IPv4 /prefix-len, default 32; an IPv6 /prefix-len6, default 64),\n"
+	"globally or for one VIP: pps packets per second (burst), new-flows new flows per\n"
+	"second (new-flows-burst). ceiling: new flows per second for the whole VIP (vip\n"
+	"only; established flows are never limited by it). A burst not given is one\n"
+	"second's worth (the rate). set changes only the keywords given. Buckets live in\n"
+	"an LRU table: when it is full, the least recently seen source starts over with\n"
+	"a full burst (counted as rl_new_source in lbctl stats show).\n";
+
 static const char help_agent[] =
 	"Usage: lbctl agent status\n"
 	"       lbctl agent reload            (re-read lbd's --config and apply it, like apply)\n"
@@ -96,9 +129,11 @@ int print_help(const char *object)
 	static const struct {
 		const char *name;
 		const char *text;
-	} t[] = { { "vip", help_vip },	   { "backend", help_backend }, { "stats", help_stats },
-		  { "flow", help_flow },   { "events", help_events },	{ "agent", help_agent },
-		  { "decap", help_decap }, { NULL, help_main } };
+	} t[] = { { "vip", help_vip },	     { "backend", help_backend },
+		  { "stats", help_stats },   { "flow", help_flow },
+		  { "events", help_events }, { "agent", help_agent },
+		  { "policy", help_policy }, { "ratelimit", help_ratelimit },
+		  { "decap", help_decap },   { NULL, help_main } };
 	unsigned int i;
 
 	for (i = 0; t[i].name; i++)

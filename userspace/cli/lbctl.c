@@ -248,14 +248,186 @@ static int read_file(const char *path, char **out)
 	return 0;
 }
 
+/* Does any line of @text start with policy or ratelimit? */
+static bool has_policy_lines(const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		p += strspn(p, " \t");
+		if (!strncmp(p, "policy", 6) || !strncmp(p, "ratelimit", 9))
+			return true;
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+	}
+	return false;
+}
+
+/* txn begin|commit|abort on @fd: an lbctl exit code (message printed) */
+static int txn(int fd, const char *verb)
+{
+	char *words[2] = { "txn", (char *)verb };
+	json_object *out = NULL, *e = NULL;
+	int code = run_one(fd, 2, words, NULL, &out);
+
+	if (code && json_object_object_get_ex(out, "error", &e))
+		fprintf(stderr, "Error: batch: %s\n",
+			json_object_get_string(json_object_object_get(e, "message")));
+	json_object_put(out);
+	return code;
+}
+
+/* Policy lines of a batch travel in chunks ("txn lines TEXT"): one request
+ * for hundreds of lines, so 100,000 rules load in well under a second. */
+#define CHUNK_MAX (48 * 1024) /* raw bytes of one chunk (JSON escaping grows it) */
+
+struct chunk {
+	char buf[CHUNK_MAX + 1];
+	size_t len;
+	int *lineno; /* file line of each chunk line */
+	char **raw;  /* each line as written (for messages and -j) */
+	int n, cap;
+};
+
+static void batch_item(json_object *results, int lineno, const char *raw, json_object *out)
+{
+	char copy[GR_LINE_MAX], *words[GR_MAX_WORDS], err[64];
+	json_object *item = json_object_new_object(), *cmd = json_object_new_array();
+	int n = 0, i;
+
+	snprintf(copy, sizeof(copy), "%s", raw);
+	if (grammar_split(copy, words, GR_MAX_WORDS, &n, err, sizeof(err)))
+		n = 0;
+	for (i = 0; i < n; i++)
+		json_object_array_add(cmd, json_object_new_string(words[i]));
+	json_object_object_add(item, "line", json_object_new_int(lineno));
+	json_object_object_add(item, "command", cmd);
+	json_object_object_add(item, "output", out);
+	json_object_array_add(results, item);
+}
+
+static void chunk_discard(struct chunk *ch)
+{
+	for (int i = 0; i < ch->n; i++)
+		free(ch->raw[i]);
+	ch->n = 0;
+	ch->len = 0;
+}
+
+/* Send the chunk; returns the first failing exit code (0 if none) */
+static int chunk_flush(int fd, struct chunk *ch, json_object *results)
+{
+	char *words[4] = { "txn", "lines", ch->buf, "force" };
+	json_object *out = NULL, *errs, *e, *v;
+	int code, i, k = 0, nerr, idx, ecode, first = 0;
+
+	if (!ch->n)
+		return 0;
+	ch->buf[ch->len] = '\0';
+	code = run_one(fd, g_opts.force ? 4 : 3, words, NULL, &out);
+	if (code) { /* the request itself failed: every line of it did */
+		json_object *err = NULL;
+
+		json_object_object_get_ex(out, "error", &err);
+		fprintf(stderr, "Error: line %d: %s\n", ch->lineno[0],
+			err ? json_object_get_string(json_object_object_get(err, "message")) :
+			      "failed");
+		json_object_put(out);
+		first = code;
+		goto out;
+	}
+	nerr = json_object_object_get_ex(out, "errors", &errs) ?
+		       (int)json_object_array_length(errs) :
+		       0;
+	for (i = 0; i < ch->n; i++) {
+		json_object *res = NULL;
+
+		e = k < nerr ? json_object_array_get_idx(errs, k) : NULL;
+		idx = e && json_object_object_get_ex(e, "index", &v) ? json_object_get_int(v) : -1;
+		if (idx == i) {
+			const char *m = json_object_object_get_ex(e, "message", &v) ?
+						json_object_get_string(v) :
+						"failed";
+
+			ecode = json_object_object_get_ex(e, "code", &v) ? json_object_get_int(v) :
+									   CTL_E_FAILED;
+			first = first ? first : ecode;
+			if (results)
+				res = err_obj(ecode, ecode == CTL_E_USAGE ? "EINVAL" : "EFAIL", m);
+			else
+				fprintf(stderr, "Error: line %d: %s\n", ch->lineno[i], m);
+			k++;
+		}
+		if (results)
+			batch_item(results, ch->lineno[i], ch->raw[i], res);
+		if (idx == i && !g_opts.force)
+			break;
+	}
+	json_object_put(out);
+out:
+	chunk_discard(ch);
+	return first;
+}
+
+/* Add a policy line to the chunk (flushing a full one first) */
+static int chunk_add(int fd, struct chunk *ch, const char *line, int lineno, json_object *results)
+{
+	size_t l = strlen(line);
+	int code = 0;
+
+	if (l + 1 > CHUNK_MAX)
+		return -1; /* too long for a chunk: sent alone */
+	if (ch->len + l + 1 > CHUNK_MAX) {
+		code = chunk_flush(fd, ch, results);
+		if (code)
+			return code;
+	}
+	if (ch->n == ch->cap) {
+		int ncap = ch->cap ? ch->cap * 2 : 1024;
+		int *ln = realloc(ch->lineno, (size_t)ncap * sizeof(*ln));
+		char **raw;
+
+		if (!ln)
+			return CTL_E_FAILED;
+		ch->lineno = ln;
+		raw = realloc(ch->raw, (size_t)ncap * sizeof(*raw));
+		if (!raw)
+			return CTL_E_FAILED;
+		ch->raw = raw;
+		ch->cap = ncap;
+	}
+	ch->raw[ch->n] = strdup(line);
+	if (!ch->raw[ch->n])
+		return CTL_E_FAILED;
+	ch->lineno[ch->n++] = lineno;
+	memcpy(ch->buf + ch->len, line, l);
+	ch->len += l;
+	ch->buf[ch->len++] = '\n';
+	return 0;
+}
+
+static bool is_policy_line(const char *line)
+{
+	line += strspn(line, " \t");
+	return (!strncmp(line, "policy", 6) && strchr(" \t", line[6]) && line[6]) ||
+	       (!strncmp(line, "ratelimit", 9) && strchr(" \t", line[9]) && line[9]);
+}
+
 /* batch FILE|-: one command per line on one connection; stops at the first
  * failing line (or goes on with -f and exits 1). -j prints one array of
- * {"line": N, "command": [...], "output": value-or-error}. */
+ * {"line": N, "command": [...], "output": value-or-error}. policy and
+ * ratelimit lines are one transaction: lbd publishes them together at the
+ * end, or none of them when the batch stops at a failing line; they travel
+ * in chunks of many lines. */
 static int do_batch(const char *path)
 {
 	char *text, *line, *next, *words[GR_MAX_WORDS], err[256];
 	json_object *results = g_opts.json ? json_object_new_array() : NULL, *out, *item, *cmd;
 	int fd, n, i, lineno = 0, code, failed = 0, ret;
+	struct chunk *ch = NULL;
+	bool in_txn;
 
 	ret = read_file(path, &text);
 	if (ret)
@@ -266,11 +438,41 @@ static int do_batch(const char *path)
 		json_object_put(results);
 		return -fd;
 	}
+	in_txn = has_policy_lines(text);
+	if (in_txn) {
+		ch = calloc(1, sizeof(*ch));
+		code = ch ? txn(fd, "begin") : CTL_E_FAILED;
+		if (code) {
+			free(ch);
+			ctl_client_close(fd);
+			free(text);
+			json_object_put(results);
+			return code;
+		}
+	}
 	for (line = text; line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		lineno++; /* blank and comment lines count, so numbers match the file */
+		if (in_txn && is_policy_line(line)) {
+			code = chunk_add(fd, ch, line, lineno, results);
+			if (code >= 0) {
+				if (code) {
+					failed = failed ? failed : code;
+					if (!g_opts.force)
+						break;
+				}
+				continue;
+			}
+		} else if (in_txn) { /* keep the order: policy lines before this one go first */
+			code = chunk_flush(fd, ch, results);
+			if (code) {
+				failed = failed ? failed : code;
+				if (!g_opts.force)
+					break;
+			}
+		}
 		out = NULL;
 		if (grammar_split(line, words, GR_MAX_WORDS, &n, err, sizeof(err))) {
 			code = CTL_E_USAGE;
@@ -318,6 +520,20 @@ static int do_batch(const char *path)
 			if (!g_opts.force)
 				break;
 		}
+	}
+	if (in_txn) {
+		if (!failed || g_opts.force) {
+			code = chunk_flush(fd, ch, results);
+			failed = failed ? failed : code;
+		} else {
+			chunk_discard(ch); /* aborted below */
+		}
+		/* stopped at a failing line: none of the policy lines apply */
+		code = txn(fd, failed && !g_opts.force ? "abort" : "commit");
+		failed = failed ? failed : code;
+		free(ch->lineno);
+		free(ch->raw);
+		free(ch);
 	}
 	ctl_client_close(fd);
 	free(text);

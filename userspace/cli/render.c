@@ -119,6 +119,48 @@ static void render_object(json_object *o)
 	}
 }
 
+static void render_policy(json_object *arr)
+{
+	size_t i, j, n = json_object_array_length(arr);
+	json_object *ex;
+	char buf[1024];
+
+	printf("%-5s %-28s %-6s %-43s %-5s %-12s %12s  %s\n", "ID", "SCOPE", "ACTION", "CIDR",
+	       "PROTO", "PORTS", "HITS", "EXCEPT");
+	for (i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(arr, i);
+		size_t used = 0;
+
+		buf[0] = '\0';
+		if (json_object_object_get_ex(r, "except", &ex))
+			for (j = 0; j < json_object_array_length(ex) && used < sizeof(buf); j++)
+				used += (size_t)snprintf(
+					buf + used, sizeof(buf) - used, "%s%s", j ? "," : "",
+					json_object_get_string(json_object_array_get_idx(ex, j)));
+		printf("%-5s %-28s %-6s %-43s %-5s %-12s %12s  %s\n", s_(r, "id"),
+		       strcmp(s_(r, "vip"), "-") ? s_(r, "vip") : "global", s_(r, "action"),
+		       s_(r, "cidr"), s_(r, "proto"), s_(r, "ports"), s_(r, "hits"),
+		       buf[0] ? buf : "-");
+	}
+}
+
+static void render_ratelimit(json_object *arr)
+{
+	size_t i, n = json_object_array_length(arr);
+
+	printf("%-28s %10s %10s %10s %10s %10s %10s %6s %6s\n", "SCOPE", "PPS", "BURST", "NEWFLOWS",
+	       "NF-BURST", "CEILING", "C-BURST", "PLEN", "PLEN6");
+	for (i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(arr, i);
+
+		printf("%-28s %10s %10s %10s %10s %10s %10s %6s %6s\n",
+		       strcmp(s_(r, "vip"), "-") ? s_(r, "vip") : "global", s_(r, "pps"),
+		       s_(r, "burst"), s_(r, "new_flows"), s_(r, "new_flows_burst"),
+		       s_(r, "ceiling"), s_(r, "ceiling_burst"), s_(r, "prefix_len"),
+		       s_(r, "prefix_len6"));
+	}
+}
+
 void render_event(json_object *ev)
 {
 	json_object *t, *o;
@@ -156,6 +198,10 @@ void render_text(int argc, char **argv, json_object *data)
 		render_backends(data);
 	} else if (!strcmp(argv[0], "stats")) {
 		render_stats(data);
+	} else if (!strcmp(argv[0], "policy") && json_object_is_type(data, json_type_array)) {
+		render_policy(data);
+	} else if (!strcmp(argv[0], "ratelimit") && json_object_is_type(data, json_type_array)) {
+		render_ratelimit(data);
 	} else if (!strcmp(argv[0], "events")) {
 		for (i = 0; i < json_object_array_length(data); i++)
 			render_event(json_object_array_get_idx(data, i));

@@ -3,7 +3,8 @@
  * `lbctl show`: split a line into words, parse words into a struct gr_cmd, and
  * print a gr_cmd back as its one canonical line. Syntax only; the agent checks
  * semantics (ring-size primality, `path` without `check http`, existence,
- * max-eject-time below eject-time, `check-via vip`).
+ * max-eject-time below eject-time, `check-via vip`; for policy: except inside
+ * its CIDR, icmp without ports, ceiling only with vip, chain lengths).
  */
 #ifndef XLB_COMMON_GRAMMAR_H
 #define XLB_COMMON_GRAMMAR_H
@@ -11,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <xlb/types.h>
+#include <xlb/policy.h>
+#include "cidr.h"
 
 #define GR_MAX_WORDS 64		/* a sensible argv size for grammar_split */
 #define GR_PATH_MAX 255		/* longest health-check path, bytes */
@@ -21,6 +24,8 @@
 #define GR_EXPECT_STRLEN 72	/* a printed `expect` value, NUL included */
 #define GR_LINE_MAX 2048	/* every printed command fits */
 #define GR_DUR_MAX_MS 86400000U /* 24h: bound of udp-idle, interval, timeout */
+#define GR_EXCEPT_MAX 8		/* except blocks of one policy rule */
+#define GR_RATE_MAX 1000000000U /* bound of a rate (per second) and of a burst */
 
 enum gr_object {
 	GR_OBJ_ALL = 0, /* top-level `show`: the whole running config */
@@ -28,6 +33,8 @@ enum gr_object {
 	GR_OBJ_BACKEND,
 	GR_OBJ_STATS,
 	GR_OBJ_FLOW,
+	GR_OBJ_POLICY,
+	GR_OBJ_RATELIMIT,
 };
 
 enum gr_verb {
@@ -39,6 +46,8 @@ enum gr_verb {
 	GR_VERB_ENABLE,
 	GR_VERB_LOOKUP,
 	GR_VERB_HELP,
+	GR_VERB_FLUSH,	 /* policy flush */
+	GR_VERB_DEFAULT, /* policy default */
 };
 
 enum gr_sched {
@@ -128,10 +137,10 @@ struct gr_opts {
 	uint16_t check_port; /* port the check connects to, host order; 0 = traffic port */
 	uint32_t syn_burst;  /* SYN retransmissions per second that trip a backend; 0 = off */
 	uint8_t open_flows;  /* enum gr_open_flows */
-	uint8_t sched; /* enum gr_sched */
-	uint8_t encap; /* XLB_ENCAP_* */
-	uint8_t hash;  /* enum gr_hash */
-	uint8_t check; /* enum gr_check */
+	uint8_t sched;	     /* enum gr_sched */
+	uint8_t encap;	     /* XLB_ENCAP_* */
+	uint8_t hash;	     /* enum gr_hash */
+	uint8_t check;	     /* enum gr_check */
 	uint8_t rise;
 	uint8_t fall;
 	uint8_t panic_pct;
@@ -150,6 +159,50 @@ struct gr_opts {
 #define GR_ARG_VIP (1U << 0)
 #define GR_ARG_ADDR (1U << 1)
 #define GR_ARG_SRC_PORT (1U << 2)
+#define GR_ARG_ACTION (1U << 3) /* policy add/default: pol.action */
+#define GR_ARG_CIDR (1U << 4)	/* policy add/del: pol.cidr */
+
+/* struct gr_policy.set: which keywords a policy command gave */
+#define GR_POL_EXCEPT (1U << 0)
+#define GR_POL_PROTO (1U << 1)
+#define GR_POL_PORTS (1U << 2)
+
+/* policy add|del|default [vip VIP] ...: the VIP (scope) is gr_cmd.vip with
+ * GR_ARG_VIP; without it the command is about the global rule set. */
+struct gr_policy {
+	uint32_t set;	  /* GR_POL_* */
+	uint8_t action;	  /* GR_ARG_ACTION: XLB_POL_ALLOW / XLB_POL_DENY */
+	uint8_t proto;	  /* GR_POL_PROTO: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP */
+	uint8_t nexcept;  /* GR_POL_EXCEPT: 1..GR_EXCEPT_MAX, sorted by cidr_cmp */
+	uint8_t nports;	  /* GR_POL_PORTS: 1..XLB_POL_PORTS_MAX, sorted, merged, disjoint */
+	struct cidr cidr; /* GR_ARG_CIDR: normalised (host bits cleared) */
+	struct cidr except[GR_EXCEPT_MAX];
+	struct gr_range ports[XLB_POL_PORTS_MAX]; /* destination ports, host order */
+};
+
+/* struct gr_ratelimit.set: which keywords `ratelimit set` gave */
+#define GR_RL_PPS (1U << 0)
+#define GR_RL_BURST (1U << 1) /* burst of pps */
+#define GR_RL_NEW_FLOWS (1U << 2)
+#define GR_RL_NEW_FLOWS_BURST (1U << 3)
+#define GR_RL_CEILING (1U << 4)
+#define GR_RL_CEILING_BURST (1U << 5)
+#define GR_RL_PREFIX_LEN (1U << 6)
+#define GR_RL_PREFIX_LEN6 (1U << 7)
+
+/* ratelimit set [vip VIP] ...: rates per second, bursts in packets or flows */
+struct gr_ratelimit {
+	uint32_t set;		  /* GR_RL_* */
+	uint32_t pps;		  /* per source: packets per second, 1..GR_RATE_MAX */
+	uint32_t burst;		  /* of pps */
+	uint32_t new_flows;	  /* per source: new flows per second */
+	uint32_t new_flows_burst; /* of new-flows */
+	uint32_t ceiling;	  /* whole VIP: new flows per second (vip only) */
+	uint32_t ceiling_burst;	  /* of ceiling */
+	uint8_t prefix_len;	  /* IPv4 source prefix one bucket covers: 1-32 */
+	uint8_t prefix_len6;	  /* IPv6: 1-128 */
+	uint8_t pad[2];
+};
 
 struct gr_cmd {
 	enum gr_object obj;
@@ -159,6 +212,8 @@ struct gr_cmd {
 	struct xlb_addr addr;	/* GR_ARG_ADDR: backend address, or flow source */
 	uint16_t src_port;	/* GR_ARG_SRC_PORT: flow lookup source port, host order */
 	struct gr_opts opt;
+	struct gr_policy pol;	/* obj GR_OBJ_POLICY */
+	struct gr_ratelimit rl; /* obj GR_OBJ_RATELIMIT */
 };
 
 /* Split line in place into words. Blanks separate words; '#' outside quotes
@@ -189,8 +244,15 @@ const char *gr_hash_name(unsigned int v);
 const char *gr_check_name(unsigned int v);
 const char *gr_via_name(unsigned int v);
 const char *gr_open_flows_name(unsigned int v);
+/* "allow" / "deny" for XLB_POL_*; "tcp", "udp", "icmp" for IPPROTO_* */
+const char *gr_action_name(unsigned int v);
+const char *gr_proto_name(unsigned int v);
 
 /* "200-299,301": the canonical text of n ranges. 0, -EINVAL or -ENOSPC. */
 int gr_expect_format(const struct gr_range *r, unsigned int n, char *buf, size_t len);
+/* Port ranges "80,443-444" (1..XLB_POL_PORTS_MAX ranges) and except lists
+ * "10.1.0.0/16,10.2.0.0/16" (1..GR_EXCEPT_MAX): 0, -EINVAL or -ENOSPC */
+int gr_ports_format(const struct gr_range *r, unsigned int n, char *buf, size_t len);
+int gr_except_format(const struct cidr *c, unsigned int n, char *buf, size_t len);
 
 #endif /* XLB_COMMON_GRAMMAR_H */
