@@ -4,7 +4,9 @@
 # Builds client / router / lb / three backends (scripts/topo.sh), gives the backends
 # the decap program and an HTTP server, starts lbd with examples/demo.conf,
 # sends a few hundred requests through the VIPs and shows how they spread
-# next to the weights, then lbctl's counters. Everything is removed on exit,
+# next to the weights; stops a backend's server (its breaker opens, traffic
+# avoids it, it comes back), denies the client with a policy rule and lifts
+# it, then shows lbctl's counters. Everything is removed on exit,
 # also on Ctrl-C. Root needed; about 20 s. `make bench` runs the benchmarks.
 set -uo pipefail
 
@@ -101,6 +103,14 @@ done
 lbctl vip show >/dev/null 2>&1 || die "lbd did not become ready"
 ok
 
+step "health checks: every IPv4 backend up (no traffic before that)"
+for _ in $(seq 100); do
+	[ "$(lbctl -j backend show "$XLB_VIP4:80/tcp" | python3 -c 'import json, sys
+print(all(b["health"] == "up" for b in json.load(sys.stdin)))')" = True ] && break
+	sleep 0.05
+done
+ok
+
 echo
 lbctl backend show | sed 's/^/  /'
 echo
@@ -156,6 +166,55 @@ printf '  %s%-26s %-22s %6s %9s %9s %8s%s\n' "$B" "VIP" "BACKEND" "WEIGHT" "EXPE
 table "$XLB_VIP4:80/tcp" "$N4" "$RUN/spread4"
 table "[$XLB_VIP6]:80/tcp" "$N6" "$RUN/spread6"
 echo "  ${D}(hash src on the IPv6 VIP: one client address always reaches the same backend)${R}"
+
+# wait_breaker ADDR STATE: until backend ADDR of the IPv4 VIP is in STATE (5 s)
+wait_breaker() {
+	local _
+	for _ in $(seq 250); do
+		[ "$(lbctl -j backend show "$XLB_VIP4:80/tcp" | python3 -c 'import json, sys
+print([b["breaker"] for b in json.load(sys.stdin) if b["addr"] == sys.argv[1]][0])' "$1")" = "$2" ] &&
+			return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+echo
+step "be2's HTTP server stops: checks open its breaker"
+t0=$(date +%s%N)
+ip netns exec "$PREFIX-be2" pkill -f "xlb_server.py be2"
+wait_breaker "$XLB_BE2_4" open || die "be2's breaker did not open"
+printf '%sok%s %s(%d ms)%s\n' "$G" "$R" "$D" $((($(date +%s%N) - t0) / 1000000)) "$R"
+step "100 more requests: none reaches be2"
+ip netns exec "$PREFIX-client" python3 tests/integration/lib/xlb_client.py many \
+	"$XLB_VIP4" 80 100 >"$RUN/spread_down" 2>&1 || die "$(cat "$RUN/spread_down")"
+grep -q '^be2\|^failed' "$RUN/spread_down" && die "$(cat "$RUN/spread_down")"
+ok
+step "be2 back: half-open after eject-time, then closed"
+ip netns exec "$PREFIX-be2" python3 tests/integration/lib/xlb_server.py be2 --http 80 \
+	>/dev/null 2>&1 &
+t0=$(date +%s%N)
+wait_breaker "$XLB_BE2_4" closed || die "be2's breaker did not close"
+printf '%sok%s %s(%d ms)%s\n' "$G" "$R" "$D" $((($(date +%s%N) - t0) / 1000000)) "$R"
+echo
+echo "  ${B}lbctl events${R}"
+lbctl events | sed 's/^/  /'
+
+echo
+step "policy: deny the client's address for the IPv4 VIP"
+lbctl policy add vip "$XLB_VIP4:80/tcp" deny "$XLB_CLIENT4/32" || die "policy add"
+if ip netns exec "$PREFIX-client" timeout 2 python3 tests/integration/lib/xlb_client.py http \
+	"$XLB_VIP4" 80 >/dev/null 2>&1; then
+	die "a denied client was served"
+fi
+ok
+echo
+lbctl policy show | sed 's/^/  /'
+step "policy: rule removed, the client is served again"
+lbctl policy del vip "$XLB_VIP4:80/tcp" "$XLB_CLIENT4/32" || die "policy del"
+ip netns exec "$PREFIX-client" python3 tests/integration/lib/xlb_client.py http "$XLB_VIP4" 80 \
+	>/dev/null 2>&1 || die "the client is still refused"
+ok
 
 echo
 echo "  ${B}lbctl stats show${R}"
