@@ -11,14 +11,26 @@
 #   hold ADDR PORT GATE       keeps one TCP connection: prints the backend once,
 #                             waits until the file GATE exists, talks again and
 #                             prints the backend that answered then
+# Option, anywhere on the line, every mode:
+#   --src ADDR                bind the socket to the source address ADDR
+#                             (which must be local) before connecting/sending
 import socket
 import sys
 import time
 
+SRC = None  # --src ADDR
+
+
+def sock(addr, kind):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, kind)
+    if SRC is not None:
+        s.bind((SRC, 0))
+    return s
+
 
 def conn(addr, port):
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
+    s = sock(addr, socket.SOCK_STREAM)
     s.settimeout(3)
     s.connect((addr, port))
     return s
@@ -44,8 +56,7 @@ def parallel(addr, port, n, timeout):
 
     def one():
         try:
-            fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-            s = socket.socket(fam, socket.SOCK_STREAM)
+            s = sock(addr, socket.SOCK_STREAM)
             s.settimeout(timeout)
             s.connect((addr, port))
             s.sendall(b"GET / HTTP/1.0\r\n\r\n")
@@ -72,6 +83,15 @@ def parallel(addr, port, n, timeout):
 
 
 def main():
+    global SRC
+    args = sys.argv[1:]
+    if "--src" in args:
+        i = args.index("--src")
+        if i + 1 >= len(args):
+            sys.exit("--src needs an address")
+        SRC = args[i + 1]
+        del args[i : i + 2]
+    sys.argv[1:] = args
     mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if mode == "parallel":
         parallel(addr, port, int(sys.argv[4]), float(sys.argv[5]))
@@ -89,8 +109,7 @@ def main():
         for name, n in sorted(counts.items()):
             print(name, n)
     elif mode == "udp":
-        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s = sock(addr, socket.SOCK_DGRAM)
         s.settimeout(3)
         s.sendto(b"ping", (addr, port))
         print(s.recv(4096).decode().split()[0])
