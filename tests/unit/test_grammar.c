@@ -628,11 +628,11 @@ static const struct {
 	/* ratelimit */
 	{ "ratelimit set", "nothing to set for 'ratelimit set': give a keyword" },
 	{ "ratelimit set vip " V4, "nothing to set for 'ratelimit set'" },
-	{ "ratelimit set pps 0", "invalid pps '0': must be 1-1000000000" },
+	{ "ratelimit set pps 1000000001", "invalid pps '1000000001': must be 0-1000000000" },
 	{ "ratelimit set pps 1000000001", "invalid pps '1000000001'" },
 	{ "ratelimit set burst -1", "invalid burst '-1'" },
 	{ "ratelimit set new-flows 1k", "invalid new-flows '1k'" },
-	{ "ratelimit set ceiling 0", "invalid ceiling '0'" },
+	{ "ratelimit set ceiling -1", "invalid ceiling '-1'" },
 	{ "ratelimit set prefix-len 33", "invalid prefix-len '33': must be 1-32" },
 	{ "ratelimit set prefix-len 0", "invalid prefix-len '0'" },
 	{ "ratelimit set prefix-len6 0", "invalid prefix-len6 '0': must be 1-128" },

@@ -535,9 +535,29 @@ static void test_validation_raw(void **state)
 	assert_int_equal(policy_apply(&p, NULL, &c, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "nothing to set"));
 	c.rl.set = GR_RL_PPS;
-	c.rl.pps = 0;
+	c.rl.pps = 0; /* switches pps off; with no limit at all there is nothing to do */
 	assert_int_equal(policy_apply(&p, NULL, &c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "invalid pps 0"));
+	assert_non_null(strstr(err, "nothing to limit"));
+	c.rl.pps = GR_RATE_MAX + 1;
+	assert_int_equal(policy_apply(&p, NULL, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "invalid rate"));
+	/* a limit switched off forgets its burst; the last one off removes the limits */
+	c.rl.set = GR_RL_PPS | GR_RL_BURST | GR_RL_NEW_FLOWS;
+	c.rl.pps = 10;
+	c.rl.burst = 20;
+	c.rl.new_flows = 5;
+	assert_int_equal(policy_apply(&p, NULL, &c, err, sizeof(err)), 0);
+	c.rl.set = GR_RL_PPS;
+	c.rl.pps = 0;
+	assert_int_equal(policy_apply(&p, NULL, &c, err, sizeof(err)), 0);
+	assert_true(p.global.has_rl);
+	assert_int_equal(p.global.rl.pps, 0);
+	assert_int_equal(p.global.rl.burst, 0);
+	assert_int_equal(p.global.rl.new_flows, 5);
+	c.rl.set = GR_RL_NEW_FLOWS;
+	c.rl.new_flows = 0;
+	assert_int_equal(policy_apply(&p, NULL, &c, err, sizeof(err)), 0);
+	assert_false(p.global.has_rl);
 	c.verb = GR_VERB_ADD;
 	assert_int_equal(policy_apply(&p, NULL, &c, err, sizeof(err)), -EOPNOTSUPP);
 	policy_free(&p);

@@ -994,6 +994,8 @@ bool policy_drop_vip(struct policy *p, const struct xlb_vip_key *key)
 
 /* ---- ratelimit ---- */
 
+static int rl_del(struct policy *p, const struct xlb_vip_key *key, char *err, size_t errlen);
+
 static int rl_set(struct policy *p, const struct xlb_vip_key *key, const struct gr_cmd *cmd,
 		  char *err, size_t errlen)
 {
@@ -1031,13 +1033,26 @@ static int rl_set(struct policy *p, const struct xlb_vip_key *key, const struct 
 			rl.f = g->f;                                                               \
 		}                                                                                  \
 	} while (0)
-	RL_TAKE(GR_RL_PPS, pps, "pps");
+/* a rate of 0 switches that limit off, and forgets its burst */
+#define RL_RATE(bit, f, bf)                                                                        \
+	do {                                                                                       \
+		if (set & (bit)) {                                                                 \
+			if (g->f > GR_RATE_MAX)                                                    \
+				return errmsg(-EINVAL, err, errlen, "invalid rate %u: at most %u", \
+					      g->f, GR_RATE_MAX);                                  \
+			rl.f = g->f;                                                               \
+			if (!g->f)                                                                 \
+				rl.bf = 0;                                                         \
+		}                                                                                  \
+	} while (0)
+	RL_RATE(GR_RL_PPS, pps, burst);
 	RL_TAKE(GR_RL_BURST, burst, "burst");
-	RL_TAKE(GR_RL_NEW_FLOWS, new_flows, "new-flows");
+	RL_RATE(GR_RL_NEW_FLOWS, new_flows, new_flows_burst);
 	RL_TAKE(GR_RL_NEW_FLOWS_BURST, new_flows_burst, "new-flows-burst");
-	RL_TAKE(GR_RL_CEILING, ceiling, "ceiling");
+	RL_RATE(GR_RL_CEILING, ceiling, ceiling_burst);
 	RL_TAKE(GR_RL_CEILING_BURST, ceiling_burst, "ceiling-burst");
 #undef RL_TAKE
+#undef RL_RATE
 	if (set & GR_RL_PREFIX_LEN) {
 		if (!g->prefix_len || g->prefix_len > 32)
 			return errmsg(-EINVAL, err, errlen, "invalid prefix-len %u: must be 1-32",
@@ -1061,9 +1076,13 @@ static int rl_set(struct policy *p, const struct xlb_vip_key *key, const struct 
 	if (rl.ceiling_burst && !rl.ceiling)
 		return errmsg(-EINVAL, err, errlen,
 			      "invalid ceiling-burst: %s has no 'ceiling' limit", ss);
-	if (!rl.pps && !rl.new_flows && !rl.ceiling)
-		return errmsg(-EINVAL, err, errlen,
-			      "nothing to limit in %s: give pps, new-flows or ceiling", ss);
+	if (!rl.pps && !rl.new_flows && !rl.ceiling) {
+		if (!s || !s->has_rl)
+			return errmsg(-EINVAL, err, errlen,
+				      "nothing to limit in %s: give pps, new-flows or ceiling", ss);
+		/* every limit switched off: as `ratelimit del` */
+		return rl_del(p, key, err, errlen);
+	}
 	if (!s) {
 		s = scope_get(p, key);
 		if (!s)

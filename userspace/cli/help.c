@@ -88,7 +88,9 @@ static const char help_policy[] =
 	"except blocks, 4 port ranges, and 8 rules that apply to one prefix. A rule is\n"
 	"named by its scope, CIDR, proto and ports (del, duplicates). Only TCP/UDP packets\n"
 	"to a VIP are filtered. show: each rule with its hits (packets it decided).\n"
-	"In `lbctl batch`, policy lines are applied together at the end, or not at all.\n";
+	"In `lbctl batch`, policy and ratelimit lines are applied together at the end, or\n"
+	"none of them when the batch stops at a failing line (with -f, failing lines are\n"
+	"skipped and the others applied together).\n";
 
 static const char help_ratelimit[] =
 	"Usage: lbctl ratelimit set [ vip VIP ] [ pps N ] [ burst N ] [ new-flows N ]\n"
@@ -100,7 +102,8 @@ static const char help_ratelimit[] =
 	"globally or for one VIP: pps packets per second (burst), new-flows new flows per\n"
 	"second (new-flows-burst). ceiling: new flows per second for the whole VIP (vip\n"
 	"only; established flows are never limited by it). A burst not given is one\n"
-	"second's worth (the rate). set changes only the keywords given. Buckets live in\n"
+	"second's worth (the rate). set changes only the keywords given; a rate of 0\n"
+	"switches that limit off (all off: as del). Buckets live in\n"
 	"an LRU table: when it is full, the least recently seen source starts over with\n"
 	"a full burst (counted as rl_new_source in lbctl stats show).\n";
 

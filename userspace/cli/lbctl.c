@@ -355,7 +355,7 @@ static int chunk_flush(int fd, struct chunk *ch, json_object *results)
 									   CTL_E_FAILED;
 			first = first ? first : ecode;
 			if (results)
-				res = err_obj(ecode, ecode == CTL_E_USAGE ? "EINVAL" : "EFAIL", m);
+				res = err_obj(ecode, ctl_code_errno_name(ecode), m);
 			else
 				fprintf(stderr, "Error: line %d: %s\n", ch->lineno[i], m);
 			k++;
@@ -421,6 +421,29 @@ static bool is_policy_line(const char *line)
  * ratelimit lines are one transaction: lbd publishes them together at the
  * end, or none of them when the batch stops at a failing line; they travel
  * in chunks of many lines. */
+/* The batch stopped: its staged policy lines were dropped, say so in -j */
+static void mark_rolled_back(json_object *results)
+{
+	size_t i, n = json_object_array_length(results);
+
+	for (i = 0; i < n; i++) {
+		json_object *it = json_object_array_get_idx(results, i), *cmd, *out;
+		const char *w;
+
+		if (!json_object_object_get_ex(it, "command", &cmd) ||
+		    !json_object_array_length(cmd))
+			continue;
+		w = json_object_get_string(json_object_array_get_idx(cmd, 0));
+		if (strcmp(w, "policy") && strcmp(w, "ratelimit"))
+			continue;
+		if (json_object_object_get_ex(it, "output", &out) && out)
+			continue;
+		json_object_object_add(it, "output",
+				       err_obj(CTL_E_FAILED, "ECANCELED",
+					       "not applied: the batch stopped at a failing line"));
+	}
+}
+
 static int do_batch(const char *path)
 {
 	char *text, *line, *next, *words[GR_MAX_WORDS], err[256];
@@ -527,6 +550,11 @@ static int do_batch(const char *path)
 			failed = failed ? failed : code;
 		} else {
 			chunk_discard(ch); /* aborted below */
+			if (results)
+				mark_rolled_back(results);
+			else
+				fprintf(stderr, "Error: batch: stopped; none of its policy and "
+						"ratelimit lines were applied\n");
 		}
 		/* stopped at a failing line: none of the policy lines apply */
 		code = txn(fd, failed && !g_opts.force ? "abort" : "commit");

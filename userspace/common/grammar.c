@@ -182,12 +182,12 @@ static const struct kw policy_kws[] = {
 };
 
 static const struct kw ratelimit_kws[] = {
-	{ "pps", GR_RL_PPS, KW_UINT, RL(pps), 1, GR_RATE_MAX, NULL, 0, 0 },
+	{ "pps", GR_RL_PPS, KW_UINT, RL(pps), 0, GR_RATE_MAX, NULL, 0, 0 },
 	{ "burst", GR_RL_BURST, KW_UINT, RL(burst), 1, GR_RATE_MAX, NULL, 0, 0 },
-	{ "new-flows", GR_RL_NEW_FLOWS, KW_UINT, RL(new_flows), 1, GR_RATE_MAX, NULL, 0, 0 },
+	{ "new-flows", GR_RL_NEW_FLOWS, KW_UINT, RL(new_flows), 0, GR_RATE_MAX, NULL, 0, 0 },
 	{ "new-flows-burst", GR_RL_NEW_FLOWS_BURST, KW_UINT, RL(new_flows_burst), 1, GR_RATE_MAX,
 	  NULL, 0, 0 },
-	{ "ceiling", GR_RL_CEILING, KW_UINT, RL(ceiling), 1, GR_RATE_MAX, NULL, 0, 0 },
+	{ "ceiling", GR_RL_CEILING, KW_UINT, RL(ceiling), 0, GR_RATE_MAX, NULL, 0, 0 },
 	{ "ceiling-burst", GR_RL_CEILING_BURST, KW_UINT, RL(ceiling_burst), 1, GR_RATE_MAX, NULL, 0,
 	  0 },
 	{ "prefix-len", GR_RL_PREFIX_LEN, KW_UINT, RL(prefix_len), 1, 32, NULL, 0, 0 },
