@@ -778,17 +778,6 @@ static uint32_t non_default(const struct gr_opts *o)
 	return s;
 }
 
-static int emit_cmd(const struct gr_cmd *cmd, int (*emit)(void *arg, const char *line), void *arg)
-{
-	char line[GR_LINE_MAX];
-	int ret;
-
-	ret = grammar_print(cmd, line, sizeof(line));
-	if (ret)
-		return ret;
-	return emit(arg, line);
-}
-
 int config_print(const struct config *c, int (*emit)(void *arg, const char *line), void *arg)
 {
 	struct gr_cmd cmd;
@@ -805,7 +794,7 @@ int config_print(const struct config *c, int (*emit)(void *arg, const char *line
 		cmd.vip = v->key;
 		cmd.opt = v->opt;
 		cmd.opt.set = non_default(&v->opt);
-		ret = emit_cmd(&cmd, emit, arg);
+		ret = grammar_emit(&cmd, emit, arg);
 		if (ret)
 			return ret;
 		for (j = 0; j < v->nbe; j++) {
@@ -832,7 +821,7 @@ int config_print(const struct config *c, int (*emit)(void *arg, const char *line
 				cmd.opt.set |= GR_OPT_CHECK;
 			if (b->check_port)
 				cmd.opt.set |= GR_OPT_CHECK_PORT;
-			ret = emit_cmd(&cmd, emit, arg);
+			ret = grammar_emit(&cmd, emit, arg);
 			if (ret)
 				return ret;
 		}
@@ -845,7 +834,7 @@ int config_print(const struct config *c, int (*emit)(void *arg, const char *line
 			cmd.args = GR_ARG_VIP | GR_ARG_ADDR;
 			cmd.vip = v->key;
 			cmd.addr = v->be[j].addr;
-			ret = emit_cmd(&cmd, emit, arg);
+			ret = grammar_emit(&cmd, emit, arg);
 			if (ret)
 				return ret;
 		}

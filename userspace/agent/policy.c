@@ -1212,17 +1212,6 @@ void policy_rule_cmd(const struct pol_scope *s, const struct pol_rule *r, struct
 	}
 }
 
-static int emit_cmd(const struct gr_cmd *cmd, int (*emit)(void *arg, const char *line), void *arg)
-{
-	char line[GR_LINE_MAX];
-	int ret;
-
-	ret = grammar_print(cmd, line, sizeof(line));
-	if (ret)
-		return ret;
-	return emit(arg, line);
-}
-
 static int print_scope(const struct policy *p, const struct pol_scope *s,
 		       int (*emit)(void *arg, const char *line), void *arg)
 {
@@ -1236,13 +1225,13 @@ static int print_scope(const struct policy *p, const struct pol_scope *s,
 		scope_cmd(s, GR_OBJ_POLICY, GR_VERB_DEFAULT, &cmd);
 		cmd.args |= GR_ARG_ACTION;
 		cmd.pol.action = s->dflt;
-		ret = emit_cmd(&cmd, emit, arg);
+		ret = grammar_emit(&cmd, emit, arg);
 		if (ret)
 			return ret;
 	}
 	for (id = s->head; id != POL_NONE; id = p->rule[id].next) {
 		policy_rule_cmd(s, &p->rule[id], &cmd);
-		ret = emit_cmd(&cmd, emit, arg);
+		ret = grammar_emit(&cmd, emit, arg);
 		if (ret)
 			return ret;
 	}
@@ -1271,7 +1260,7 @@ static int print_scope(const struct policy *p, const struct pol_scope *s,
 		g->set |= GR_RL_PREFIX_LEN6;
 		g->prefix_len6 = rl->prefix_len6;
 	}
-	return emit_cmd(&cmd, emit, arg);
+	return grammar_emit(&cmd, emit, arg);
 }
 
 int policy_print(const struct policy *p, int (*emit)(void *arg, const char *line), void *arg)

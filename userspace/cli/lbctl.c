@@ -291,21 +291,29 @@ struct chunk {
 	int n, cap;
 };
 
-static void batch_item(json_object *results, int lineno, const char *raw, json_object *out)
+/* One {"line", "command", "output"} element of batch -j (takes @out) */
+static void batch_result(json_object *results, int lineno, char **words, int n, json_object *out)
 {
-	char copy[GR_LINE_MAX], *words[GR_MAX_WORDS], err[64];
 	json_object *item = json_object_new_object(), *cmd = json_object_new_array();
-	int n = 0, i;
+	int i;
 
-	snprintf(copy, sizeof(copy), "%s", raw);
-	if (grammar_split(copy, words, GR_MAX_WORDS, &n, err, sizeof(err)))
-		n = 0;
 	for (i = 0; i < n; i++)
 		json_object_array_add(cmd, json_object_new_string(words[i]));
 	json_object_object_add(item, "line", json_object_new_int(lineno));
 	json_object_object_add(item, "command", cmd);
 	json_object_object_add(item, "output", out);
 	json_object_array_add(results, item);
+}
+
+static void batch_item(json_object *results, int lineno, const char *raw, json_object *out)
+{
+	char copy[GR_LINE_MAX], *words[GR_MAX_WORDS], err[64];
+	int n = 0;
+
+	snprintf(copy, sizeof(copy), "%s", raw);
+	if (grammar_split(copy, words, GR_MAX_WORDS, &n, err, sizeof(err)))
+		n = 0;
+	batch_result(results, lineno, words, n, out);
 }
 
 static void chunk_discard(struct chunk *ch)
@@ -447,8 +455,8 @@ static void mark_rolled_back(json_object *results)
 static int do_batch(const char *path)
 {
 	char *text, *line, *next, *words[GR_MAX_WORDS], err[256];
-	json_object *results = g_opts.json ? json_object_new_array() : NULL, *out, *item, *cmd;
-	int fd, n, i, lineno = 0, code, failed = 0, ret;
+	json_object *results = g_opts.json ? json_object_new_array() : NULL, *out;
+	int fd, n, lineno = 0, code, failed = 0, ret;
 	struct chunk *ch = NULL;
 	bool in_txn;
 
@@ -516,14 +524,7 @@ static int do_batch(const char *path)
 				code = run_one(fd, n, words, NULL, &out);
 		}
 		if (results) {
-			item = json_object_new_object();
-			cmd = json_object_new_array();
-			for (i = 0; i < n; i++)
-				json_object_array_add(cmd, json_object_new_string(words[i]));
-			json_object_object_add(item, "line", json_object_new_int(lineno));
-			json_object_object_add(item, "command", cmd);
-			json_object_object_add(item, "output", out);
-			json_object_array_add(results, item);
+			batch_result(results, lineno, words, n, out);
 		} else {
 			if (code) {
 				json_object *e = NULL;

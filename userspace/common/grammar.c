@@ -1142,3 +1142,14 @@ int grammar_print(const struct gr_cmd *c, char *buf, size_t len)
 	}
 	return print_keywords(&sb, ob, c);
 }
+
+int grammar_emit(const struct gr_cmd *cmd, int (*emit)(void *arg, const char *line), void *arg)
+{
+	char line[GR_LINE_MAX];
+	int ret;
+
+	ret = grammar_print(cmd, line, sizeof(line));
+	if (ret)
+		return ret;
+	return emit(arg, line);
+}

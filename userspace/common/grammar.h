@@ -235,6 +235,10 @@ int grammar_parse(int argc, char *const argv[], struct gr_cmd *c, char *err, siz
  */
 int grammar_print(const struct gr_cmd *c, char *buf, size_t len);
 
+/* grammar_print of @cmd handed to @emit (config and policy printers):
+ * @emit's result, or grammar_print's error */
+int grammar_emit(const struct gr_cmd *cmd, int (*emit)(void *arg, const char *line), void *arg);
+
 /* "vip", "backend", ... and "show", "add", ...: for messages and help */
 const char *gr_object_name(enum gr_object obj);
 const char *gr_verb_name(enum gr_verb verb);

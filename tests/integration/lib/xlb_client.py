@@ -29,15 +29,15 @@ def sock(addr, kind):
     return s
 
 
-def conn(addr, port):
+def conn(addr, port, timeout=3):
     s = sock(addr, socket.SOCK_STREAM)
-    s.settimeout(3)
+    s.settimeout(timeout)
     s.connect((addr, port))
     return s
 
 
-def http_get(addr, port):
-    s = conn(addr, port)
+def http_get(addr, port, timeout=3):
+    s = conn(addr, port, timeout)
     s.sendall(b"GET / HTTP/1.0\r\n\r\n")
     data = b""
     while True:
@@ -56,18 +56,7 @@ def parallel(addr, port, n, timeout):
 
     def one():
         try:
-            s = sock(addr, socket.SOCK_STREAM)
-            s.settimeout(timeout)
-            s.connect((addr, port))
-            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            s.close()
-            name = data.split(b"\r\n\r\n", 1)[1].decode().strip()
+            name = http_get(addr, port, timeout)
         except (OSError, IndexError):
             name = "failed"
         with lock:
