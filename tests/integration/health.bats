@@ -252,3 +252,21 @@ teardown_file() {
 	[[ $output == *"backend add $VIP:80/tcp $XLB_BE3_4 port 80 check none check-port 81"* ]] ||
 		fail "overrides not shown: $output"
 }
+
+@test "health: init-state up lets a new backend take traffic before its first success" {
+	local v
+	# checks to a port nobody serves: the first fails at once, the second in 10 s
+	for v in up down; do
+		lbctl vip add "$VIP:9$([[ $v == up ]] && echo 1 || echo 2)/tcp" check tcp \
+			interval 10s timeout 5s fall 2 check-port 81 init-state "$v"
+	done
+	lbctl backend add "$VIP:91/tcp" "$XLB_BE1_4"
+	lbctl backend add "$VIP:92/tcp" "$XLB_BE1_4"
+	sleep 0.3
+	run -0 lbctl -j backend show "$VIP:91/tcp"
+	assert_equal "$(jq -r '.[0] | [.health, .usable] | join(" ")' <<<"$output")" "unknown true"
+	run -0 lbctl -j backend show "$VIP:92/tcp"
+	assert_equal "$(jq -r '.[0] | [.health, .usable] | join(" ")' <<<"$output")" "unknown false"
+	lbctl vip del "$VIP:91/tcp"
+	lbctl vip del "$VIP:92/tcp"
+}

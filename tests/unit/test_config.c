@@ -558,6 +558,7 @@ static const struct bad bad_inputs[] = {
 	{ "vip add 192.0.2.11:80/tcp check-via backend", -EINVAL, "backend" },
 	{ "vip add 192.0.2.11:80/tcp host example.org", -EINVAL, "'host' needs 'check http'" },
 	{ "vip add 192.0.2.11:80/tcp open-flows drop", -EINVAL, "drop" },
+	{ "vip add 192.0.2.11:80/tcp init-state maybe", -EINVAL, "maybe" },
 	{ "vip add 192.0.2.11:80/tcp syn-burst 100001", -EINVAL, "100001" },
 	{ "vip add 192.0.2.11:80/tcp check-port 0", -EINVAL, "check-port" },
 	{ "backend add " V4 " 10.9.9.9 check ping", -EINVAL, "ping" },
@@ -726,7 +727,7 @@ static const char canon[] =
 	"vip add 192.0.2.13:53/udp check udp send \"ping #1\" receive pong\n"
 	"vip add 192.0.2.14:53/udp check udp receive \"a b\" eject-time 5m\n"
 	"vip add 192.0.2.15:80/tcp check http check-port 8080 host www.example.org "
-	"open-flows reselect syn-burst 0\n"
+	"init-state up open-flows reselect syn-burst 0\n"
 	"backend add 192.0.2.15:80/tcp 10.4.0.1 check tcp check-port 22\n"
 	"backend add 192.0.2.15:80/tcp 10.4.0.2 check none\n";
 

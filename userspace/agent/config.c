@@ -24,7 +24,7 @@
 	 GR_OPT_RISE | GR_OPT_FALL | GR_OPT_EJECT_TIME | GR_OPT_MAX_EJECT_TIME |                   \
 	 GR_OPT_HALF_OPEN_FLOWS | GR_OPT_PANIC | GR_OPT_MAX_EJECT | GR_OPT_EXPECT | GR_OPT_SEND |  \
 	 GR_OPT_RECEIVE | GR_OPT_CHECK_VIA | GR_OPT_HOST | GR_OPT_CHECK_PORT | GR_OPT_OPEN_FLOWS | \
-	 GR_OPT_SYN_BURST)
+	 GR_OPT_SYN_BURST | GR_OPT_INIT_STATE)
 #define BE_OPTS (GR_OPT_WEIGHT | GR_OPT_PORT | GR_OPT_MAC | GR_OPT_CHECK | GR_OPT_CHECK_PORT)
 
 /* Smallest MTU an IPv6 link may have (RFC 8200, section 5) */
@@ -88,6 +88,7 @@ static void default_opts(struct gr_opts *o)
 	o->expect[0].hi = CFG_DEF_EXPECT_HI;
 	o->nexpect = 1;
 	o->open_flows = CFG_DEF_OPEN_FLOWS;
+	o->init_state = CFG_DEF_INIT_STATE;
 	o->syn_burst = CFG_DEF_SYN_BURST;
 	/* send, receive, host: ""; check-port 0 (memset above) */
 }
@@ -151,6 +152,8 @@ static void merge_opts(struct gr_opts *o, const struct gr_opts *in)
 		o->check_port = in->check_port;
 	if (s & GR_OPT_OPEN_FLOWS)
 		o->open_flows = in->open_flows;
+	if (s & GR_OPT_INIT_STATE)
+		o->init_state = in->init_state;
 	if (s & GR_OPT_SYN_BURST)
 		o->syn_burst = in->syn_burst;
 	if (s & GR_OPT_INTERVAL)
@@ -309,6 +312,8 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 			      gr_check_name(o->check));
 	if ((given & GR_OPT_HOST) && !o->host[0])
 		return errmsg(-EINVAL, err, errlen, "invalid host '': must not be empty");
+	if (o->init_state >= __GR_INIT_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid init-state '%u'", o->init_state);
 	if (o->open_flows >= __GR_OPEN_FLOWS_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid open-flows '%u'", o->open_flows);
 	if (o->syn_burst > GR_SYN_BURST_MAX)
@@ -773,6 +778,8 @@ static uint32_t non_default(const struct gr_opts *o)
 		s |= GR_OPT_CHECK_PORT;
 	if (o->open_flows != d.open_flows)
 		s |= GR_OPT_OPEN_FLOWS;
+	if (o->init_state != d.init_state)
+		s |= GR_OPT_INIT_STATE;
 	if (o->syn_burst != d.syn_burst)
 		s |= GR_OPT_SYN_BURST;
 	return s;

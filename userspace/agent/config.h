@@ -41,6 +41,7 @@
 #define CFG_DEF_UDP_PAYLOAD "xlb-health\n"
 #define CFG_DEF_WEIGHT 100
 #define CFG_DEF_OPEN_FLOWS GR_OPEN_FLOWS_KEEP
+#define CFG_DEF_INIT_STATE GR_INIT_DOWN
 /* SYN retransmissions of never-established flows in one second that count as
  * a backend failing (passive signal); 0 = off */
 #define CFG_DEF_SYN_BURST 8

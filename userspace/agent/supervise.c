@@ -374,7 +374,7 @@ static bool same_check(const struct gr_opts *a, const struct gr_opts *b)
 	       a->check_via == b->check_via && a->nexpect == b->nexpect &&
 	       !memcmp(a->expect, b->expect, sizeof(a->expect)) && !strcmp(a->send, b->send) &&
 	       !strcmp(a->receive, b->receive) && !strcmp(a->host, b->host) &&
-	       a->check_port == b->check_port;
+	       a->check_port == b->check_port && a->init_state == b->init_state;
 }
 
 /* The check a backend gets: its own override, else the VIP's */
@@ -486,7 +486,8 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 	breaker_cfg_default(&bcfg);
 	bcfg.rise = cv->opt.rise;
 	bcfg.fall = cv->opt.fall;
-	bcfg.usable_before_first_check = false; /* no traffic before a first success */
+	/* init-state down (default): no traffic before a first success */
+	bcfg.usable_before_first_check = cv->opt.init_state == GR_INIT_UP;
 	bcfg.eject_base_ms = cv->opt.eject_ms;
 	bcfg.eject_max_ms = cv->opt.max_eject_ms;
 	bcfg.half_open_flows = cv->opt.half_open_flows;

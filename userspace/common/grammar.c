@@ -76,6 +76,17 @@ const char *gr_proto_name(unsigned int v)
 	return v < ARRAY_SIZE(proto_names) ? proto_names[v] : NULL;
 }
 
+static const char *const init_names[] = {
+	[GR_INIT_DOWN] = "down",
+	[GR_INIT_UP] = "up",
+};
+_Static_assert(ARRAY_SIZE(init_names) == __GR_INIT_MAX, "grammar: init-state table incomplete");
+
+const char *gr_init_name(unsigned int v)
+{
+	return v < ARRAY_SIZE(init_names) ? init_names[v] : NULL;
+}
+
 const char *gr_open_flows_name(unsigned int v)
 {
 	return v < ARRAY_SIZE(open_flows_names) ? open_flows_names[v] : NULL;
@@ -152,6 +163,8 @@ static const struct kw vip_kws[] = {
 	{ "timeout", GR_OPT_TIMEOUT, KW_DUR, OPT(timeout_ms), 1, GR_DUR_MAX_MS, NULL, 0, 0 },
 	{ "rise", GR_OPT_RISE, KW_UINT, OPT(rise), 1, 100, NULL, 0, 0 },
 	{ "fall", GR_OPT_FALL, KW_UINT, OPT(fall), 1, 100, NULL, 0, 0 },
+	{ "init-state", GR_OPT_INIT_STATE, KW_ENUM, OPT(init_state), 0, 0, gr_init_name,
+	  __GR_INIT_MAX, 0 },
 	{ "eject-time", GR_OPT_EJECT_TIME, KW_DUR, OPT(eject_ms), 1, GR_DUR_MAX_MS, NULL, 0, 0 },
 	{ "max-eject-time", GR_OPT_MAX_EJECT_TIME, KW_DUR, OPT(max_eject_ms), 1, GR_DUR_MAX_MS,
 	  NULL, 0, 0 },

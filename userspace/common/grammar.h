@@ -79,6 +79,12 @@ enum gr_open_flows {
 	__GR_OPEN_FLOWS_MAX,
 };
 
+enum gr_init {
+	GR_INIT_DOWN = 0, /* a new backend waits for its first successful check */
+	GR_INIT_UP,	  /* a new backend takes traffic at once; failures take it out */
+	__GR_INIT_MAX,
+};
+
 enum gr_via {
 	GR_VIA_DIRECT = 0, /* checks go to the backend's own address */
 	GR_VIA_VIP,	   /* through the VIP (refused by the agent for now) */
@@ -120,6 +126,7 @@ struct gr_range {
 #define GR_OPT_CHECK_PORT (1U << 25)
 #define GR_OPT_OPEN_FLOWS (1U << 26)
 #define GR_OPT_SYN_BURST (1U << 27)
+#define GR_OPT_INIT_STATE (1U << 28)
 
 /* Keyword values; a field means something only when its bit is in set. */
 struct gr_opts {
@@ -137,6 +144,7 @@ struct gr_opts {
 	uint16_t check_port; /* port the check connects to, host order; 0 = traffic port */
 	uint32_t syn_burst;  /* SYN retransmissions per second that trip a backend; 0 = off */
 	uint8_t open_flows;  /* enum gr_open_flows */
+	uint8_t init_state;  /* enum gr_init */
 	uint8_t sched;	     /* enum gr_sched */
 	uint8_t encap;	     /* XLB_ENCAP_* */
 	uint8_t hash;	     /* enum gr_hash */
@@ -248,6 +256,7 @@ const char *gr_hash_name(unsigned int v);
 const char *gr_check_name(unsigned int v);
 const char *gr_via_name(unsigned int v);
 const char *gr_open_flows_name(unsigned int v);
+const char *gr_init_name(unsigned int v);
 /* "allow" / "deny" for XLB_POL_*; "tcp", "udp", "icmp" for IPPROTO_* */
 const char *gr_action_name(unsigned int v);
 const char *gr_proto_name(unsigned int v);
