@@ -555,6 +555,8 @@ int main(int argc, char **argv)
 				metrics_tick(mx, now_ms());
 				supervise_tick(a.sv, now_ms());
 				supervise_passive(a.sv, &a.cfg, now_ms());
+				if (!a.txn_conn)
+					polsync_idle(a.ps, &a.cfg);
 				/* occupancy: 64K entries a second, never a long stall */
 				maps_flow_count_step(a.maps, &a.flows, 65536);
 				metrics_note_build(mx, sync_last_build_ns(a.sync));

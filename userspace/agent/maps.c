@@ -688,16 +688,6 @@ int maps_pol_trie_install(struct xlb_maps *m, int family, __u32 bank, int fd)
 	return 0;
 }
 
-int maps_pol_trie_clear(struct xlb_maps *m, int family, __u32 bank)
-{
-	const struct bpf_map *outer = family == XLB_FAMILY_V4 ? m->skel->maps.xlb_pol4 :
-								m->skel->maps.xlb_pol6;
-
-	if (bpf_map_delete_elem(bpf_map__fd(outer), &bank) && errno != ENOENT)
-		return maps_err(bpf_map__name(outer), "cannot remove a rule trie", -errno);
-	return 0;
-}
-
 /* Bulk array writes: one syscall per chunk where the kernel allows it */
 static int array_write(const struct bpf_map *map, const __u32 *keys, const void *vals, __u32 n,
 		       size_t vsize)
@@ -737,19 +727,22 @@ int maps_pol_rules_write(struct xlb_maps *m, __u32 bank, const __u32 *ids,
 	return err;
 }
 
-int maps_pol_trie_write(struct xlb_maps *m, int fd, int family, const void *keys,
-			const struct xlb_pol_chain *chains, __u32 n)
+int maps_pol_trie_update(struct xlb_maps *m, int fd, int family, const void *key,
+			 const struct xlb_pol_chain *chain)
 {
-	size_t ks = family == XLB_FAMILY_V4 ? sizeof(struct xlb_pol_key4) :
-					      sizeof(struct xlb_pol_key6);
-	__u32 i;
-
 	(void)m;
-	/* LPM tries take no batch updates: one syscall per prefix (~2 us) */
-	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, (const char *)keys + i * ks, &chains[i], BPF_ANY))
-			return maps_err(family == XLB_FAMILY_V4 ? XLB_MAP_POL4 : XLB_MAP_POL6,
-					"cannot add a prefix", -errno);
+	if (bpf_map_update_elem(fd, key, chain, BPF_ANY))
+		return maps_err(family == XLB_FAMILY_V4 ? XLB_MAP_POL4 : XLB_MAP_POL6,
+				"cannot add a prefix", -errno);
+	return 0;
+}
+
+int maps_pol_trie_delete(struct xlb_maps *m, int fd, int family, const void *key)
+{
+	(void)m;
+	if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+		return maps_err(family == XLB_FAMILY_V4 ? XLB_MAP_POL4 : XLB_MAP_POL6,
+				"cannot remove a prefix", -errno);
 	return 0;
 }
 

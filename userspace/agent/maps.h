@@ -90,10 +90,11 @@ int maps_be_pasv_reset(struct xlb_maps *m, __u32 id);
  * bank (new tries installed in its outer slots, rules, scopes) and flipping
  * xlb_config.pol_bank with maps_config_set. */
 int maps_pol_trie_new(struct xlb_maps *m, int family); /* an fd, or -errno */
-int maps_pol_trie_write(struct xlb_maps *m, int fd, int family, const void *keys,
-			const struct xlb_pol_chain *chains, __u32 n);
+/* One entry of a trie (@key: struct xlb_pol_key4/6 of @family) */
+int maps_pol_trie_update(struct xlb_maps *m, int fd, int family, const void *key,
+			 const struct xlb_pol_chain *chain);
+int maps_pol_trie_delete(struct xlb_maps *m, int fd, int family, const void *key);
 int maps_pol_trie_install(struct xlb_maps *m, int family, __u32 bank, int fd);
-int maps_pol_trie_clear(struct xlb_maps *m, int family, __u32 bank);
 int maps_pol_rules_write(struct xlb_maps *m, __u32 bank, const __u32 *ids,
 			 const struct xlb_pol_rule *rules, __u32 n);
 int maps_pol_scope_set(struct xlb_maps *m, __u32 bank, __u32 scope, const struct xlb_pol_scope *sc);

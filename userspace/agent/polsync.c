@@ -10,9 +10,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "agent/polsync.h"
 #include "common/log.h"
+
+/* One trie entry; keys of both families in 24 bytes (IPv4 ones zero-padded),
+ * so entries sort and compare as plain bytes */
+struct pol_ent {
+	uint8_t key[sizeof(struct xlb_pol_key6)];
+	struct xlb_pol_chain chain;
+};
+
+/* A trie of one bank and family: our reference to it and what it holds */
+struct bank_trie {
+	int fd; /* -1: none, or its content unknown (rebuilt whole next time) */
+	struct pol_ent *ent;
+	uint32_t n, cap;
+};
 
 struct polsync {
 	struct xlb_maps *m;
@@ -20,15 +35,34 @@ struct polsync {
 	uint64_t *seq;	       /* rule seq last published per id (hits belong to it) */
 	struct xlb_rl_cfg *rl; /* xlb_rl_cfg as last written, per scope */
 	bool rl_known;
-	/* scratch of one publish */
-	void *keys[2];
-	struct xlb_pol_chain *chains[2];
+	struct bank_trie bt[XLB_POL_BANKS][2]; /* [bank][family: 0 IPv4, 1 IPv6] */
+	/* scratch of one publish: the new entries per family */
+	struct pol_ent *ent[2];
 	uint32_t n[2], cap[2];
 	struct xlb_pol_scope *scopes; /* XLB_POL_SCOPES */
 	uint64_t hash;
+	uint32_t written, deleted; /* trie syscalls of the last publish */
+	bool stale;		   /* the inactive bank lags the published rule set */
+	uint64_t flip_ms;	   /* when the bank was last switched */
 };
 
+/* The inactive bank is caught up this long after a switch (polsync_idle) */
+#define POLSYNC_SETTLE_MS 100
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static const size_t key_size[2] = { sizeof(struct xlb_pol_key4), sizeof(struct xlb_pol_key6) };
+
+static int family_of(int f)
+{
+	return f ? XLB_FAMILY_V6 : XLB_FAMILY_V4;
+}
 
 struct polsync *polsync_new(struct xlb_maps *m)
 {
@@ -37,6 +71,9 @@ struct polsync *polsync_new(struct xlb_maps *m)
 	if (!ps)
 		return NULL;
 	ps->m = m;
+	for (int b = 0; b < XLB_POL_BANKS; b++)
+		for (int f = 0; f < 2; f++)
+			ps->bt[b][f].fd = -1;
 	ps->seq = calloc(XLB_POL_RULES_MAX, sizeof(*ps->seq));
 	ps->rl = calloc(XLB_POL_SCOPES, sizeof(*ps->rl));
 	ps->scopes = calloc(XLB_POL_SCOPES, sizeof(*ps->scopes));
@@ -53,8 +90,12 @@ void polsync_free(struct polsync *ps)
 	if (!ps)
 		return;
 	for (int f = 0; f < 2; f++) {
-		free(ps->keys[f]);
-		free(ps->chains[f]);
+		free(ps->ent[f]);
+		for (int b = 0; b < XLB_POL_BANKS; b++) {
+			if (ps->bt[b][f].fd >= 0)
+				close(ps->bt[b][f].fd);
+			free(ps->bt[b][f].ent);
+		}
 	}
 	free(ps->seq);
 	free(ps->rl);
@@ -81,23 +122,21 @@ static int collect(void *arg, const void *key, const struct xlb_pol_chain *chain
 	struct polsync *ps = c->ps;
 	int f = c->f;
 
+	struct pol_ent *e;
+
 	if (ps->n[f] == ps->cap[f]) {
 		uint32_t ncap = ps->cap[f] ? ps->cap[f] * 2 : 1024;
-		void *k = realloc(ps->keys[f], ncap * key_size[f]);
-		struct xlb_pol_chain *ch;
 
-		if (!k)
+		e = realloc(ps->ent[f], ncap * sizeof(*e));
+		if (!e)
 			return -ENOMEM;
-		ps->keys[f] = k;
-		ch = realloc(ps->chains[f], ncap * sizeof(*ch));
-		if (!ch)
-			return -ENOMEM;
-		ps->chains[f] = ch;
+		ps->ent[f] = e;
 		ps->cap[f] = ncap;
 	}
-	memcpy((char *)ps->keys[f] + ps->n[f] * key_size[f], key, key_size[f]);
-	ps->chains[f][ps->n[f]] = *chain;
-	ps->n[f]++;
+	e = &ps->ent[f][ps->n[f]++];
+	memset(e->key, 0, sizeof(e->key));
+	memcpy(e->key, key, key_size[f]);
+	e->chain = *chain;
 	mix(ps, key, key_size[f]);
 	mix(ps, chain, sizeof(*chain));
 	return 0;
@@ -222,15 +261,108 @@ static int write_limits(struct polsync *ps, const struct config *cfg, bool *any)
 	return err;
 }
 
-int polsync_apply(struct polsync *ps, const struct config *cfg, char *msg, size_t len)
+static int ent_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct pol_ent *)a)->key, ((const struct pol_ent *)b)->key,
+		      sizeof(((const struct pol_ent *)a)->key));
+}
+
+static void bank_trie_forget(struct bank_trie *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->n = 0;
+}
+
+/* A fresh trie with every entry, installed in the bank's slot */
+static int trie_rebuild(struct polsync *ps, struct bank_trie *t, int f, uint32_t bank)
+{
+	int fd = maps_pol_trie_new(ps->m, family_of(f)), err = 0;
+	uint32_t i;
+
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < ps->n[f] && !err; i++)
+		err = maps_pol_trie_update(ps->m, fd, family_of(f), ps->ent[f][i].key,
+					   &ps->ent[f][i].chain);
+	if (!err)
+		err = maps_pol_trie_install(ps->m, family_of(f), bank, fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	bank_trie_forget(t);
+	t->fd = fd; /* kept: the next publish into this bank updates it in place */
+	ps->written += ps->n[f];
+	return 0;
+}
+
+/* Bring the bank's trie from what it holds (sorted) to the new entries
+ * (sorted): delete what went, write what is new or changed */
+static int trie_diff(struct polsync *ps, struct bank_trie *t, int f)
+{
+	const struct pol_ent *o = t->ent, *n = ps->ent[f];
+	uint32_t i = 0, j = 0;
+	int c, err = 0;
+
+	while (!err && (i < t->n || j < ps->n[f])) {
+		c = i == t->n ? 1 : j == ps->n[f] ? -1 : ent_cmp(&o[i], &n[j]);
+		if (c < 0) {
+			err = maps_pol_trie_delete(ps->m, t->fd, family_of(f), o[i++].key);
+			ps->deleted++;
+		} else if (c > 0 || memcmp(&o[i].chain, &n[j].chain, sizeof(n[j].chain))) {
+			err = maps_pol_trie_update(ps->m, t->fd, family_of(f), n[j].key,
+						   &n[j].chain);
+			ps->written++;
+			i += c == 0;
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+	return err;
+}
+
+/* The bank's trie of family @f made to hold ps->ent[f] */
+static int publish_trie(struct polsync *ps, int f, uint32_t bank)
+{
+	struct bank_trie *t = &ps->bt[bank][f];
+	struct pol_ent *swap;
+	uint32_t scap;
+	int err;
+
+	qsort(ps->ent[f], ps->n[f], sizeof(*ps->ent[f]), ent_cmp);
+	err = t->fd >= 0 ? trie_diff(ps, t, f) : -ESTALE;
+	if (err) {
+		if (err != -ESTALE)
+			pr_warn("policy: in-place update of a rule trie failed (%s): rebuilding it",
+				strerror(-err));
+		err = trie_rebuild(ps, t, f, bank);
+		if (err) {
+			bank_trie_forget(t); /* unknown now */
+			return err;
+		}
+	}
+	/* remember what it holds: the scratch array becomes the bank's */
+	swap = t->ent;
+	scap = t->cap;
+	t->ent = ps->ent[f];
+	t->cap = ps->cap[f];
+	t->n = ps->n[f];
+	ps->ent[f] = swap;
+	ps->cap[f] = scap;
+	return 0;
+}
+
+/* Compile @cfg's policy into the scratch (entries, scopes) and its hash */
+static int prepare(struct polsync *ps, const struct config *cfg, bool *rules, char *msg, size_t len)
 {
 	const struct policy *p = &cfg->pol;
-	struct xlb_config xc;
-	uint32_t bank, i, nrules = 0;
-	bool limits, rules = false;
-	int err, fd, f;
+	uint32_t i;
+	int err;
 
-	msg[0] = '\0';
 	ps->hash = 0xcbf29ce484222325ULL;
 	ps->n[0] = ps->n[1] = 0;
 	memset(ps->scopes, 0, XLB_POL_SCOPES * sizeof(*ps->scopes));
@@ -242,8 +374,9 @@ int polsync_apply(struct polsync *ps, const struct config *cfg, char *msg, size_
 			snprintf(msg, len, "policy: compile failed: %s", strerror(-err));
 		return err;
 	}
+	*rules = false;
 	for (i = 0; i < XLB_POL_SCOPES; i++) {
-		rules |= ps->scopes[i].flags || ps->scopes[i].dflt != XLB_POL_ALLOW;
+		*rules |= ps->scopes[i].flags || ps->scopes[i].dflt != XLB_POL_ALLOW;
 		mix(ps, &ps->scopes[i], sizeof(ps->scopes[i]));
 	}
 	for (i = 0; i < p->nids; i++) {
@@ -256,6 +389,38 @@ int polsync_apply(struct polsync *ps, const struct config *cfg, char *msg, size_
 		mix(ps, &i, sizeof(i));
 		mix(ps, &v, sizeof(v));
 	}
+	return 0;
+}
+
+/* Everything packets read in @bank made to hold the prepared rule set */
+static int publish_bank(struct polsync *ps, const struct policy *p, uint32_t bank, uint32_t *nrules)
+{
+	int err, f;
+
+	ps->written = ps->deleted = 0;
+	for (f = 0; f < 2; f++) {
+		err = publish_trie(ps, f, bank);
+		if (err)
+			return err;
+	}
+	err = write_rules(ps, p, bank, nrules);
+	if (!err)
+		err = maps_pol_scopes_write(ps->m, bank, ps->scopes);
+	return err;
+}
+
+int polsync_apply(struct polsync *ps, const struct config *cfg, char *msg, size_t len)
+{
+	const struct policy *p = &cfg->pol;
+	struct xlb_config xc;
+	uint32_t bank, nrules = 0;
+	bool limits, rules;
+	int err;
+
+	msg[0] = '\0';
+	err = prepare(ps, cfg, &rules, msg, len);
+	if (err)
+		return err;
 	err = write_limits(ps, cfg, &limits);
 	if (err)
 		goto fail;
@@ -269,36 +434,15 @@ int polsync_apply(struct polsync *ps, const struct config *cfg, char *msg, size_
 		goto flag;
 
 	bank = (xc.pol_bank & 1) ^ 1; /* the one the dataplane is not reading */
-	for (f = 0; f < 2; f++) {
-		if (!ps->n[f]) {
-			err = maps_pol_trie_clear(ps->m, f ? XLB_FAMILY_V6 : XLB_FAMILY_V4, bank);
-			if (err)
-				goto fail;
-			continue;
-		}
-		fd = maps_pol_trie_new(ps->m, f ? XLB_FAMILY_V6 : XLB_FAMILY_V4);
-		if (fd < 0) {
-			err = fd;
-			goto fail;
-		}
-		err = maps_pol_trie_write(ps->m, fd, f ? XLB_FAMILY_V6 : XLB_FAMILY_V4, ps->keys[f],
-					  ps->chains[f], ps->n[f]);
-		if (!err)
-			err = maps_pol_trie_install(ps->m, f ? XLB_FAMILY_V6 : XLB_FAMILY_V4, bank,
-						    fd);
-		close(fd); /* the outer map holds the trie now */
-		if (err)
-			goto fail;
-	}
-	err = write_rules(ps, p, bank, &nrules);
-	if (!err)
-		err = maps_pol_scopes_write(ps->m, bank, ps->scopes);
+	err = publish_bank(ps, p, bank, &nrules);
 	if (err)
 		goto fail;
 	xc.pol_bank = (__u8)bank; /* the switch: one write */
 	ps->sig = ps->hash;
-	pr_info("policy: published %u rules, %u + %u prefixes (bank %u)", nrules, ps->n[0],
-		ps->n[1], bank);
+	ps->stale = true; /* the other bank still holds the rule set before */
+	ps->flip_ms = mono_ms();
+	pr_info("policy: published %u rules, %u + %u prefixes (bank %u: %u written, %u deleted)",
+		nrules, ps->bt[bank][0].n, ps->bt[bank][1].n, bank, ps->written, ps->deleted);
 flag:
 	if (rules || limits)
 		xc.flags |= XLB_CFG_F_POLICY;
@@ -311,4 +455,26 @@ flag:
 fail:
 	snprintf(msg, len, "policy: dataplane update failed: %s", strerror(-err));
 	return err;
+}
+
+void polsync_idle(struct polsync *ps, const struct config *cfg)
+{
+	struct xlb_config xc;
+	uint32_t nrules = 0;
+	char msg[256] = "";
+	bool rules;
+
+	/* packets that read the bank number before the flip are long done */
+	if (!ps->stale || mono_ms() - ps->flip_ms < POLSYNC_SETTLE_MS)
+		return;
+	if (maps_config_get(ps->m, &xc) || prepare(ps, cfg, &rules, msg, sizeof(msg)))
+		return;
+	if (ps->hash != ps->sig)
+		return; /* a change not published yet: its publish comes first */
+	if (publish_bank(ps, &cfg->pol, (xc.pol_bank & 1) ^ 1, &nrules)) {
+		pr_warn("policy: catching up the inactive bank failed; the next change rebuilds it");
+		for (int f = 0; f < 2; f++)
+			bank_trie_forget(&ps->bt[(xc.pol_bank & 1) ^ 1][f]);
+	}
+	ps->stale = false;
 }

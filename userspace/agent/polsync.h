@@ -18,4 +18,9 @@ void polsync_free(struct polsync *ps);
  * last one published). 0 or -errno with msg set. */
 int polsync_apply(struct polsync *ps, const struct config *cfg, char *msg, size_t len);
 
+/* Call from the agent's 1 s timer: the bank the dataplane stopped reading is
+ * brought up to date (once packets are surely done with it), so the next
+ * change writes only its own difference. */
+void polsync_idle(struct polsync *ps, const struct config *cfg);
+
 #endif /* XLB_AGENT_POLSYNC_H */
