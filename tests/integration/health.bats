@@ -21,7 +21,7 @@ server_stop() { # N: stop the test server of backend N
 }
 
 server_start() { # N
-	ip netns exec "$(topo_ns "be$1")" python3 "$XLB_ROOT/$SRV" "be$1" --http 80 --echo 90 \
+	ip netns exec "$(topo_ns "be$1")" python3 "$XLB_ROOT/$SRV" "be$1" --http 80 93 --echo 90 \
 		>/dev/null 2>&1 3>&- &
 }
 
@@ -40,7 +40,11 @@ wait_field() {
 	while :; do
 		[[ $(field_of "$1" "$2") == "$3" ]] && break
 		now=$(($(date +%s%N) / 1000000))
-		((now - start > $4)) && fail "$1: $2 not $3 after $4 ms (is $(field_of "$1" "$2"))"
+		if ((now - start > $4)); then
+			# inside $(...) fail cannot end the test: return, the caller fails
+			fail "$1: $2 not $3 after $4 ms (is $(field_of "$1" "$2"))"
+			return 1
+		fi
 		sleep 0.02
 	done
 	echo $(($(date +%s%N) / 1000000 - start))
@@ -269,4 +273,89 @@ teardown_file() {
 	assert_equal "$(jq -r '.[0] | [.health, .usable] | join(" ")' <<<"$output")" "unknown false"
 	lbctl vip del "$VIP:91/tcp"
 	lbctl vip del "$VIP:92/tcp"
+}
+
+# field_on VIP ADDR FIELD: a backend's field in another VIP than $VIP:80/tcp
+field_on() {
+	lbctl -j backend show "$1" | jq -r --arg a "$2" --arg f "$3" \
+		'.[] | select(.addr == $a) | .[$f]'
+}
+
+# wait_on VIP ADDR FIELD VALUE MS: polls every 20 ms; prints the time it took.
+# Returns on failure too: inside $(...) errexit does not stop the loop.
+wait_on() {
+	local start=$(($(date +%s%N) / 1000000)) now
+	while :; do
+		[[ $(field_on "$1" "$2" "$3") == "$4" ]] && break
+		now=$(($(date +%s%N) / 1000000))
+		if ((now - start > $5)); then
+			fail "$1 $2: $3 not $4 after $5 ms (is $(field_on "$1" "$2" "$3"))"
+			return 1
+		fi
+		sleep 0.02
+	done
+	echo $(($(date +%s%N) / 1000000 - start))
+}
+
+# decap_rx N COUNTER: tunnel packets of one kind (ipip4, gue6...) be N's
+# xlb_decap stripped so far
+decap_rx() {
+	ip netns exec "$(topo_ns "be$1")" "$XLB_ROOT/build/lbctl" -j decap show dev eth0 |
+		jq -r --arg k "$2" '.[0].counters[$k]'
+}
+
+# check_via_vip VIP FAM ENCAP COUNTER: the via-VIP checks of VIP (backends
+# $XLB_BEn_<FAM>) come up through the tunnel (be2's decap COUNTER grows); be2
+# without decap is down there within about a second, while the direct checks
+# of $VIP:80/tcp keep it up
+check_via_vip() {
+	local vv=$1 fam=$2 encap=$3 key=$4 n a1 a2 took before t0
+	lbctl vip add "$vv" encap "$encap" check tcp check-via vip interval 200ms timeout 100ms \
+		rise 1 fall 2
+	for n in 1 2 3; do
+		eval "lbctl backend add $vv \$XLB_BE${n}_$fam"
+	done
+	eval "a1=\$XLB_BE1_$fam a2=\$XLB_BE2_$fam"
+	run -0 lbctl -j vip show "$vv"
+	assert_equal "$(jq -r '.[0].check_via' <<<"$output")" vip
+	run -0 lbctl show
+	[[ $output == *"vip add $vv "*"check tcp check-via vip interval 200ms timeout 100ms"* ]] ||
+		fail "check-via vip not in lbctl show: $output"
+	for n in 1 2 3; do
+		eval "wait_on $vv \$XLB_BE${n}_$fam health up 2000 >/dev/null"
+	done
+	# the checks really take the tunnel: be2's decap strips them
+	before=$(decap_rx 2 "$key")
+	sleep 0.5
+	(($(decap_rx 2 "$key") > before)) || fail "be2's decap saw no $key check packets ($before)"
+	assert_equal "$(health_of "$XLB_BE2_4")" up
+	# be2 stops taking encapsulated traffic: down through the VIP (a probe
+	# that went straight to be2, where port 93 is served, would stay up)
+	ip netns exec "$(topo_ns be2)" "$XLB_ROOT/build/lbctl" -q decap detach dev eth0
+	t0=$(($(date +%s%N) / 1000000))
+	took=$(wait_on "$vv" "$a2" health down 1000)
+	echo "# $vv ($encap): be2 without decap down in ${took} ms" >&3
+	assert_equal "$(field_on "$vv" "$a1" health)" up
+	assert_equal "$(health_of "$XLB_BE2_4")" up # direct checks see nothing wrong
+	ip netns exec "$(topo_ns be2)" "$XLB_ROOT/build/lbctl" -q decap attach dev eth0
+	took=$(wait_on "$vv" "$a2" health up 1500)
+	echo "# $vv ($encap): be2 up again ${took} ms after decap attach" \
+		"($(($(date +%s%N) / 1000000 - t0)) ms after detach)" >&3
+	assert_equal "$(health_of "$XLB_BE2_4")" up
+	lbctl vip del "$vv"
+}
+
+@test "health: check-via vip checks through the IPIP tunnel: be2 without decap is down there only" {
+	check_via_vip "$VIP:93/tcp" 4 ipip ipip4
+}
+
+@test "health: check-via vip over GUE and IPv6: be2 without decap is down there only" {
+	local n
+	for n in 1 2 3; do
+		ip -n "$(topo_ns "be$n")" addr add "$XLB_VIP6/128" dev lo
+	done
+	check_via_vip "[$XLB_VIP6]:93/tcp" 6 gue gue6
+	for n in 1 2 3; do
+		ip -n "$(topo_ns "be$n")" addr del "$XLB_VIP6/128" dev lo
+	done
 }

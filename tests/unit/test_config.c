@@ -544,9 +544,17 @@ static const struct bad bad_inputs[] = {
 	{ "vip add 192.0.2.11:80/tcp eject-time 1m max-eject-time 59s", -EINVAL,
 	  "max-eject-time '59s'" },
 	{ "vip set " V4 " max-eject-time 29999ms", -EINVAL, "max-eject-time '29999ms'" },
-	{ "vip add 192.0.2.11:80/tcp check-via vip", -EINVAL,
-	  "check-via vip is not supported yet: checks go to the backend's own address" },
-	{ "vip set " V4 " check tcp check-via vip", -EINVAL, "check-via vip" },
+	{ "vip add 192.0.2.11:80/tcp check http check-via vip", -EINVAL,
+	  "check-via vip works with check tcp only (vip 192.0.2.11:80/tcp has check http)" },
+	{ "vip add 192.0.2.11:53/udp check-via vip check udp", -EINVAL,
+	  "check-via vip works with check tcp only" },
+	{ "vip set " V4 " check-via vip check http", -EINVAL, "check http" },
+	{ "vip add 192.0.2.11:80/tcp check tcp check-via vip encap l2", -EINVAL,
+	  "check-via vip needs encap ipip or gue (vip 192.0.2.11:80/tcp has encap l2)" },
+	{ "vip set " V6 " check tcp check-via vip", -EINVAL,
+	  "check-via vip needs encap ipip or gue" },
+	{ "vip set 192.0.2.20:53/udp check tcp check-via vip", -EINVAL,
+	  "check-via vip needs backends of the VIP's address family: backend 2001:db8::2 is IPv6" },
 	{ "vip add 192.0.2.11:80/tcp check http expect 200-299,600", -EINVAL, "600" },
 	{ "vip add 192.0.2.11:80/tcp check http expect 302-301", -EINVAL, "302-301" },
 	{ "vip add 192.0.2.11:80/tcp check http expect 2xx", -EINVAL, "2xx" },
@@ -559,6 +567,9 @@ static const struct bad bad_inputs[] = {
 	{ "vip add 192.0.2.11:80/tcp host example.org", -EINVAL, "'host' needs 'check http'" },
 	{ "vip add 192.0.2.11:80/tcp open-flows drop", -EINVAL, "drop" },
 	{ "vip add 192.0.2.11:80/tcp init-state maybe", -EINVAL, "maybe" },
+	{ "vip add 192.0.2.11:80/tcp fail-ratio 101", -EINVAL, "101" },
+	{ "vip add 192.0.2.11:80/tcp fail-window 65", -EINVAL, "65" },
+	{ "vip add 192.0.2.11:80/tcp fail-window 5 fail-min 6", -EINVAL, "fail-min '6'" },
 	{ "vip add 192.0.2.11:80/tcp syn-burst 100001", -EINVAL, "100001" },
 	{ "vip add 192.0.2.11:80/tcp check-port 0", -EINVAL, "check-port" },
 	{ "backend add " V4 " 10.9.9.9 check ping", -EINVAL, "ping" },
@@ -727,7 +738,7 @@ static const char canon[] =
 	"vip add 192.0.2.13:53/udp check udp send \"ping #1\" receive pong\n"
 	"vip add 192.0.2.14:53/udp check udp receive \"a b\" eject-time 5m\n"
 	"vip add 192.0.2.15:80/tcp check http check-port 8080 host www.example.org "
-	"init-state up open-flows reselect syn-burst 0\n"
+	"fail-ratio 50 fail-window 8 fail-min 4 init-state up open-flows reselect syn-burst 0\n"
 	"backend add 192.0.2.15:80/tcp 10.4.0.1 check tcp check-port 22\n"
 	"backend add 192.0.2.15:80/tcp 10.4.0.2 check none\n";
 
@@ -833,6 +844,82 @@ static void test_round_trip(void **state)
 	assert_int_equal(b.vip[0].opt.max_eject_pct, 0);
 	assert_string_equal(b.vip[1].opt.send, "q #");
 	assert_string_equal(b.vip[1].opt.receive, "r");
+	free(ta);
+	free(tb);
+	config_free(&a);
+	config_free(&b);
+}
+
+/* check-via vip: accepted with check tcp, encap ipip/gue and one address
+ * family; backends and later changes are held to the same rules; round trips
+ */
+static void test_check_via_vip(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *msg;
+	} bad[] = {
+		{ "backend add " V4 " 2001:db8::1",
+		  "check-via vip needs backends of the VIP's address family: backend 2001:db8::1 is "
+		  "IPv6" },
+		{ "backend add " V4 " 10.1.0.3 check http",
+		  "check-via vip works with check tcp only: backend 10.1.0.3 has check http" },
+		{ "backend set " V4 " 10.1.0.1 check udp",
+		  "check-via vip works with check tcp only: backend 10.1.0.1 has check udp" },
+		{ "vip set " V4 " check udp",
+		  "check-via vip works with check tcp only (vip " V4 " has check udp)" },
+		{ "vip set " V4 " encap l2",
+		  "check-via vip needs encap ipip or gue (vip " V4 " has encap l2)" },
+		{ "backend add " V6 " 10.1.0.9",
+		  "check-via vip needs backends of the VIP's address family: backend 10.1.0.9 is "
+		  "IPv4" },
+		{ "vip set 192.0.2.30:80/tcp check-via vip",
+		  "check-via vip needs backends of the VIP's address family: backend 2001:db8::30 "
+		  "is IPv6" },
+	};
+	struct config a, b;
+	char err[ERRLEN], *ta, *tb, *before, *after;
+	size_t i;
+
+	config_init(&a);
+	config_init(&b);
+	apply_ok(&a, "vip add " V4 " check tcp check-via vip interval 200ms timeout 100ms "
+		     "rise 1 fall 2");
+	apply_ok(&a, "backend add " V4 " 10.1.0.1");
+	apply_ok(&a, "backend add " V4 " 10.1.0.2 check-port 8080 check none");
+	apply_ok(&a, "backend set " V4 " 10.1.0.2 check tcp");
+	apply_ok(&a, "vip set " V4 " encap gue");
+	apply_ok(&a, "vip add " V6 " check-via vip"); /* check none: nothing to check yet */
+	apply_ok(&a, "backend add " V6 " 2001:db8::20 check tcp");
+	apply_ok(&a, "vip add 192.0.2.30:80/tcp encap ipip check tcp");
+	apply_ok(&a, "backend add 192.0.2.30:80/tcp 2001:db8::30"); /* direct: 6-in-4 is fine */
+	assert_int_equal(getvip(&a, V4)->opt.check_via, GR_VIA_VIP);
+	assert_int_equal(getvip(&a, V4)->opt.encap, XLB_ENCAP_GUE);
+	before = print_str(&a);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(apply_line(&a, bad[i].line, err, sizeof(err)), -EINVAL);
+		if (strcmp(err, bad[i].msg))
+			print_message("# '%s': '%s'\n", bad[i].line, err);
+		assert_string_equal(err, bad[i].msg);
+		after = print_str(&a); /* a refused command changes nothing */
+		assert_string_equal(before, after);
+		free(after);
+	}
+	/* back to direct: the checks may go anywhere again */
+	apply_ok(&a, "vip set " V4 " check-via direct encap l2");
+	apply_ok(&a, "vip set " V4 " encap ipip check-via vip");
+	/* `lbctl show` prints it and the output loads back the same */
+	ta = print_str(&a);
+	assert_non_null(strstr(ta, "vip add " V4 " check tcp check-via vip interval 200ms "
+				   "timeout 100ms rise 1 fall 2\n"));
+	assert_non_null(strstr(ta, "vip add " V6 " check-via vip\n"));
+	load_ok(&b, ta);
+	tb = print_str(&b);
+	assert_string_equal(ta, tb);
+	assert_int_equal(getvip(&b, V4)->opt.check_via, GR_VIA_VIP);
+	assert_memory_equal(&getvip(&a, V4)->opt, &getvip(&b, V4)->opt, sizeof(struct gr_opts));
+	free(before);
 	free(ta);
 	free(tb);
 	config_free(&a);
@@ -1050,6 +1137,7 @@ int main(void)
 		cmocka_unit_test(test_print_canonical),
 		cmocka_unit_test(test_print_defaults_omitted),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_check_via_vip),
 		cmocka_unit_test(test_print_emit_error),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_limit_vips),

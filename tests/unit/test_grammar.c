@@ -90,6 +90,8 @@ static const struct {
 	  "backend add " V4 " 10.0.0.1 weight 3 check udp check-port 9" },
 	{ "backend set " V4 " 10.0.0.1 check none", "backend set " V4 " 10.0.0.1 check none" },
 	{ "vip set " V4 " init-state up fall 2", "vip set " V4 " fall 2 init-state up" },
+	{ "vip set " V4 " fail-min 5 fail-window 10 fail-ratio 50",
+	  "vip set " V4 " fail-ratio 50 fail-window 10 fail-min 5" },
 	{ "vip set " V4 " panic 100 max-eject 0", "vip set " V4 " panic 100 max-eject 0" },
 	{ "vip add " V4 " expect 301,200-299 check http",
 	  "vip add " V4 " check http expect 200-299,301" },

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Health probe engine against real servers on loopback ephemeral ports (a TCP
  * listener, a tiny HTTP responder, a UDP echo), all served non-blocking by the
- * test's own loop, which also runs health_dispatch() with real time.
+ * test's own loop, which also runs health_dispatch() with real time. The
+ * check-via vip packets are checked byte by byte; its probes run over loopback
+ * with the test standing in for the backend's decap (root; else skipped).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 #include <xlb/consts.h>
 
 #include "agent/health.h"
+#include "agent/vipprobe.h"
 
 #define MAX_RESULTS 8192
 #define MAX_CONNS 64
@@ -59,6 +62,12 @@ struct fix {
 	uint16_t udp_port;
 	int udp_mute_fd; /* bound, never answers */
 	uint16_t udp_mute_port;
+	/* check-via vip: the tunnel endpoint (-1: none) and re-injection sockets */
+	int dec_fd;
+	int dec_kind;
+	unsigned int dec_count;
+	int inj4_fd;
+	int inj6_fd;
 };
 
 static uint64_t mono_ms(void)
@@ -160,6 +169,7 @@ static int setup(void **state)
 	f->http_code = 200;
 	for (i = 0; i < MAX_CONNS; i++)
 		f->conns[i].fd = -1;
+	f->dec_fd = f->inj4_fd = f->inj6_fd = -1;
 	*state = f;
 	return 0;
 }
@@ -177,6 +187,12 @@ static int teardown(void **state)
 	close(f->http_lfd);
 	close(f->udp_fd);
 	close(f->udp_mute_fd);
+	if (f->dec_fd >= 0)
+		close(f->dec_fd);
+	if (f->inj4_fd >= 0)
+		close(f->inj4_fd);
+	if (f->inj6_fd >= 0)
+		close(f->inj6_fd);
 	free(f->res);
 	free(f);
 	return 0;
@@ -206,6 +222,8 @@ static void serve_http_conn(struct fix *f, struct conn *c)
 	close(c->fd);
 	c->fd = -1;
 }
+
+static void decap_serve(struct fix *f);
 
 /* One pass over the test's servers, never blocking */
 static void serve(struct fix *f)
@@ -238,6 +256,8 @@ static void serve(struct fix *f)
 			break;
 		(void)!sendto(f->udp_fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
 	}
+	if (f->dec_fd >= 0)
+		decap_serve(f);
 }
 
 /* Runs the engine and the servers for ms milliseconds, as the agent's loop would */
@@ -753,6 +773,473 @@ static void test_thousand(void **state)
 	assert_int_equal(health_nr_inflight(f->h), 0);
 }
 
+/* ---- check-via vip: the packets (pure) ---- */
+
+/* RFC 1071 over a buffer, written apart from vipprobe.c's: 0 over a block
+ * that carries its own correct checksum
+ */
+static uint16_t ref_csum(const uint8_t *p, size_t len)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sum += i & 1 ? p[i] : (uint64_t)p[i] << 8;
+	while (sum > 0xffff)
+		sum = (sum >> 16) + (sum & 0xffff);
+	return (uint16_t)(~sum & 0xffff);
+}
+
+/* TCP checksum check: pseudo-header (addresses, protocol, length) + segment */
+static uint16_t ref_tcp_csum(const uint8_t *src, const uint8_t *dst, size_t alen,
+			     const uint8_t *tcp, size_t len)
+{
+	uint8_t buf[128] = { 0 };
+	size_t n = 0;
+
+	memcpy(buf, src, alen);
+	memcpy(buf + alen, dst, alen);
+	n = 2 * alen;
+	if (alen == 4) {
+		buf[n + 1] = IPPROTO_TCP;
+		buf[n + 2] = (uint8_t)(len >> 8);
+		buf[n + 3] = (uint8_t)len;
+		n += 4;
+	} else {
+		buf[n + 2] = (uint8_t)(len >> 8);
+		buf[n + 3] = (uint8_t)len;
+		buf[n + 7] = IPPROTO_TCP;
+		n += 8;
+	}
+	memcpy(buf + n, tcp, len);
+	return ref_csum(buf, n + len);
+}
+
+static struct xlb_addr xaddr(const char *s)
+{
+	struct xlb_addr a = { 0 };
+
+	if (strchr(s, ':')) {
+		a.family = XLB_FAMILY_V6;
+		assert_int_equal(inet_pton(AF_INET6, s, a.addr), 1);
+	} else {
+		a.family = XLB_FAMILY_V4;
+		assert_int_equal(inet_pton(AF_INET, s, a.addr), 1);
+	}
+	return a;
+}
+
+static void unhex(const char *hex, uint8_t *out, size_t len)
+{
+	size_t i;
+
+	assert_int_equal(strlen(hex), 2 * len);
+	for (i = 0; i < len; i++)
+		assert_int_equal(sscanf(hex + 2 * i, "%2hhx", &out[i]), 1);
+}
+
+static void test_vip_syn4(void **state)
+{
+	struct vipprobe p = { .src = xaddr("192.0.2.1"),
+			      .vip = xaddr("203.0.113.10"),
+			      .sport = 40000,
+			      .dport = 93,
+			      .isn = 0x01020304 };
+	uint8_t pkt[VIPPROBE_SYN_MAX], want[44];
+
+	(void)state;
+	/* IPv4: len 44, id 0x1234, DF, TTL 64, TCP, header checksum 0x2a8c;
+	 * TCP 40000 -> 93, seq 0x01020304, doff 6, SYN, window 65535, checksum
+	 * 0xf976, MSS 1460
+	 */
+	unhex("4500002c1234400040062a8cc0000201cb00710a"
+	      "9c40005d01020304000000006002fffff9760000020405b4",
+	      want, sizeof(want));
+	assert_int_equal(vipprobe_syn(&p, 0x1234, pkt, sizeof(pkt)), 44);
+	assert_memory_equal(pkt, want, sizeof(want));
+	assert_int_equal(ref_csum(pkt, 20), 0);
+	assert_int_equal(ref_tcp_csum(pkt + 12, pkt + 16, 4, pkt + 20, 24), 0);
+}
+
+static void test_vip_syn6(void **state)
+{
+	struct vipprobe p = { .src = xaddr("2001:db8:2::1"),
+			      .vip = xaddr("2001:db8:100::10"),
+			      .sport = 51000,
+			      .dport = 443,
+			      .isn = 0xfffffffe };
+	uint8_t pkt[VIPPROBE_SYN_MAX], want[64];
+
+	(void)state;
+	/* IPv6: payload 24, next header TCP, hop limit 64; TCP 51000 -> 443,
+	 * checksum 0x72c3, MSS 1440
+	 */
+	unhex("6000000000180640"
+	      "20010db8000200000000000000000001"
+	      "20010db8010000000000000000000010"
+	      "c73801bbfffffffe000000006002ffff72c30000020405a0",
+	      want, sizeof(want));
+	assert_int_equal(vipprobe_syn(&p, 0x1234, pkt, sizeof(pkt)), 64);
+	assert_memory_equal(pkt, want, sizeof(want));
+	assert_int_equal(ref_tcp_csum(pkt + 8, pkt + 24, 16, pkt + 40, 24), 0);
+	/* other ISNs and ports: still a valid checksum */
+	p.isn = 0x80000000;
+	p.sport = 1;
+	assert_int_equal(vipprobe_syn(&p, 0, pkt, sizeof(pkt)), 64);
+	assert_int_equal(ref_tcp_csum(pkt + 8, pkt + 24, 16, pkt + 40, 24), 0);
+	/* mixed families and short buffers are refused */
+	p.src = xaddr("192.0.2.1");
+	assert_int_equal(vipprobe_syn(&p, 0, pkt, sizeof(pkt)), -EINVAL);
+	p.src = xaddr("2001:db8:2::1");
+	assert_int_equal(vipprobe_syn(&p, 0, pkt, 63), -ENOSPC);
+}
+
+/* A 20-byte TCP header from sport to dport with flags and ack */
+static void seg(uint8_t *t, uint16_t sport, uint16_t dport, uint8_t flags, uint32_t ack)
+{
+	memset(t, 0, 20);
+	t[0] = (uint8_t)(sport >> 8);
+	t[1] = (uint8_t)sport;
+	t[2] = (uint8_t)(dport >> 8);
+	t[3] = (uint8_t)dport;
+	t[8] = (uint8_t)(ack >> 24);
+	t[9] = (uint8_t)(ack >> 16);
+	t[10] = (uint8_t)(ack >> 8);
+	t[11] = (uint8_t)ack;
+	t[12] = 5 << 4;
+	t[13] = flags;
+}
+
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_ACK 0x10
+
+static void test_vip_match(void **state)
+{
+	struct vipprobe p = { .src = xaddr("198.51.100.1"),
+			      .vip = xaddr("203.0.113.10"),
+			      .sport = 40000,
+			      .dport = 93,
+			      .isn = 0xffffffff }; /* isn + 1 wraps to 0 */
+	struct xlb_addr vip = p.vip, me = p.src, other = xaddr("203.0.113.11");
+	struct xlb_addr vip6 = xaddr("::ffff:203.0.113.10");
+	uint8_t t[20];
+
+	(void)state;
+	seg(t, 93, 40000, F_SYN | F_ACK, 0);
+	assert_int_equal(vipprobe_reply_port(t, 20), 40000);
+	assert_int_equal(vipprobe_reply_port(t, 3), -1);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_SYNACK);
+	/* the segment must be whole, from the VIP, to us */
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 19), VIPPROBE_OTHER);
+	assert_int_equal(vipprobe_match(&p, &other, &me, t, 20), VIPPROBE_OTHER);
+	assert_int_equal(vipprobe_match(&p, &vip6, &me, t, 20), VIPPROBE_OTHER);
+	assert_int_equal(vipprobe_match(&p, &vip, &other, t, 20), VIPPROBE_OTHER);
+	/* wrong acknowledgment: somebody else's SYN, or a blind guess */
+	seg(t, 93, 40000, F_SYN | F_ACK, 0xffffffff);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	seg(t, 93, 40000, F_SYN | F_ACK, 1);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	/* other ports: another check port, another probe's source port */
+	seg(t, 94, 40000, F_SYN | F_ACK, 0);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	seg(t, 93, 40001, F_SYN | F_ACK, 0);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	seg(t, 40000, 93, F_SYN | F_ACK, 0); /* reversed */
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	/* RST+ACK of our SYN: refused; without ACK or with a wrong ack: ignored */
+	seg(t, 93, 40000, F_RST | F_ACK, 0);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_RST);
+	seg(t, 93, 40000, F_RST, 0);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	seg(t, 93, 40000, F_RST | F_ACK, 5);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	/* a plain ACK or a SYN+ACK+FIN is no answer to a SYN */
+	seg(t, 93, 40000, F_ACK, 0);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	seg(t, 93, 40000, F_SYN | F_ACK | F_FIN, 0);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+	seg(t, 93, 40000, F_SYN, 0);
+	assert_int_equal(vipprobe_match(&p, &vip, &me, t, 20), VIPPROBE_OTHER);
+}
+
+static void test_vip_parse4(void **state)
+{
+	uint8_t pkt[64] = { 0 };
+	struct xlb_addr sa, da, want;
+	const uint8_t *tcp;
+	size_t len;
+
+	(void)state;
+	/* IPv4 with 4 bytes of options (IHL 6), TCP, 44 bytes in all */
+	pkt[0] = 0x46;
+	pkt[3] = 44;
+	pkt[9] = IPPROTO_TCP;
+	memcpy(pkt + 12, "\xcb\x00\x71\x0a\xc6\x33\x64\x01", 8);
+	seg(pkt + 24, 93, 40000, F_SYN | F_ACK, 1);
+	assert_int_equal(vipprobe_parse4(pkt, 60, &sa, &da, &tcp, &len), 0);
+	want = xaddr("203.0.113.10");
+	assert_memory_equal(&sa, &want, sizeof(sa));
+	want = xaddr("198.51.100.1");
+	assert_memory_equal(&da, &want, sizeof(da));
+	assert_ptr_equal(tcp, pkt + 24);
+	assert_int_equal(len, 20); /* tot_len, not the trailing bytes */
+	assert_int_equal(vipprobe_parse4(pkt, 43, &sa, &da, &tcp, &len), -EINVAL);
+	pkt[6] = 0x20; /* more fragments */
+	assert_int_equal(vipprobe_parse4(pkt, 60, &sa, &da, &tcp, &len), -EINVAL);
+	pkt[6] = 0;
+	pkt[9] = IPPROTO_UDP;
+	assert_int_equal(vipprobe_parse4(pkt, 60, &sa, &da, &tcp, &len), -EINVAL);
+	pkt[9] = IPPROTO_TCP;
+	pkt[0] = 0x44; /* IHL below 5 */
+	assert_int_equal(vipprobe_parse4(pkt, 60, &sa, &da, &tcp, &len), -EINVAL);
+}
+
+/* The receive filters keep SYN+ACK and RST only (run on a UNIX datagram
+ * socket: classic BPF needs no privilege there)
+ */
+static void test_vip_filter(void **state)
+{
+	static const uint8_t flags[] = { F_SYN | F_ACK, F_RST, F_RST | F_ACK, F_SYN | F_ACK | F_FIN,
+					 F_ACK,		F_SYN, F_FIN | F_ACK, 0 };
+	static const bool keep[] = { true, true, true, true, false, false, false, false };
+	uint8_t pkt[64] = { 0 }, buf[64];
+	struct sock_fprog prog;
+	unsigned int v6, i;
+	int sv[2];
+
+	(void)state;
+	for (v6 = 0; v6 < 2; v6++) {
+		size_t off = v6 ? 0 : 24; /* IPv4: a header with options first */
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv), 0);
+		assert_int_equal(vipprobe_rx_filter(v6 ? XLB_FAMILY_V6 : XLB_FAMILY_V4, &prog), 0);
+		assert_int_equal(
+			setsockopt(sv[1], SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)), 0);
+		pkt[0] = 0x46;
+		for (i = 0; i < sizeof(flags); i++) {
+			ssize_t n;
+
+			seg(pkt + off, 93, 40000, flags[i], 0);
+			assert_int_equal(send(sv[0], pkt, off + 20, 0), (ssize_t)(off + 20));
+			n = recv(sv[1], buf, sizeof(buf), 0);
+			if (keep[i])
+				assert_int_equal(n, (ssize_t)(off + 20));
+			else
+				assert_int_equal(n, -1);
+		}
+		close(sv[0]);
+		close(sv[1]);
+	}
+	assert_int_equal(vipprobe_rx_filter(0, &prog), -EINVAL);
+}
+
+/* ---- check-via vip: the engine over loopback, with the test as the decap ---- */
+
+enum {
+	DECAP_IPIP4 = 1,
+	DECAP_IPIP6,
+	DECAP_UDP
+};
+
+/* What the backend's xlb_decap does: strip the tunnel, hand the inner packet
+ * to the stack (here: sent again through an IPPROTO_RAW socket)
+ */
+static void decap_serve(struct fix *f)
+{
+	uint8_t buf[256];
+	ssize_t n;
+
+	while ((n = recv(f->dec_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		const uint8_t *in = buf;
+		size_t len = (size_t)n;
+
+		if (f->dec_kind == DECAP_IPIP4) { /* the outer IPv4 header comes along */
+			size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
+
+			if (buf[9] != IPPROTO_IPIP || len <= ihl)
+				continue;
+			in += ihl;
+			len -= ihl;
+		}
+		f->dec_count++;
+		if (in[0] >> 4 == 4) {
+			struct sockaddr_in d = { .sin_family = AF_INET };
+
+			memcpy(&d.sin_addr, in + 16, 4);
+			(void)!sendto(f->inj4_fd, in, len, 0, (struct sockaddr *)&d, sizeof(d));
+		} else {
+			struct sockaddr_in6 d = { .sin6_family = AF_INET6 };
+
+			memcpy(&d.sin6_addr, in + 24, 16);
+			(void)!sendto(f->inj6_fd, in, len, 0, (struct sockaddr *)&d, sizeof(d));
+		}
+	}
+}
+
+/* The tunnel endpoint of @kind; false without raw sockets (not root) */
+static bool decap_up(struct fix *f, int kind, uint16_t *gue_port)
+{
+	f->inj4_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	f->inj6_fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (f->inj4_fd < 0 || f->inj6_fd < 0)
+		return false;
+	f->dec_kind = kind;
+	if (kind == DECAP_IPIP4)
+		f->dec_fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
+	else if (kind == DECAP_IPIP6)
+		f->dec_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPV6);
+	else
+		f->dec_fd = server(*gue_port ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	assert_true(f->dec_fd >= 0);
+	if (kind == DECAP_UDP)
+		*gue_port = sock_port(f->dec_fd);
+	return true;
+}
+
+static void vip_target(struct health_target *t, int fam, const char *vip, uint16_t port,
+		       uint8_t encap, uint16_t gue_port)
+{
+	target(t, HEALTH_TCP_VIP, fam, port);
+	t->vip = xaddr(vip);
+	t->encap = encap;
+	t->gue_port = gue_port;
+	t->interval_ms = 100;
+	t->timeout_ms = 80;
+}
+
+/* A listener on @addr (e.g. 127.0.0.2, also local on lo), any port */
+static int listener_on(const char *addr, uint16_t *port)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd;
+
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		len = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = sock_port(fd);
+	return fd;
+}
+
+/* One probe kind through the fake decap: a listener answers (up, with a
+ * latency), a closed port refuses (RST), a dead tunnel times out
+ */
+static void vip_roundtrip(struct fix *f, int kind, int fam, const char *vip, uint8_t encap)
+{
+	struct health_target t;
+	uint16_t port, closed, gue = fam == AF_INET6; /* DECAP_UDP: non-zero asks for IPv6 */
+	int lfd = listener_on(vip, &port), cfd = listener_on(vip, &closed);
+	unsigned int i;
+
+	if (lfd < 0) {
+		skip(); /* no such loopback address here */
+		return;
+	}
+	close(cfd); /* nobody listens there now */
+	if (!decap_up(f, kind, &gue)) {
+		/* unprivileged: the probe says why it cannot run */
+		vip_target(&t, fam, vip, port, encap, 0);
+		assert_int_equal(health_add(f->h, 70, &t), 0);
+		assert_int_equal(pump_until(f, 70, 1, 500), 1);
+		assert_false(f->res[0].ok);
+		assert_string_equal(f->res[0].reason, "via vip: socket: Operation not permitted");
+		close(lfd);
+		skip();
+		return;
+	}
+	vip_target(&t, fam, vip, port, encap, gue);
+	assert_int_equal(health_add(f->h, 70, &t), 0);
+	vip_target(&t, fam, vip, closed, encap, gue);
+	assert_int_equal(health_add(f->h, 71, &t), 0);
+	assert_int_equal(pump_until(f, 70, 3, 1000), 3);
+	assert_true(pump_until(f, 71, 2, 1000) >= 2);
+	for (i = 0; i < f->nres; i++) {
+		const struct result *r = &f->res[i];
+
+		if (r->id == 70) {
+			if (!r->ok)
+				print_message("# up probe failed: %s\n", r->reason);
+			assert_true(r->ok);
+			assert_true(r->lat_us > 0 && r->lat_us < 80000);
+		} else {
+			assert_false(r->ok);
+			assert_string_equal(r->reason, "via vip: connection refused");
+		}
+	}
+	/* every probe went through the tunnel: none reached the VIP directly */
+	assert_true(f->dec_count >= 5);
+	/* the tunnel goes away: the probe times out */
+	close(f->dec_fd);
+	f->dec_fd = -1;
+	assert_int_equal(health_del(f->h, 71), 0);
+	f->nres = 0;
+	assert_int_equal(pump_until(f, 70, 1, 500), 1);
+	assert_false(f->res[0].ok);
+	assert_string_equal(f->res[0].reason, "timeout after 80ms (via vip)");
+	assert_true(f->res[0].lat_us >= 80000);
+	assert_int_equal(health_del(f->h, 70), 0);
+	assert_int_equal(health_nr_inflight(f->h), 0);
+	close(lfd);
+}
+
+static void test_vip_ipip4(void **state)
+{
+	vip_roundtrip(*state, DECAP_IPIP4, AF_INET, "127.0.0.2", XLB_ENCAP_IPIP);
+}
+
+static void test_vip_gue4(void **state)
+{
+	vip_roundtrip(*state, DECAP_UDP, AF_INET, "127.0.0.2", XLB_ENCAP_GUE);
+}
+
+static void test_vip_ipip6(void **state)
+{
+	vip_roundtrip(*state, DECAP_IPIP6, AF_INET6, "::1", XLB_ENCAP_IPIP);
+}
+
+static void test_vip_gue6(void **state)
+{
+	vip_roundtrip(*state, DECAP_UDP, AF_INET6, "::1", XLB_ENCAP_GUE);
+}
+
+static void test_vip_invalid(void **state)
+{
+	struct fix *f = *state;
+	struct health_target t;
+
+	vip_target(&t, AF_INET, "::1", 80, XLB_ENCAP_IPIP, 0); /* 6 in 4 */
+	assert_int_equal(health_add(f->h, 1, &t), -EINVAL);
+	vip_target(&t, AF_INET, "127.0.0.2", 80, XLB_ENCAP_L2, 0);
+	assert_int_equal(health_add(f->h, 1, &t), -EINVAL);
+	vip_target(&t, AF_INET, "127.0.0.2", 80, XLB_ENCAP_GUE, 0);
+	assert_int_equal(health_add(f->h, 1, &t), 0);
+	/* to a plain TCP check and back: the same id, the new kind */
+	t.kind = HEALTH_TCP;
+	assert_int_equal(health_update(f->h, 1, &t), 0);
+	t.kind = HEALTH_TCP_VIP;
+	t.encap = 9;
+	assert_int_equal(health_update(f->h, 1, &t), -EINVAL);
+	assert_int_equal(health_del(f->h, 1), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -766,6 +1253,11 @@ int main(void)
 		T(test_del),	      T(test_fast),
 		T(test_update),	      T(test_invalid),
 		T(test_seed),	      T(test_thousand),
+		T(test_vip_syn4),     T(test_vip_syn6),
+		T(test_vip_match),    T(test_vip_parse4),
+		T(test_vip_filter),   T(test_vip_ipip4),
+		T(test_vip_gue4),     T(test_vip_ipip6),
+		T(test_vip_gue6),     T(test_vip_invalid),
 	};
 	struct rlimit rl;
 

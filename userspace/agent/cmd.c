@@ -111,6 +111,9 @@ static json_object *vip_view(struct agent *a, const struct cfg_vip *v)
 	jadd(o, "check_port", p->check_port ? json_object_new_int(p->check_port) : NULL);
 	jadd(o, "open_flows", json_object_new_string(gr_open_flows_name(p->open_flows) ?: "?"));
 	jadd(o, "init_state", json_object_new_string(gr_init_name(p->init_state) ?: "?"));
+	jadd(o, "fail_ratio", json_object_new_int(p->fail_ratio));
+	jadd(o, "fail_window", json_object_new_int(p->fail_window));
+	jadd(o, "fail_min", json_object_new_int(p->fail_min));
 	jadd(o, "syn_burst", json_object_new_int64(p->syn_burst));
 	jadd(o, "backends", json_object_new_int64(v->nbe));
 	jadd(o, "panic", json_object_new_boolean(supervise_panic(a->sv, v)));

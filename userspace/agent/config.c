@@ -24,7 +24,8 @@
 	 GR_OPT_RISE | GR_OPT_FALL | GR_OPT_EJECT_TIME | GR_OPT_MAX_EJECT_TIME |                   \
 	 GR_OPT_HALF_OPEN_FLOWS | GR_OPT_PANIC | GR_OPT_MAX_EJECT | GR_OPT_EXPECT | GR_OPT_SEND |  \
 	 GR_OPT_RECEIVE | GR_OPT_CHECK_VIA | GR_OPT_HOST | GR_OPT_CHECK_PORT | GR_OPT_OPEN_FLOWS | \
-	 GR_OPT_SYN_BURST | GR_OPT_INIT_STATE)
+	 GR_OPT_SYN_BURST | GR_OPT_INIT_STATE | GR_OPT_FAIL_RATIO | GR_OPT_FAIL_WINDOW |           \
+	 GR_OPT_FAIL_MIN)
 #define BE_OPTS (GR_OPT_WEIGHT | GR_OPT_PORT | GR_OPT_MAC | GR_OPT_CHECK | GR_OPT_CHECK_PORT)
 
 /* Smallest MTU an IPv6 link may have (RFC 8200, section 5) */
@@ -89,6 +90,9 @@ static void default_opts(struct gr_opts *o)
 	o->nexpect = 1;
 	o->open_flows = CFG_DEF_OPEN_FLOWS;
 	o->init_state = CFG_DEF_INIT_STATE;
+	o->fail_ratio = CFG_DEF_FAIL_RATIO;
+	o->fail_window = CFG_DEF_FAIL_WINDOW;
+	o->fail_min = CFG_DEF_FAIL_MIN;
 	o->syn_burst = CFG_DEF_SYN_BURST;
 	/* send, receive, host: ""; check-port 0 (memset above) */
 }
@@ -154,6 +158,12 @@ static void merge_opts(struct gr_opts *o, const struct gr_opts *in)
 		o->open_flows = in->open_flows;
 	if (s & GR_OPT_INIT_STATE)
 		o->init_state = in->init_state;
+	if (s & GR_OPT_FAIL_RATIO)
+		o->fail_ratio = in->fail_ratio;
+	if (s & GR_OPT_FAIL_WINDOW)
+		o->fail_window = in->fail_window;
+	if (s & GR_OPT_FAIL_MIN)
+		o->fail_min = in->fail_min;
 	if (s & GR_OPT_SYN_BURST)
 		o->syn_burst = in->syn_burst;
 	if (s & GR_OPT_INTERVAL)
@@ -211,6 +221,29 @@ static bool text_ok(const char *s, size_t size)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '"')
 			return false;
 	return i < size;
+}
+
+/* check-via vip sends a SYN to the VIP inside the backend's tunnel: the backend
+ * must be of the VIP's family (no 4in6/6in4 probes) and its check tcp
+ */
+static int check_via_backend(const struct xlb_vip_key *key, const struct gr_opts *o,
+			     const struct cfg_backend *b, char *err, size_t errlen)
+{
+	char as[PARSE_ADDR_STRLEN];
+
+	if (o->check_via != GR_VIA_VIP)
+		return 0;
+	addr_str(&b->addr, as, sizeof(as));
+	if (b->addr.family != key->family)
+		return errmsg(-EINVAL, err, errlen,
+			      "check-via vip needs backends of the VIP's address family: backend "
+			      "%s is %s",
+			      as, b->addr.family == XLB_FAMILY_V6 ? "IPv6" : "IPv4");
+	if (b->has_check && b->check != GR_CHECK_TCP && b->check != GR_CHECK_NONE)
+		return errmsg(-EINVAL, err, errlen,
+			      "check-via vip works with check tcp only: backend %s has check %s",
+			      as, gr_check_name(b->check));
+	return 0;
 }
 
 static int check_key(const struct xlb_vip_key *key, char *err, size_t errlen)
@@ -279,10 +312,20 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 			      gr_check_name(o->check));
 	if (o->check_via >= __GR_VIA_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid check-via '%u'", o->check_via);
-	if (o->check_via == GR_VIA_VIP)
-		return errmsg(-EINVAL, err, errlen,
-			      "check-via vip is not supported yet: checks go to the backend's "
-			      "own address");
+	if (o->check_via == GR_VIA_VIP) {
+		if (o->check == GR_CHECK_HTTP || o->check == GR_CHECK_UDP)
+			return errmsg(-EINVAL, err, errlen,
+				      "check-via vip works with check tcp only (vip %s has check "
+				      "%s)",
+				      vs, gr_check_name(o->check));
+		if (o->encap != XLB_ENCAP_IPIP && o->encap != XLB_ENCAP_GUE)
+			return errmsg(-EINVAL, err, errlen,
+				      "check-via vip needs encap ipip or gue (vip %s has encap l2)",
+				      vs);
+		for (i = 0; i < nbe; i++)
+			if (check_via_backend(key, o, &be[i], err, errlen))
+				return -EINVAL;
+	}
 	if (check_expect(o, err, errlen))
 		return -EINVAL;
 	if (o->check != GR_CHECK_HTTP && ((given & GR_OPT_EXPECT) || !expect_is_default(o)))
@@ -312,6 +355,16 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 			      gr_check_name(o->check));
 	if ((given & GR_OPT_HOST) && !o->host[0])
 		return errmsg(-EINVAL, err, errlen, "invalid host '': must not be empty");
+	if (o->fail_ratio > 100)
+		return errmsg(-EINVAL, err, errlen, "invalid fail-ratio '%u': must be 0-100",
+			      o->fail_ratio);
+	if (!o->fail_window || o->fail_window > GR_FAIL_WINDOW_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid fail-window '%u': must be 1-%d",
+			      o->fail_window, GR_FAIL_WINDOW_MAX);
+	if (!o->fail_min || o->fail_min > o->fail_window)
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid fail-min '%u': must be 1 to fail-window %u", o->fail_min,
+			      o->fail_window);
 	if (o->init_state >= __GR_INIT_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid init-state '%u'", o->init_state);
 	if (o->open_flows >= __GR_OPEN_FLOWS_MAX)
@@ -577,6 +630,8 @@ static int backend_add(const struct config *c, struct cfg_vip *v, const struct g
 	ret = backend_check_opts(&b, &cmd->opt, as, err, errlen);
 	if (ret)
 		return ret;
+	if (check_via_backend(&v->key, &v->opt, &b, err, errlen))
+		return -EINVAL;
 	if (v->opt.sched == GR_SCHED_LC && v->nbe >= XLB_LC_MAX)
 		return errmsg(-ENOSPC, err, errlen,
 			      "backend %s: vip %s uses sched lc, which allows at most %d backends",
@@ -604,7 +659,8 @@ static int backend_set(struct cfg_vip *v, struct cfg_backend *b, const struct gr
 		return errmsg(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
 	if (!(cmd->opt.set & BE_OPTS))
 		return errmsg(-EINVAL, err, errlen, "nothing to set for 'backend set'");
-	if (backend_check_opts(&nb, &cmd->opt, as, err, errlen))
+	if (backend_check_opts(&nb, &cmd->opt, as, err, errlen) ||
+	    check_via_backend(&v->key, &v->opt, &nb, err, errlen))
 		return -EINVAL;
 	b->has_check = nb.has_check;
 	b->check = nb.check;
@@ -780,6 +836,12 @@ static uint32_t non_default(const struct gr_opts *o)
 		s |= GR_OPT_OPEN_FLOWS;
 	if (o->init_state != d.init_state)
 		s |= GR_OPT_INIT_STATE;
+	if (o->fail_ratio != d.fail_ratio)
+		s |= GR_OPT_FAIL_RATIO;
+	if (o->fail_window != d.fail_window)
+		s |= GR_OPT_FAIL_WINDOW;
+	if (o->fail_min != d.fail_min)
+		s |= GR_OPT_FAIL_MIN;
 	if (o->syn_burst != d.syn_burst)
 		s |= GR_OPT_SYN_BURST;
 	return s;

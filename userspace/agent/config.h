@@ -42,6 +42,10 @@
 #define CFG_DEF_WEIGHT 100
 #define CFG_DEF_OPEN_FLOWS GR_OPEN_FLOWS_KEEP
 #define CFG_DEF_INIT_STATE GR_INIT_DOWN
+/* failure-ratio trip: off; when on, over the last 20 results, at least 10 */
+#define CFG_DEF_FAIL_RATIO 0
+#define CFG_DEF_FAIL_WINDOW 20
+#define CFG_DEF_FAIL_MIN 10
 /* SYN retransmissions of never-established flows in one second that count as
  * a backend failing (passive signal); 0 = off */
 #define CFG_DEF_SYN_BURST 8

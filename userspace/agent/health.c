@@ -2,6 +2,8 @@
 /* Health-check probe engine: one internal epoll holding a timerfd and every probe
  * socket, one min-heap of deadlines (next probe start, or the running probe's
  * timeout) so a dispatch costs O(k log n) for k due targets, not a scan.
+ * Probes through the VIP (HEALTH_TCP_VIP) send an encapsulated SYN and share one
+ * raw TCP receive socket per family; replies find their probe by port in a hash.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,11 +17,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <xlb/consts.h>
 
 #include "agent/health.h"
+#include "agent/vipprobe.h"
 #include "common/log.h"
 #include "common/parse.h"
 
@@ -30,8 +34,12 @@
 #define HEALTH_REQ_MAX (HEALTH_PATH_MAX + HEALTH_HOST_MAX + 96)
 #define HEALTH_EWMA_SHIFT 3 /* avg += (sample - avg) / 8, as TCP's srtt */
 #define HEALTH_TAG_TIMER ((void *)&health_tag)
+#define HEALTH_TAG_RX(fi) ((void *)&health_rx_tag[fi])
+#define HEALTH_VWAIT 1024   /* buckets of via-VIP probes waiting, by reply port (power of 2) */
+#define HEALTH_RX_BATCH 256 /* raw segments read per event (level-triggered: the rest next) */
 
 static const char health_tag;
+static const char health_rx_tag[2]; /* raw TCP receive socket, IPv4 and IPv6 */
 
 enum phase {
 	PH_IDLE = 0,  /* waiting for the next start; due = start time */
@@ -39,6 +47,7 @@ enum phase {
 	PH_HTTP_SEND, /* request partly written (EPOLLOUT) */
 	PH_HTTP_RECV, /* reading the status line (EPOLLIN) */
 	PH_UDP_WAIT,  /* datagram sent, waiting for a reply (EPOLLIN) */
+	PH_VIP_WAIT,  /* encapsulated SYN sent, waiting on the shared raw socket */
 };
 
 struct hc {
@@ -58,6 +67,12 @@ struct hc {
 	uint32_t avg_us;
 	uint16_t io_len; /* request bytes written, or status-line bytes read */
 	char buf[HEALTH_STATUS_LINE];
+	/* TCP_VIP: the running probe (fd holds its source port), linked in
+	 * h->vwait while it waits for a reply
+	 */
+	struct vipprobe vp;
+	struct hc *vnext;
+	bool vwaiting;
 };
 
 struct health {
@@ -76,6 +91,13 @@ struct health {
 	uint32_t heap_cap;
 	struct hc *grave;
 	bool in_dispatch;
+	/* TCP_VIP: raw TCP receive socket per family (-1: none), open while the
+	 * family has targets (nvia), and the probes waiting, by reply port
+	 */
+	int rx[2];
+	unsigned int nvia[2];
+	struct hc *vwait[HEALTH_VWAIT];
+	uint64_t isn_rng; /* ISNs and IPv4 ids; seeded at random, apart from the jitter */
 };
 
 static uint64_t mono_us(void)
@@ -87,12 +109,17 @@ static uint64_t mono_us(void)
 }
 
 /* xorshift64*: fast, seedable, good enough to spread probe times */
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
 static uint64_t rng_next(struct health *h)
 {
-	h->rng ^= h->rng >> 12;
-	h->rng ^= h->rng << 25;
-	h->rng ^= h->rng >> 27;
-	return h->rng * 0x2545F4914F6CDD1DULL;
+	return xorshift(&h->rng);
 }
 
 void health_set_seed(struct health *h, uint64_t seed)
@@ -307,13 +334,18 @@ static int addr_to_sa(const struct xlb_addr *a, uint16_t port, struct sockaddr_s
 	return -EINVAL;
 }
 
+static void vwait_unlink(struct health *h, struct hc *c);
+
 /* Closes the probe socket. A TCP probe closes with RST (linger 0) so 10,000
  * checks a second leave no TIME_WAIT behind to exhaust local ports.
  */
 static void probe_close(struct health *h, struct hc *c)
 {
+	if (c->vwaiting)
+		vwait_unlink(h, c);
 	if (c->fd >= 0) {
-		if (c->t.kind != HEALTH_UDP) {
+		/* a TCP_VIP socket is only bound: closing it sends nothing */
+		if (c->t.kind == HEALTH_TCP || c->t.kind == HEALTH_HTTP) {
 			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
 			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
@@ -531,6 +563,7 @@ static void on_event(struct health *h, struct hc *c)
 	case PH_UDP_WAIT:
 		udp_recv(h, c);
 		break;
+	case PH_VIP_WAIT: /* answered through the shared raw socket */
 	case PH_IDLE:
 		break; /* dropped by a callback earlier in this batch */
 	}
@@ -574,6 +607,287 @@ out_close : {
 }
 }
 
+/* ---- TCP_VIP: a SYN through the encapsulated path ---- */
+
+static int fidx(uint8_t family)
+{
+	return family == XLB_FAMILY_V6;
+}
+
+static struct hc **vwait_bucket(struct health *h, uint16_t port)
+{
+	return &h->vwait[port & (HEALTH_VWAIT - 1)];
+}
+
+static void vwait_link(struct health *h, struct hc *c)
+{
+	struct hc **b = vwait_bucket(h, c->vp.sport);
+
+	c->vnext = *b;
+	*b = c;
+	c->vwaiting = true;
+}
+
+static void vwait_unlink(struct health *h, struct hc *c)
+{
+	struct hc **pp = vwait_bucket(h, c->vp.sport);
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->vnext;
+	if (*pp)
+		*pp = c->vnext;
+	c->vnext = NULL;
+	c->vwaiting = false;
+}
+
+/* The family's raw TCP receive socket, in the epoll; only SYN+ACK and RST pass
+ * its filter, so a busy host copies little. 0 or a negative errno.
+ */
+static int rx_open(struct health *h, int fi)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = HEALTH_TAG_RX(fi) };
+	struct sock_fprog prog;
+	int on = 1, fd, err;
+
+	if (h->rx[fi] >= 0)
+		return 0;
+	fd = socket(fi ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	vipprobe_rx_filter(fi ? XLB_FAMILY_V6 : XLB_FAMILY_V4, &prog);
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    (fi && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on))) ||
+	    epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	h->rx[fi] = fd;
+	return 0;
+}
+
+static void rx_close(struct health *h, int fi)
+{
+	if (h->rx[fi] < 0)
+		return;
+	close(h->rx[fi]); /* also leaves the epoll */
+	h->rx[fi] = -1;
+}
+
+/* Targets of kind TCP_VIP per family: the receive socket goes with the last */
+static void via_ref(struct health *h, const struct health_target *t, int delta)
+{
+	int fi;
+
+	if (t->kind != HEALTH_TCP_VIP)
+		return;
+	fi = fidx(t->addr.family);
+	h->nvia[fi] += (unsigned int)delta;
+	if (!h->nvia[fi])
+		rx_close(h, fi);
+}
+
+static void sa_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static void sa_to_addr(const struct sockaddr_storage *ss, struct xlb_addr *a, uint16_t *port)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		a->family = XLB_FAMILY_V6;
+		memcpy(a->addr, &s6->sin6_addr, 16);
+		*port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		a->family = XLB_FAMILY_V4;
+		memcpy(a->addr, &s4->sin_addr, 4);
+		*port = ntohs(s4->sin_port);
+	}
+}
+
+/* IPIP: a raw socket of protocol 4 (IPv4) or 41 (IPv6) whose payload is the
+ * inner packet; the kernel writes the outer header toward @dst. Returns 0 or
+ * -1 with errno set.
+ */
+static int ipip_send(const struct hc *c, const uint8_t *pkt, size_t len,
+		     struct sockaddr_storage *dst, socklen_t dlen)
+{
+	struct sockaddr_storage src;
+	socklen_t srclen;
+	int fd, ret = -1, e;
+
+	fd = socket(dst->ss_family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    dst->ss_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
+	if (fd < 0)
+		return -1;
+	sa_set_port(dst, 0); /* raw IPv6: a port would have to be the protocol */
+	if (c->t.bind_dev[0] && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, c->t.bind_dev,
+					   (socklen_t)strnlen(c->t.bind_dev, IF_NAMESIZE)))
+		goto out;
+	if (c->t.src.family && (addr_to_sa(&c->t.src, 0, &src, &srclen) < 0 ||
+				bind(fd, (struct sockaddr *)&src, srclen)))
+		goto out;
+	if (sendto(fd, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)dst, dlen) >= 0)
+		ret = 0;
+out:
+	e = errno;
+	close(fd);
+	errno = e;
+	return ret;
+}
+
+/* Sends the probe's SYN to the VIP through the backend's tunnel; the answer
+ * comes to the shared receive socket (vip_rx) or the deadline fails it
+ */
+static void vip_start(struct health *h, struct hc *c)
+{
+	uint16_t gue = c->t.gue_port ? c->t.gue_port : XLB_GUE_PORT_DEFAULT, port;
+	struct sockaddr_storage dst, self;
+	socklen_t dlen, slen = sizeof(self);
+	uint8_t pkt[VIPPROBE_SYN_MAX];
+	const char *what;
+	char w[32]; /* "via vip: " and open_socket's step */
+	int ufd, n, err;
+
+	err = rx_open(h, fidx(c->t.addr.family));
+	if (err) {
+		probe_fail_errno(h, c, "via vip: socket", -err);
+		return;
+	}
+	/* a UDP socket connected to the backend: the inner source is what the
+	 * kernel picked (or src), and GUE sends through it
+	 */
+	ufd = open_socket(c, SOCK_DGRAM, &dst, &dlen, &what);
+	if (ufd < 0) {
+		err = errno;
+		snprintf(w, sizeof(w), "via vip: %s", what);
+		probe_fail_errno(h, c, w, err);
+		return;
+	}
+	sa_set_port(&dst, gue);
+	if (connect(ufd, (struct sockaddr *)&dst, dlen) ||
+	    getsockname(ufd, (struct sockaddr *)&self, &slen)) {
+		what = "via vip: route";
+		goto out_fail;
+	}
+	/* the source port: reserved by a bound TCP socket for the probe's life, so
+	 * the kernel answers the SYN+ACK with an RST (a half-open check)
+	 */
+	sa_set_port(&self, 0);
+	c->fd = socket(self.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&self, slen) ||
+	    getsockname(c->fd, (struct sockaddr *)&self, &slen)) {
+		what = "via vip: bind";
+		goto out_fail;
+	}
+	memset(&c->vp, 0, sizeof(c->vp));
+	sa_to_addr(&self, &c->vp.src, &port);
+	c->vp.sport = port;
+	c->vp.vip = c->t.vip;
+	c->vp.dport = c->t.port;
+	c->vp.isn = (uint32_t)xorshift(&h->isn_rng);
+	n = vipprobe_syn(&c->vp, (uint16_t)xorshift(&h->isn_rng), pkt, sizeof(pkt));
+	if (n < 0) {
+		errno = -n;
+		what = "via vip: packet";
+		goto out_fail;
+	}
+	what = "via vip: send";
+	if (c->t.encap == XLB_ENCAP_GUE) {
+		if (send(ufd, pkt, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			goto out_fail;
+	} else if (ipip_send(c, pkt, (size_t)n, &dst, dlen)) {
+		goto out_fail;
+	}
+	close(ufd);
+	vwait_link(h, c);
+	return;
+out_fail:
+	err = errno;
+	close(ufd);
+	probe_fail_errno(h, c, what, err);
+}
+
+/* One received segment: the probe it answers, if any, is done */
+static void vip_reply(struct health *h, const struct xlb_addr *sa, const struct xlb_addr *da,
+		      const uint8_t *tcp, size_t len)
+{
+	int port = vipprobe_reply_port(tcp, len);
+	struct hc *c;
+
+	if (port < 0)
+		return;
+	for (c = *vwait_bucket(h, (uint16_t)port); c; c = c->vnext) {
+		switch (vipprobe_match(&c->vp, sa, da, tcp, len)) {
+		case VIPPROBE_SYNACK:
+			probe_done(h, c, true, NULL);
+			return;
+		case VIPPROBE_RST:
+			probe_done(h, c, false, "via vip: connection refused");
+			return;
+		case VIPPROBE_OTHER:
+			break;
+		}
+	}
+}
+
+/* Drains (a batch of) the family's receive socket */
+static void vip_rx(struct health *h, int fi)
+{
+	uint8_t buf[VIPPROBE_SNAP], cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	unsigned int i;
+
+	for (i = 0; i < HEALTH_RX_BATCH && h->rx[fi] >= 0; i++) {
+		struct sockaddr_in6 from;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = { .msg_name = &from,
+				     .msg_namelen = sizeof(from),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct xlb_addr sa = { 0 }, da = { 0 };
+		const uint8_t *tcp = buf;
+		struct cmsghdr *cm;
+		size_t len;
+		ssize_t n;
+
+		n = recvmsg(h->rx[fi], &mh, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				pr_debug("health: via vip: recv failed: %s", strerror(errno));
+			return;
+		}
+		len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf);
+		if (!fi) { /* IPv4: the IP header comes first */
+			if (vipprobe_parse4(buf, len, &sa, &da, &tcp, &len))
+				continue;
+			vip_reply(h, &sa, &da, tcp, len);
+			continue;
+		}
+		/* IPv6: the TCP header; source from the name, destination from pktinfo */
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != IPPROTO_IPV6 || cm->cmsg_type != IPV6_PKTINFO)
+				continue;
+			da.family = XLB_FAMILY_V6;
+			memcpy(da.addr, &((struct in6_pktinfo *)CMSG_DATA(cm))->ipi6_addr, 16);
+		}
+		if (!da.family || mh.msg_namelen < sizeof(from))
+			continue;
+		sa.family = XLB_FAMILY_V6;
+		memcpy(sa.addr, &from.sin6_addr, 16);
+		vip_reply(h, &sa, &da, tcp, len);
+	}
+}
+
 static void probe_start(struct health *h, struct hc *c, uint64_t now_ms)
 {
 	struct sockaddr_storage ss;
@@ -585,11 +899,17 @@ static void probe_start(struct health *h, struct hc *c, uint64_t now_ms)
 	c->start_us = mono_us();
 	c->io_len = 0;
 	h->inflight++;
-	c->ph = c->t.kind == HEALTH_UDP ? PH_UDP_WAIT : PH_CONNECT;
+	c->ph = c->t.kind == HEALTH_UDP	    ? PH_UDP_WAIT :
+		c->t.kind == HEALTH_TCP_VIP ? PH_VIP_WAIT :
+					      PH_CONNECT;
 	/* the deadline holds our heap slot while the probe runs; rounded up so a
 	 * timeout never fires before timeout_ms really passed
 	 */
 	schedule(h, c, (c->start_us + 999) / 1000 + c->t.timeout_ms);
+	if (c->t.kind == HEALTH_TCP_VIP) {
+		vip_start(h, c);
+		return;
+	}
 
 	c->fd = open_socket(c, c->t.kind == HEALTH_UDP ? SOCK_DGRAM : SOCK_STREAM, &ss, &len,
 			    &what);
@@ -621,6 +941,8 @@ static void probe_timeout(struct health *h, struct hc *c)
 
 	if (c->t.kind == HEALTH_UDP)
 		snprintf(reason, sizeof(reason), "udp: no reply");
+	else if (c->t.kind == HEALTH_TCP_VIP)
+		snprintf(reason, sizeof(reason), "timeout after %ums (via vip)", c->t.timeout_ms);
 	else
 		snprintf(reason, sizeof(reason), "timeout after %ums", c->t.timeout_ms);
 	probe_done(h, c, false, reason);
@@ -676,6 +998,10 @@ int health_dispatch(struct health *h, uint64_t now_ms)
 				h->armed_ms = 0; /* expired: re-arm below even if unchanged */
 				continue;
 			}
+			if (c == HEALTH_TAG_RX(0) || c == HEALTH_TAG_RX(1)) {
+				vip_rx(h, c == HEALTH_TAG_RX(1));
+				continue;
+			}
 			if (!c->dead)
 				on_event(h, c);
 		}
@@ -695,7 +1021,7 @@ static int check_target(const struct health_target *t)
 {
 	unsigned int i;
 
-	if (t->kind > HEALTH_UDP || !t->interval_ms || !t->timeout_ms || !t->port ||
+	if (t->kind > HEALTH_TCP_VIP || !t->interval_ms || !t->timeout_ms || !t->port ||
 	    (t->addr.family != XLB_FAMILY_V4 && t->addr.family != XLB_FAMILY_V6) ||
 	    t->jitter_pct > 50 || t->nr_expect > HEALTH_EXPECT_MAX ||
 	    t->send_len > HEALTH_PAYLOAD_MAX || t->recv_len > HEALTH_PAYLOAD_MAX ||
@@ -704,6 +1030,10 @@ static int check_target(const struct health_target *t)
 	    !memchr(t->bind_dev, '\0', sizeof(t->bind_dev)))
 		return -EINVAL;
 	if (t->path[0] && t->path[0] != '/')
+		return -EINVAL;
+	if (t->kind == HEALTH_TCP_VIP &&
+	    (t->vip.family != t->addr.family ||
+	     (t->encap != XLB_ENCAP_IPIP && t->encap != XLB_ENCAP_GUE)))
 		return -EINVAL;
 	/* no CR/LF smuggled into the request */
 	if (strpbrk(t->path, "\r\n ") || strpbrk(t->host, "\r\n "))
@@ -755,6 +1085,7 @@ int health_add(struct health *h, uint64_t id, const struct health_target *t)
 	c->hnext = h->buckets[hash_id(id) & (h->nbuckets - 1)];
 	h->buckets[hash_id(id) & (h->nbuckets - 1)] = c;
 	h->nr++;
+	via_ref(h, t, 1);
 	schedule_first(h, c);
 	return 0;
 }
@@ -770,10 +1101,13 @@ int health_update(struct health *h, uint64_t id, const struct health_target *t)
 		return err;
 	probe_close(h, c);
 	if (c->t.kind != t->kind || c->t.port != t->port ||
-	    memcmp(&c->t.addr, &t->addr, sizeof(t->addr))) {
+	    memcmp(&c->t.addr, &t->addr, sizeof(t->addr)) ||
+	    memcmp(&c->t.vip, &t->vip, sizeof(t->vip))) {
 		c->last_us = 0;
 		c->avg_us = 0;
 	}
+	via_ref(h, t, 1); /* before the old one goes: the receive socket stays */
+	via_ref(h, &c->t, -1);
 	c->t = *t;
 	schedule_first(h, c);
 	return 0;
@@ -789,6 +1123,7 @@ int health_del(struct health *h, uint64_t id)
 	heap_remove(h, c);
 	hash_unlink(h, c);
 	h->nr--;
+	via_ref(h, &c->t, -1);
 	if (h->in_dispatch) {
 		/* events for c may still sit in this dispatch's batch */
 		c->dead = true;
@@ -876,7 +1211,12 @@ struct health *health_new(health_result_fn cb, void *arg)
 	h->cb = cb;
 	h->arg = arg;
 	h->tfd = -1;
+	h->rx[0] = h->rx[1] = -1;
 	health_set_seed(h, 0);
+	/* ISNs must not be guessable (a forged SYN+ACK would fake a healthy backend) */
+	if (getrandom(&h->isn_rng, sizeof(h->isn_rng), GRND_NONBLOCK) != sizeof(h->isn_rng))
+		h->isn_rng = mono_us() ^ ((uint64_t)getpid() << 32);
+	h->isn_rng |= 1; /* xorshift must not be 0 */
 	h->nbuckets = 64;
 	h->buckets = calloc(h->nbuckets, sizeof(*h->buckets));
 	if (!h->buckets) {
@@ -922,6 +1262,8 @@ void health_free(struct health *h)
 		}
 	}
 	reap(h);
+	rx_close(h, 0);
+	rx_close(h, 1);
 	free(h->buckets);
 	free(h->heap);
 	close(h->tfd);

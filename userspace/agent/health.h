@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Active health-check probe engine: schedules TCP, HTTP and UDP probes on the
- * agent's single epoll loop with non-blocking sockets and reports every result
- * with its latency. No rise/fall logic here: that is the breaker's job.
+/* Active health-check probe engine: schedules TCP, HTTP and UDP probes, and
+ * TCP SYN probes through the encapsulated path to a VIP, on the agent's single
+ * epoll loop with non-blocking sockets and reports every result with its
+ * latency. No rise/fall logic here: that is the breaker's job.
  */
 #ifndef XLB_AGENT_HEALTH_H
 #define XLB_AGENT_HEALTH_H
@@ -25,6 +26,11 @@ enum health_kind {
 	HEALTH_TCP,	 /* connect() succeeds */
 	HEALTH_HTTP,	 /* GET path answers an expected status */
 	HEALTH_UDP,	 /* a datagram is answered (optionally with a given payload) */
+	/* `check tcp check-via vip`: a SYN to vip:port, encapsulated to addr as the
+	 * dataplane sends traffic; the backend's SYN+ACK (straight back, DSR) is a
+	 * success, its RST a failure. Needs raw sockets (root or CAP_NET_RAW).
+	 */
+	HEALTH_TCP_VIP,
 };
 
 /* Inclusive HTTP status range; one code is lo == hi */
@@ -36,8 +42,8 @@ struct health_status_range {
 /* What to probe and how often. Zero-initialise, then set fields. */
 struct health_target {
 	enum health_kind kind;
-	struct xlb_addr addr; /* XLB_FAMILY_V4/V6, network order */
-	uint16_t port;	      /* host order, 1-65535 */
+	struct xlb_addr addr; /* XLB_FAMILY_V4/V6, network order; TCP_VIP: the outer destination */
+	uint16_t port;	      /* host order, 1-65535; TCP_VIP: the port on the VIP */
 	uint32_t interval_ms; /* >= 1 */
 	uint32_t timeout_ms;  /* >= 1; a probe running longer is aborted and fails */
 	/* interval while health_set_fast() is on (backend changing state); 0 = interval_ms */
@@ -60,12 +66,23 @@ struct health_target {
 	uint8_t recv[HEALTH_PAYLOAD_MAX];
 	uint16_t recv_len;
 	bool recv_prefix;
+	/* TCP_VIP: the VIP (inner destination, addr's family), the encapsulation
+	 * (XLB_ENCAP_IPIP: IPv4 protocol 4 / IPv6 next header 41; XLB_ENCAP_GUE: a
+	 * UDP datagram to addr:gue_port holding the inner packet) and the GUE port
+	 * (0 = XLB_GUE_PORT_DEFAULT). The inner source is src if given, else the
+	 * address the kernel would use toward addr; bind_dev applies to the
+	 * outer packet.
+	 */
+	struct xlb_addr vip;
+	uint8_t encap;
+	uint16_t gue_port;
 };
 
 /* One finished probe. ok: healthy. latency_us: probe start to result (for a
  * timeout, the time waited). reason: NULL when ok, else a short lowercase string
  * such as "connect: Connection refused", "timeout after 1000ms", "http 503",
- * "udp: no reply" (valid during the call only). The callback may call
+ * "udp: no reply", "via vip: connection refused", "timeout after 1000ms (via
+ * vip)" (valid during the call only). The callback may call
  * health_add/update/del/set_fast (also on id itself), but not health_free.
  */
 typedef void (*health_result_fn)(void *arg, uint64_t id, bool ok, uint32_t latency_us,
@@ -84,7 +101,8 @@ struct health *health_new(health_result_fn cb, void *arg);
 void health_set_seed(struct health *h, uint64_t seed);
 
 /* The one fd to watch for EPOLLIN in the agent's loop (an epoll holding every
- * probe socket and an internal timerfd); call health_dispatch() when ready.
+ * probe socket, an internal timerfd and, while TCP_VIP targets exist, one raw
+ * TCP receive socket per family); call health_dispatch() when ready.
  */
 int health_fd(const struct health *h);
 
@@ -101,8 +119,8 @@ int health_dispatch(struct health *h, uint64_t now_ms);
 int health_add(struct health *h, uint64_t id, const struct health_target *t);
 
 /* Replaces id's target. A probe in flight is dropped unreported and the next one
- * starts as after health_add(). Latency stats are kept unless the kind, address
- * or port changed. Returns 0, -ENOENT or -EINVAL.
+ * starts as after health_add(). Latency stats are kept unless the kind, address,
+ * port or VIP changed. Returns 0, -ENOENT or -EINVAL.
  */
 int health_update(struct health *h, uint64_t id, const struct health_target *t);
 

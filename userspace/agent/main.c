@@ -447,6 +447,7 @@ int main(int argc, char **argv)
 	}
 	a.sv = supervise_new(on_sv_changed, &resync);
 	if (a.sv) {
+		supervise_set_gue_port(a.sv, o.gue_port);
 		char hp[4096];
 
 		snprintf(hp, sizeof(hp), "%s.health", a.state_path);

@@ -64,6 +64,7 @@ struct supervise {
 	bool dirty;
 	void (*changed)(void *arg);
 	void *arg;
+	uint16_t gue_port; /* lbd --gue-port, for check-via vip; 0 = XLB_GUE_PORT_DEFAULT */
 };
 
 static uint64_t wall_ms(void)
@@ -302,6 +303,15 @@ void supervise_free(struct supervise *s)
 	free(s);
 }
 
+/* The UDP port GUE goes to (lbd --gue-port, which xlb_config.gue_port
+ * carries to the dataplane), so `check-via vip` with encap gue reaches the
+ * backends' decap as traffic does. Applies to checks started from now on.
+ */
+void supervise_set_gue_port(struct supervise *s, uint16_t port)
+{
+	s->gue_port = port;
+}
+
 int supervise_fd(const struct supervise *s)
 {
 	return health_fd(s->h);
@@ -356,6 +366,7 @@ static int find_be(const struct sv_vip *v, const struct xlb_addr *a)
 
 /* The defaults of record (config.h) are the breaker's own */
 _Static_assert(CFG_DEF_EJECT_MS == BREAKER_DEF_EJECT_BASE_MS, "eject-time default");
+_Static_assert(GR_FAIL_WINDOW_MAX == BREAKER_WINDOW_MAX, "fail-window bound");
 _Static_assert(CFG_DEF_MAX_EJECT_MS == BREAKER_DEF_EJECT_MAX_MS, "max-eject-time default");
 _Static_assert(CFG_DEF_HALF_OPEN_FLOWS == BREAKER_DEF_HALF_OPEN_FLOWS, "half-open-flows default");
 _Static_assert(CFG_DEF_PANIC_PCT == BREAKER_DEF_PANIC_PCT, "panic default");
@@ -374,7 +385,9 @@ static bool same_check(const struct gr_opts *a, const struct gr_opts *b)
 	       a->check_via == b->check_via && a->nexpect == b->nexpect &&
 	       !memcmp(a->expect, b->expect, sizeof(a->expect)) && !strcmp(a->send, b->send) &&
 	       !strcmp(a->receive, b->receive) && !strcmp(a->host, b->host) &&
-	       a->check_port == b->check_port && a->init_state == b->init_state;
+	       a->check_port == b->check_port && a->init_state == b->init_state &&
+	       a->fail_ratio == b->fail_ratio && a->fail_window == b->fail_window &&
+	       a->fail_min == b->fail_min && (a->check_via != GR_VIA_VIP || a->encap == b->encap);
 }
 
 /* The check a backend gets: its own override, else the VIP's */
@@ -417,8 +430,31 @@ found:
 	return i;
 }
 
-static void target_of(const struct cfg_vip *cv, const struct cfg_backend *cb, uint16_t port,
-		      struct health_target *t)
+/* Whether @cb's check goes through the VIP (`check tcp check-via vip`; config.c
+ * allows check-via vip only with tcp checks, encap ipip/gue and one family)
+ */
+static bool via_vip(const struct cfg_vip *cv, const struct cfg_backend *cb)
+{
+	return cv->opt.check_via == GR_VIA_VIP && be_check(cv, cb) == GR_CHECK_TCP;
+}
+
+/* The port a backend's check goes to: its check-port, the VIP's, else the
+ * traffic port. Through the VIP that is the VIP's port (the dataplane keeps
+ * ports), the backend's only for a port-0 VIP. 0: nothing to check.
+ */
+static uint16_t check_port(const struct cfg_vip *cv, const struct cfg_backend *cb)
+{
+	uint16_t vport = ntohs(cv->key.port);
+
+	if (cb->check_port || cv->opt.check_port)
+		return cb->check_port ? cb->check_port : cv->opt.check_port;
+	if (via_vip(cv, cb))
+		return vport ? vport : cb->port;
+	return cb->port ? cb->port : vport;
+}
+
+static void target_of(const struct supervise *s, const struct cfg_vip *cv,
+		      const struct cfg_backend *cb, uint16_t port, struct health_target *t)
 {
 	uint8_t kind = be_check(cv, cb);
 
@@ -426,6 +462,14 @@ static void target_of(const struct cfg_vip *cv, const struct cfg_backend *cb, ui
 	t->kind = kind == GR_CHECK_TCP	? HEALTH_TCP :
 		  kind == GR_CHECK_HTTP ? HEALTH_HTTP :
 					  HEALTH_UDP;
+	if (via_vip(cv, cb)) {
+		/* a SYN to VIP:port, encapsulated to the backend as traffic is */
+		t->kind = HEALTH_TCP_VIP;
+		t->vip.family = cv->key.family;
+		memcpy(t->vip.addr, cv->key.addr, sizeof(t->vip.addr));
+		t->encap = cv->opt.encap;
+		t->gue_port = s->gue_port;
+	}
 	t->addr = cb->addr;
 	t->port = port;
 	t->interval_ms = cv->opt.interval_ms;
@@ -486,6 +530,9 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 	breaker_cfg_default(&bcfg);
 	bcfg.rise = cv->opt.rise;
 	bcfg.fall = cv->opt.fall;
+	bcfg.ratio_pct = cv->opt.fail_ratio;
+	bcfg.window = cv->opt.fail_window;
+	bcfg.min_count = cv->opt.fail_min;
 	/* init-state down (default): no traffic before a first success */
 	bcfg.usable_before_first_check = cv->opt.init_state == GR_INIT_UP;
 	bcfg.eject_base_ms = cv->opt.eject_ms;
@@ -501,11 +548,7 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 		const struct cfg_backend *cb = &cv->be[i];
 
 		v->addr[i] = cb->addr;
-		/* the check's port: the backend's override, the VIP's, the traffic port */
-		v->port[i] = cb->check_port	? cb->check_port :
-			     cv->opt.check_port ? cv->opt.check_port :
-			     cb->port		? cb->port :
-						  ntohs(cv->key.port);
+		v->port[i] = check_port(cv, cb);
 		v->tid[i] = UINT64_MAX;
 		j = old ? find_be(old, &cb->addr) : -1;
 		if (j >= 0) { /* the passive signal's baseline carries over */
@@ -540,7 +583,7 @@ static struct sv_vip *vip_build(struct supervise *s, const struct cfg_vip *cv, s
 		}
 		if (!v->port[i])
 			continue; /* port-0 VIP without a backend port: nothing to check */
-		target_of(cv, cb, v->port[i], &t);
+		target_of(s, cv, cb, v->port[i], &t);
 		v->tid[i] = target_alloc(s, v, i);
 		if (v->tid[i] == UINT64_MAX || health_add(s->h, v->tid[i], &t)) {
 			if (v->tid[i] != UINT64_MAX)

@@ -58,6 +58,9 @@ void supervise_free(struct supervise *s);
  * say otherwise. Call before the first supervise_sync. 0 or -errno. */
 int supervise_persist(struct supervise *s, const char *path);
 
+/* The UDP port GUE probes (check-via vip) go to: lbd's --gue-port (0 = default) */
+void supervise_set_gue_port(struct supervise *s, uint16_t port);
+
 int supervise_fd(const struct supervise *s); /* for the agent's epoll */
 void supervise_dispatch(struct supervise *s, uint64_t now_ms);
 void supervise_tick(struct supervise *s, uint64_t now_ms);

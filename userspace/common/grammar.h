@@ -87,7 +87,7 @@ enum gr_init {
 
 enum gr_via {
 	GR_VIA_DIRECT = 0, /* checks go to the backend's own address */
-	GR_VIA_VIP,	   /* through the VIP (refused by the agent for now) */
+	GR_VIA_VIP,	   /* through the tunnel to the VIP on the backend (check tcp) */
 	__GR_VIA_MAX,
 };
 
@@ -127,6 +127,10 @@ struct gr_range {
 #define GR_OPT_OPEN_FLOWS (1U << 26)
 #define GR_OPT_SYN_BURST (1U << 27)
 #define GR_OPT_INIT_STATE (1U << 28)
+#define GR_OPT_FAIL_RATIO (1U << 29)
+#define GR_OPT_FAIL_WINDOW (1U << 30)
+#define GR_OPT_FAIL_MIN (1U << 31)
+#define GR_FAIL_WINDOW_MAX 64 /* results a failure-ratio window holds (BREAKER_WINDOW_MAX) */
 
 /* Keyword values; a field means something only when its bit is in set. */
 struct gr_opts {
@@ -145,6 +149,9 @@ struct gr_opts {
 	uint32_t syn_burst;  /* SYN retransmissions per second that trip a backend; 0 = off */
 	uint8_t open_flows;  /* enum gr_open_flows */
 	uint8_t init_state;  /* enum gr_init */
+	uint8_t fail_ratio;  /* percent of failures in the window that trips; 0 = off */
+	uint8_t fail_window; /* results the ratio looks at */
+	uint8_t fail_min;    /* results needed before the ratio may trip */
 	uint8_t sched;	     /* enum gr_sched */
 	uint8_t encap;	     /* XLB_ENCAP_* */
 	uint8_t hash;	     /* enum gr_hash */
