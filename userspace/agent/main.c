@@ -524,7 +524,18 @@ int main(int argc, char **argv)
 	pr_info("lbd: ready: %zu vips, socket %s", a.cfg.nvip, o.socket);
 
 	while (!a.stop) {
-		n = epoll_wait(ep, evs, 8, -1);
+		/* breaker deadlines (open periods ending) are kept to the ms, not the
+		 * second: wake for the next one (at least 1 ms on, so a deadline that
+		 * is due cannot spin the loop) */
+		uint64_t next = supervise_next_ms(a.sv), now = now_ms();
+		int wait = next == UINT64_MAX ? -1 :
+			   next <= now	      ? 1 :
+			   next - now > 1000  ? 1000 :
+						(int)(next - now);
+
+		n = epoll_wait(ep, evs, 8, wait);
+		if (n == 0)
+			supervise_tick(a.sv, now_ms()); /* then on, as for any event */
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -62,6 +62,8 @@ struct supervise {
 	size_t nt;
 	uint64_t now_ms;
 	bool dirty;
+	bool recalc;	      /* breaker deadlines may have moved */
+	uint64_t deadline_ms; /* earliest breaker deadline, UINT64_MAX for none */
 	void (*changed)(void *arg);
 	void *arg;
 	uint16_t gue_port; /* lbd --gue-port, for check-via vip; 0 = XLB_GUE_PORT_DEFAULT */
@@ -123,6 +125,7 @@ static void on_event(void *arg, const struct breaker_event *ev)
 	if (ev->backend < v->n)
 		format_addr(&v->addr[ev->backend], as, sizeof(as));
 	record(v, ev, vs, as);
+	v->s->recalc = true;
 	why = v->s->ev[(v->s->ev_seq - 1) % SUPERVISE_EVENTS].reason; /* with any note */
 	switch (ev->kind) {
 	case BREAKER_EV_HEALTH:
@@ -341,7 +344,25 @@ void supervise_tick(struct supervise *s, uint64_t now_ms)
 	s->now_ms = now_ms;
 	for (i = 0; i < s->nvip; i++)
 		breaker_vip_tick(&s->vip[i]->bv, now_ms);
+	s->recalc = true;
 	notify(s);
+}
+
+uint64_t supervise_next_ms(struct supervise *s)
+{
+	uint64_t d;
+	size_t i;
+
+	if (s->recalc) {
+		s->deadline_ms = UINT64_MAX;
+		for (i = 0; i < s->nvip; i++) {
+			d = breaker_vip_deadline(&s->vip[i]->bv);
+			if (d < s->deadline_ms)
+				s->deadline_ms = d;
+		}
+		s->recalc = false;
+	}
+	return s->deadline_ms;
 }
 
 static struct sv_vip *find_vip(const struct supervise *s, const struct xlb_vip_key *k)
@@ -629,6 +650,7 @@ int supervise_sync(struct supervise *s, const struct config *cfg, uint64_t now_m
 	s->vip = nv;
 	s->nvip = n;
 	s->now_ms = now_ms;
+	s->recalc = true;
 	return 0;
 }
 

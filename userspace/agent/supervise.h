@@ -64,6 +64,9 @@ void supervise_set_gue_port(struct supervise *s, uint16_t port);
 int supervise_fd(const struct supervise *s); /* for the agent's epoll */
 void supervise_dispatch(struct supervise *s, uint64_t now_ms);
 void supervise_tick(struct supervise *s, uint64_t now_ms);
+/* When supervise_tick next has something to do (an open period ending, ...):
+ * monotonic ms, UINT64_MAX for nothing. Cached; cheap to call every loop. */
+uint64_t supervise_next_ms(struct supervise *s);
 
 /* Follow the config: checks for new backends, none for removed ones; state is
  * kept for backends that stay. 0 or -errno. */
