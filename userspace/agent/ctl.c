@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "common/clock.h"
 #include "agent/ctl.h"
 #include "common/sockio.h"
 #include "common/log.h"
@@ -66,14 +67,6 @@ struct ctl_server {
 void ctl_set_close_hook(struct ctl_server *srv, void (*fn)(void *arg, uint64_t conn))
 {
 	srv->close_fn = fn;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* ---- request parsing (pure) ---- */
@@ -340,7 +333,7 @@ static int client_flush(struct ctl_server *srv, struct ctl_client *c)
 	int err = sock_send_some(c->fd, c->out, c->out_len, &c->out_off);
 
 	if (c->out_off != before)
-		c->last_ms = now_ms();
+		c->last_ms = mono_ms();
 	if (err && err != -EAGAIN) {
 		pr_debug("ctl: uid %u pid %d: write failed: %s", c->peer.uid, c->peer.pid,
 			 strerror(-err));
@@ -480,7 +473,7 @@ static void client_process(struct ctl_server *srv, struct ctl_client *c)
 			break;
 		handle_line(srv, c, c->in + start, (size_t)(nl - (c->in + start)));
 		start = (size_t)(nl - c->in) + 1;
-		c->last_ms = now_ms();
+		c->last_ms = mono_ms();
 	}
 	if (start) {
 		memmove(c->in, c->in + start, c->in_len - start);
@@ -582,7 +575,7 @@ static void accept_clients(struct ctl_server *srv)
 		c->peer.pid = cred.pid;
 		c->peer.conn = ++srv->next_conn;
 		c->allowed = peer_allowed(srv, &c->peer);
-		c->last_ms = now_ms();
+		c->last_ms = mono_ms();
 		c->events = ev.events;
 		ev.data.ptr = c;
 		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev)) {

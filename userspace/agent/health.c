@@ -22,6 +22,7 @@
 #include <sys/timerfd.h>
 #include <xlb/consts.h>
 
+#include "common/clock.h"
 #include "agent/health.h"
 #include "agent/vipprobe.h"
 #include "common/log.h"
@@ -99,14 +100,6 @@ struct health {
 	struct hc *vwait[HEALTH_VWAIT];
 	uint64_t isn_rng; /* ISNs and IPv4 ids; seeded at random, apart from the jitter */
 };
-
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* xorshift64*: fast, seedable, good enough to spread probe times */
 static uint64_t xorshift(uint64_t *s)

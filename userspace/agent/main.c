@@ -20,6 +20,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/clock.h"
 #include "agent/agent.h"
 #include "agent/ctl.h"
 #include "agent/metrics.h"
@@ -78,14 +79,6 @@ static void __attribute__((format(printf, 1, 2), noreturn)) die_usage(const char
 	exit(2);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* sync's next-hop resolver, backed by netlink.c */
 static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, uint8_t dmac[6],
 		      uint8_t smac[6])
@@ -108,7 +101,7 @@ int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
 
 	msg[0] = '\0';
 	/* checks first: a new checked backend starts unknown, out of the tables */
-	err = supervise_sync(a->sv, next, now_ms());
+	err = supervise_sync(a->sv, next, mono_ms());
 	if (!err)
 		err = sync_apply(a->sync, next);
 	if (!err) /* VIP ids exist now: policy scopes can name them */
@@ -118,7 +111,7 @@ int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
 			snprintf(msg, msglen, "dataplane update failed: %s", strerror(-err));
 		pr_err("agent: %s; restoring the running config", msg);
 		config_free(next);
-		supervise_sync(a->sv, &a->cfg, now_ms());
+		supervise_sync(a->sv, &a->cfg, mono_ms());
 		sync_apply(a->sync, &a->cfg);
 		polsync_apply(a->ps, &a->cfg, scratch, sizeof(scratch));
 		return err;
@@ -454,7 +447,7 @@ int main(int argc, char **argv)
 		if (supervise_persist(a.sv, hp))
 			pr_warn("lbd: %s: cannot read saved health states", hp);
 	}
-	if (!a.sv || supervise_sync(a.sv, &a.cfg, now_ms())) {
+	if (!a.sv || supervise_sync(a.sv, &a.cfg, mono_ms())) {
 		pr_err("lbd: cannot start health checks: %s", strerror(errno));
 		goto out;
 	}
@@ -527,7 +520,7 @@ int main(int argc, char **argv)
 		/* breaker deadlines (open periods ending) are kept to the ms, not the
 		 * second: wake for the next one (at least 1 ms on, so a deadline that
 		 * is due cannot spin the loop) */
-		uint64_t next = supervise_next_ms(a.sv), now = now_ms();
+		uint64_t next = supervise_next_ms(a.sv), now = mono_ms();
 		int wait = next == UINT64_MAX ? -1 :
 			   next <= now	      ? 1 :
 			   next - now > 1000  ? 1000 :
@@ -535,7 +528,7 @@ int main(int argc, char **argv)
 
 		n = epoll_wait(ep, evs, 8, wait);
 		if (n == 0)
-			supervise_tick(a.sv, now_ms()); /* then on, as for any event */
+			supervise_tick(a.sv, mono_ms()); /* then on, as for any event */
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -563,10 +556,10 @@ int main(int argc, char **argv)
 
 				if (read(tfd, &ticks, sizeof(ticks)) < 0)
 					continue;
-				ctl_tick(ctl, now_ms());
-				metrics_tick(mx, now_ms());
-				supervise_tick(a.sv, now_ms());
-				supervise_passive(a.sv, &a.cfg, now_ms());
+				ctl_tick(ctl, mono_ms());
+				metrics_tick(mx, mono_ms());
+				supervise_tick(a.sv, mono_ms());
+				supervise_passive(a.sv, &a.cfg, mono_ms());
 				if (!a.txn_conn)
 					polsync_idle(a.ps, &a.cfg);
 				/* occupancy: 64K entries a second, never a long stall */
@@ -577,7 +570,7 @@ int main(int argc, char **argv)
 			} else if (fd == ctl_fd(ctl)) {
 				ctl_dispatch(ctl);
 			} else if (fd == supervise_fd(a.sv)) {
-				supervise_dispatch(a.sv, now_ms());
+				supervise_dispatch(a.sv, mono_ms());
 			} else if (mx && fd == metrics_fd(mx)) {
 				metrics_dispatch(mx, &a);
 			} else if (fd == netlink_event_fd(nh)) {

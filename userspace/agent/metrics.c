@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "common/clock.h"
 #include "agent/agent.h"
 #include "agent/metrics.h"
 #include "common/sockio.h"
@@ -54,14 +55,6 @@ struct metrics {
 	struct metrics_client *clients[METRICS_CLIENTS_MAX];
 	char addr[PARSE_VIP_STRLEN]; /* as given, for messages */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- text writer (pure) ---- */
 
@@ -643,7 +636,7 @@ static void client_flush(struct metrics *m, struct metrics_client *c)
 	int err = sock_send_some(c->fd, c->out, c->out_len, &c->out_off);
 
 	if (c->out_off != before)
-		c->last_ms = now_ms();
+		c->last_ms = mono_ms();
 	if (err == -EAGAIN)
 		return;
 	if (err) {
@@ -674,7 +667,7 @@ static void client_read(struct metrics *m, struct agent *a, struct metrics_clien
 		return;
 	}
 	c->in_len += (size_t)n;
-	c->last_ms = now_ms();
+	c->last_ms = mono_ms();
 	status = metrics_parse_request(c->in, c->in_len);
 	if (!status && c->in_len == sizeof(c->in))
 		status = 431;
@@ -726,7 +719,7 @@ static void accept_clients(struct metrics *m)
 			continue;
 		}
 		c->fd = fd;
-		c->last_ms = now_ms();
+		c->last_ms = mono_ms();
 		ev.data.ptr = c;
 		if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 			pr_err("metrics: %s: epoll add failed: %s", m->addr, strerror(errno));
@@ -793,7 +786,7 @@ void metrics_dispatch(struct metrics *m, struct agent *a)
 		else
 			client_read(m, a, c);
 	}
-	metrics_tick(m, now_ms());
+	metrics_tick(m, mono_ms());
 }
 
 int metrics_fd(const struct metrics *m)

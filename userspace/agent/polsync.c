@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/clock.h"
 #include "agent/polsync.h"
 #include "common/log.h"
 
@@ -48,14 +49,6 @@ struct polsync {
 
 /* The inactive bank is caught up this long after a switch (polsync_idle) */
 #define POLSYNC_SETTLE_MS 100
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static const size_t key_size[2] = { sizeof(struct xlb_pol_key4), sizeof(struct xlb_pol_key6) };
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "common/clock.h"
 #include "agent/maglev.h"
 #include "agent/sched.h"
 #include "agent/sync.h"
@@ -59,14 +60,6 @@ void sync_set_breaker(struct sync *s, sync_brk_fn fn, void *arg)
 uint64_t sync_last_build_ns(const struct sync *s)
 {
 	return s ? s->last_build_ns : 0;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg)

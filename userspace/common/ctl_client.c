@@ -13,22 +13,15 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "common/clock.h"
 #include "common/ctl_client.h"
 
 #define CTL_CLIENT_CHUNK 65536
 #define CTL_CONNECT_RETRY_MS 10
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : (int64_t)mono_ms() + timeout_ms;
 }
 
 /* Milliseconds left for poll(): -1 forever, 0 when expired */
@@ -38,7 +31,7 @@ static int time_left(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - mono_ms();
+	left = deadline - (int64_t)mono_ms();
 	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
