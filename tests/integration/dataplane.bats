@@ -60,12 +60,7 @@ setup_file() {
 	vip 7 "$XLB_VIP4" 53 udp ipip 1 2
 	vip 8 "$XLB_VIP6" 53 udp gue 11 12
 	vip 9 "$XLB_VIP4" 90 tcp ipip 1 2
-	# servers up (the first request may race their start)
-	local n
-	for n in $(seq 50); do
-		topo_exec be3 python3 "$XLB_ROOT/$CLI" http 127.0.0.1 80 >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	topo_wait_http be3 # servers up (the first request may race their start)
 }
 
 teardown_file() {

@@ -62,11 +62,7 @@ setup_file() {
 	done
 	lb vip "$PIN" 0 "$XLB_VIP4" 80 tcp ipip && lb ring "$PIN" 0 65537 1:1 2:1
 	lb vip "$PIN" 1 "$XLB_VIP6" 81 tcp gue && lb ring "$PIN" 1 65537 11:1 12:1
-	local _
-	for _ in $(seq 50); do # servers up
-		topo_exec be2 python3 "$XLB_ROOT/$CLI" http 127.0.0.1 80 >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	topo_wait_http be2
 }
 
 teardown_file() {

@@ -31,11 +31,7 @@ setup_file() {
 	lbctl backend add "[$XLB_VIP6]:80/tcp" "$XLB_BE3_6"
 	lbctl vip add "$VIP:53/udp" encap l2
 	lbctl backend add "$VIP:53/udp" "$XLB_BE3_4"
-	local _
-	for _ in $(seq 50); do # servers up
-		topo_exec be3 python3 "$XLB_ROOT/$CLI" http 127.0.0.1 80 >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	topo_wait_http be3
 }
 
 teardown_file() {

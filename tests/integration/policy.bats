@@ -104,12 +104,7 @@ setup_file() {
 	for n in 1 2 3; do
 		eval "lbctl backend add $SVC \$XLB_BE${n}_4"
 	done
-	for n in 1 2 3; do # servers up
-		for _ in $(seq 50); do
-			topo_exec "be$n" python3 "$XLB_ROOT/$CLI" http 127.0.0.1 80 &>/dev/null && break
-			sleep 0.1
-		done
-	done
+	topo_wait_http be1 be2 be3
 }
 
 teardown_file() {

@@ -30,6 +30,19 @@ topo_exec() {
 	ip netns exec "$ns" "$@"
 }
 
+# topo_wait_http NODE...: until the test HTTP server of each NODE answers on
+# 127.0.0.1:80 (servers are started in the background; 5 s at most each)
+topo_wait_http() {
+	local node _
+	for node in "$@"; do
+		for _ in $(seq 50); do
+			topo_exec "$node" python3 "$XLB_ROOT/tests/integration/lib/xlb_client.py" http \
+				127.0.0.1 80 >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+	done
+}
+
 # topo_list: our namespaces that exist now, one per line
 topo_list() {
 	ip netns list 2>/dev/null | awk -v p="$XLB_TOPO_PREFIX-" 'index($1, p) == 1 { print $1 }'
