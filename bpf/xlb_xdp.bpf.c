@@ -8,7 +8,6 @@
 #include <bpf/bpf_helpers.h>
 #include "lib/forward.h"
 #include "lib/parse.h"
-#include "lib/policy.h"
 #include "lib/stats.h"
 #include "lib/vip.h"
 
@@ -44,9 +43,6 @@ static __always_inline int xlb_process(struct xdp_md *ctx, struct xlb_global_sta
 	vip = xlb_vip_lookup(&pkt, cfg);
 	if (!vip)
 		return XDP_PASS;
-	ret = xlb_policy(&pkt, vip, cfg, st);
-	if (ret)
-		return ret;
 	return xlb_forward_vip(ctx, &pkt, vip, cfg, st, bytes);
 }
 

@@ -12,6 +12,7 @@
 #include "flow.h"
 #include "frag.h"
 #include "icmp.h"
+#include "policy.h"
 #include "rewrite.h"
 #include "stats.h"
 #include "vip.h"
@@ -19,7 +20,7 @@
 static __always_inline int xlb_vip_valid(const struct xlb_vip_val *vip)
 {
 	return vip->encap >= XLB_ENCAP_IPIP && vip->encap <= XLB_ENCAP_L2 &&
-	       vip->vip_id < XLB_MAX_VIPS;
+	       vip->vip_id < XLB_MAX_VIPS && vip->ring_size;
 }
 
 /* Rewrite (l2) or encapsulate (ipip/gue) for @be, then pick the egress */
@@ -61,6 +62,9 @@ static __always_inline int xlb_forward_vip(struct xdp_md *ctx, const struct xlb_
 
 	if (unlikely(!xlb_vip_valid(vip)))
 		return -XLB_DROP_BAD_VIP;
+	ret = xlb_policy(pkt, vip, cfg, st);
+	if (ret)
+		goto out_drop;
 	ret = xlb_flow_select(pkt, vip, cfg, st, &sel);
 	if (ret)
 		goto out_drop;

@@ -21,9 +21,7 @@ static __always_inline int xlb_maglev_pick(const struct xlb_vip_val *vip, __u32 
 	ring = bpf_map_lookup_elem(&xlb_rings, &vip_id);
 	if (unlikely(!ring))
 		return -XLB_DROP_NO_RING;
-	if (unlikely(!m))
-		return -XLB_DROP_BAD_VIP;
-	slot = hash % m;
+	slot = hash % m; /* m != 0: xlb_vip_valid() */
 	id = bpf_map_lookup_elem(ring, &slot);
 	if (unlikely(!id))
 		return -XLB_DROP_BAD_VIP; /* ring_size larger than the installed table */

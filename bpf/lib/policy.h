@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Policy stage, after the VIP lookup: source CIDR allow/deny rules (global
+/* Policy stage, once the VIP is known valid (forward.h): source CIDR allow/deny rules (global
  * first, then the VIP's) and per-source packet-rate limits (<xlb/policy.h>).
  * Returns 0 to go on, or -XLB_DROP_*. With XLB_CFG_F_POLICY clear it tests
  * that flag and returns 0.
@@ -14,8 +14,8 @@
  *     empty outer slot: no rules of that family): the scope's default.
  *     A deny in the global scope drops at once; else the VIP scope decides.
  *     Drops: XLB_DROP_POLICY (a deny rule), XLB_DROP_POLICY_DEFAULT (no rule
- *     and a deny default); every drop here also counts in the VIP's drops. XLB_CNT_POL_ALLOW once per packet an allow rule
- *     matched in either scope.
+ *     and a deny default); forward.h counts every drop in the VIP's drops.
+ *     XLB_CNT_POL_ALLOW once per packet an allow rule matched in either scope.
  *  2. the source's packet-rate buckets (xlb_rl_cfg pps_*), global then the
  *     VIP's: over either drops with XLB_DROP_RL_PPS (ratelimit.h: GCRA, clock,
  *     races). Denied packets never reach the buckets.
@@ -153,37 +153,29 @@ static __always_inline int __xlb_policy(const struct xlb_pkt *pkt, const struct 
 	if (ret < 0)
 		return ret;
 	allowed = ret;
-	if (likely(vip_id < XLB_MAX_VIPS)) { /* else the VIP stage drops it (bad_vip) */
-		ret = xlb_pol_scope(bank, vip_id, meta, a01, a23);
-		if (ret < 0)
-			return ret;
-		allowed |= ret;
-	}
+	ret = xlb_pol_scope(bank, vip_id, meta, a01, a23);
+	if (ret < 0)
+		return ret;
+	allowed |= ret;
 	if (allowed)
 		XLB_COUNT(st, XLB_CNT_POL_ALLOW);
 
 	c = bpf_map_lookup_elem(&xlb_rl_cfg, &scope);
 	if (c && xlb_rl_src_over(pkt, scope, XLB_RL_PPS, c->pps_interval_ns, st))
 		return -XLB_DROP_RL_PPS;
-	if (unlikely(vip_id >= XLB_MAX_VIPS))
-		return 0;
 	c = bpf_map_lookup_elem(&xlb_rl_cfg, &vip_id);
 	if (c && xlb_rl_src_over(pkt, vip_id, XLB_RL_PPS, c->pps_interval_ns, st))
 		return -XLB_DROP_RL_PPS;
 	return 0;
 }
 
+/* @vip is valid (forward.h checked it): its vip_id is a scope */
 static __always_inline int xlb_policy(const struct xlb_pkt *pkt, const struct xlb_vip_val *vip,
 				      const struct xlb_config *cfg, struct xlb_global_stats *st)
 {
-	int ret;
-
 	if (likely(!(cfg->flags & XLB_CFG_F_POLICY)))
 		return 0;
-	ret = __xlb_policy(pkt, vip, cfg, st);
-	if (ret < 0)
-		xlb_vip_account(vip->vip_id, 0, 0, 1); /* the VIP's drops, as later stages' */
-	return ret;
+	return __xlb_policy(pkt, vip, cfg, st);
 }
 
 #endif /* XLB_BPF_POLICY_H */

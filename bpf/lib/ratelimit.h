@@ -207,8 +207,6 @@ static __always_inline int xlb_rl_new_flow(const struct xlb_pkt *pkt, const stru
 	c = bpf_map_lookup_elem(&xlb_rl_cfg, &scope);
 	if (c && xlb_rl_src_over(pkt, scope, XLB_RL_NF, c->nf_interval_ns, st))
 		return -XLB_DROP_RL_NEW_FLOW;
-	if (vip_id >= XLB_MAX_VIPS)
-		return 0; /* not a VIP scope (the VIP stage refuses such a VIP) */
 	c = bpf_map_lookup_elem(&xlb_rl_cfg, &vip_id);
 	if (!c)
 		return 0;
