@@ -56,7 +56,7 @@ static __always_inline int xlb_brk_admit(__u32 id, int first)
 	struct xlb_be_pasv *pv;
 	int ret = XLB_BRK_NO;
 
-	if (likely(!b) || likely(b->state == XLB_BRK_CLOSED))
+	if (unlikely(!b) || likely(b->state == XLB_BRK_CLOSED))
 		return XLB_BRK_YES;
 	/* read before the atomic: a spent budget is not driven further below 0 */
 	if (b->state == XLB_BRK_HALF_OPEN && b->budget > 0 &&

@@ -126,6 +126,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 	__u8 flags = pkt->tcp_flags;
 	int tcp = pkt->key.proto == IPPROTO_TCP;
 	int syn = tcp && (flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
+	int rst = tcp && (flags & XLB_TCP_RST);
 	struct xlb_flow_val *fv = NULL, nv = {};
 	__u64 now = 0, idle;
 	int ret;
@@ -153,7 +154,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 				XLB_COUNT(st, XLB_CNT_UDP_EXPIRED);
 				xlb_active_add(fv->backend_id, -1); /* that flow is over */
 			} else {
-				if (now - fv->last_seen_ns > XLB_FLOW_TOUCH_NS)
+				if ((__s64)(now - fv->last_seen_ns) > (__s64)XLB_FLOW_TOUCH_NS)
 					fv->last_seen_ns = now;
 				sel->be_id = fv->backend_id;
 				XLB_COUNT(st, XLB_CNT_FLOW_HIT);
@@ -180,21 +181,23 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		}
 	}
 
-	if (!(tcp && (flags & XLB_TCP_RST))) {
+	if (!rst) {
 		/* this packet would start a flow: rate limits before anything is spent */
 		ret = xlb_rl_new_flow(pkt, vip, cfg, st);
 		if (ret)
 			return ret;
 	}
-	ret = xlb_select_stateless(&pkt->key, vip, !(tcp && (flags & XLB_TCP_RST)), sel, st);
+	ret = xlb_select_stateless(&pkt->key, vip, !rst, sel, st);
 	if (ret)
 		return ret;
-	if (tcp && (flags & XLB_TCP_RST) && !fv) {
+	if (rst && !fv) {
 		XLB_COUNT(st, XLB_CNT_RST_NO_FLOW); /* never create state from an RST */
 		return 0;
 	}
 	sel->new_flow = 1;
-	if (!now)
+	/* the clock serves UDP idle expiry and the flood guard only: TCP entries
+	 * never read their stamp */
+	if (!now && (!tcp || cfg->flood_rate))
 		now = bpf_ktime_get_coarse_ns();
 	if (!xlb_flood_admit(cfg->flood_rate, now)) {
 		XLB_COUNT(st, XLB_CNT_FLOOD_GUARD);
@@ -210,16 +213,21 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 			return 0;
 		}
 		fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key);
-		if (fv && !(fv->flags & XLB_FLOW_F_ENDED))
-			xlb_active_add(fv->backend_id, -1);
-		if (fv && !(fv->flags & XLB_FLOW_F_ESTAB)) {
-			/* the client asks again: its backend never answered the SYN
-			 * (or the answer was lost). The passive signal of issue 4. */
-			struct xlb_be_pasv *pv = xlb_pasv_get(fv->backend_id);
+		if (fv) {
+			if (!(fv->flags & XLB_FLOW_F_ENDED))
+				xlb_active_add(fv->backend_id, -1);
+			if (!(fv->flags & XLB_FLOW_F_ESTAB)) {
+				/* the client asks again: its backend never answered the
+				 * SYN (or the answer was lost). The passive signal. */
+				struct xlb_be_pasv *pv = xlb_pasv_get(fv->backend_id);
 
-			XLB_COUNT(st, XLB_CNT_SYN_RETX);
-			if (pv)
-				pv->syn_retx++;
+				XLB_COUNT(st, XLB_CNT_SYN_RETX);
+				if (pv)
+					pv->syn_retx++;
+			}
+			*fv = nv; /* in place: no second hash walk, no new LRU node */
+			xlb_active_add(sel->be_id, 1);
+			return 0;
 		}
 	}
 	if (bpf_map_update_elem(&xlb_flows, &pkt->key, &nv, BPF_ANY))

@@ -81,7 +81,8 @@ static __always_inline int xlb_forward_vip(struct xdp_md *ctx, const struct xlb_
 			return XDP_TX;
 		}
 	}
-	hash = xlb_hash_outer(&pkt->key);
+	/* the outer headers' variation: ipip/gue, and fragments of any mode */
+	hash = mode != XLB_ENCAP_L2 || pkt->frag == XLB_FRAG_FIRST ? xlb_hash_outer(&pkt->key) : 0;
 	if (pkt->frag == XLB_FRAG_FIRST) {
 		xlb_frag_record(pkt, sel.be_id, sel.be->gen, vip->vip_id, hash, mode);
 		XLB_COUNT(st, XLB_CNT_FRAG_FIRST);

@@ -82,7 +82,9 @@ XLB_ASSERT_SIZE(struct xlb_flow_key, 40);
 
 /* xlb_flows value */
 struct xlb_flow_val {
-	__u64 last_seen_ns; /* coarse clock; refreshed at most every XLB_FLOW_TOUCH_NS (UDP) */
+	__u64 last_seen_ns; /* UDP idle expiry: coarse clock, refreshed at most every
+			     * XLB_FLOW_TOUCH_NS. TCP entries do not use it (0, or the
+			     * insert time when the flood guard read the clock). */
 	__u32 backend_id;   /* slot in xlb_backends */
 	__u32 backend_gen;  /* xlb_backend.gen when chosen */
 	__u32 flags;	    /* XLB_FLOW_F_* */
