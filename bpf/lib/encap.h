@@ -60,7 +60,7 @@ static __always_inline int xlb_encap(struct xdp_md *ctx, const struct xlb_pkt *p
 		__u32 *oh;
 
 		w0 = bpf_htonl(0x45000000 | ((__u32)pkt->tos << 16) | (ohl + pkt->l3_len));
-		w1 = bpf_htonl(((__u32)(inner4 ? bpf_ntohs(pkt->ip_id) : 0) << 16) |
+		w1 = bpf_htonl(((__u32)(inner4 ? bpf_ntohs((__be16)pkt->frag_id) : 0) << 16) |
 			       ((!inner4 || pkt->df) ? XLB_IP_DF : 0));
 		w2 = bpf_htonl(((__u32)XLB_OUTER_TTL << 24) | ((__u32)proto << 16));
 		w3 = bpf_htonl((bpf_ntohl(cfg->src4) & ~mask) | (hash & mask));

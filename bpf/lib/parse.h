@@ -63,13 +63,11 @@ struct xlb_pkt {
 	__u16 l3_off;		 /* start of the IP header = length of the L2 header */
 	__u16 l4_off;		 /* start of the L4 header */
 	__u16 l3_len;		 /* IP total length (IPv6: 40 + payload length) */
-	__be16 ip_id;		 /* IPv4 identification */
 	__u8 nvlan;		 /* VLAN tags present (0..XLB_VLAN_MAX) */
 	__u8 tos;		 /* IPv4 TOS / IPv6 traffic class */
 	__u8 df;		 /* IPv4 DF bit */
 	__u8 frag;		 /* XLB_FRAG_* */
 	__u8 tcp_flags;		 /* byte 13 of the TCP header */
-	__u8 have_dst;		 /* key.dst valid (for failing closed on errors) */
 	__u8 icmp_type;
 	__u8 pad;
 };
@@ -116,10 +114,8 @@ static __always_inline int parse_ipv4(void *data, void *data_end, struct xlb_pkt
 	pkt->key.family = XLB_FAMILY_V4;
 	pkt->key.src[0] = iph->saddr;
 	pkt->key.dst[0] = iph->daddr;
-	pkt->have_dst = 1;
 	pkt->key.proto = iph->protocol;
 	pkt->tos = iph->tos;
-	pkt->ip_id = iph->id;
 
 	ihl = iph->ihl * 4;
 	tot_len = bpf_ntohs(iph->tot_len);
@@ -160,7 +156,6 @@ static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt
 	pkt->key.family = XLB_FAMILY_V6;
 	__builtin_memcpy(pkt->key.src, &ip6h->saddr, 16);
 	__builtin_memcpy(pkt->key.dst, &ip6h->daddr, 16);
-	pkt->have_dst = 1;
 	pkt->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
 	/* 32 bits: 40 + a payload length near 64 KiB must not wrap below 40 */
 	len = sizeof(*ip6h) + (__u32)bpf_ntohs(ip6h->payload_len);

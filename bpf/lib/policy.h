@@ -19,8 +19,8 @@
  *  2. the source's packet-rate buckets (xlb_rl_cfg pps_*), global then the
  *     VIP's: over either drops with XLB_DROP_RL_PPS (ratelimit.h: GCRA, clock,
  *     races). Denied packets never reach the buckets.
- * Protocols: a rule's IPPROTO_ICMP and IPPROTO_ICMPV6 are one (ICMP of the
- * packet's family); this stage sees only TCP and UDP today.
+ * Protocols: compared as stored; the agent writes icmp as IPPROTO_ICMPV6 in
+ * IPv6 rules. This stage sees only TCP and UDP today.
  */
 #ifndef XLB_BPF_POLICY_H
 #define XLB_BPF_POLICY_H
@@ -36,17 +36,13 @@
 #define XLB_POL_R_ALLOW 1 /* an allow rule matched */
 #define XLB_POL_R_DENY 2  /* a deny rule matched */
 
-static __always_inline __u8 xlb_pol_proto(__u8 proto)
-{
-	return proto == IPPROTO_ICMPV6 ? IPPROTO_ICMP : proto;
-}
-
 /* Does rule @r apply to protocol @proto, destination port @port (host order)? */
 static __always_inline int xlb_pol_rule_match(const struct xlb_pol_rule *r, __u8 proto, __u16 port)
 {
 	__u32 n = r->nports, i;
 
-	if (r->proto && xlb_pol_proto(r->proto) != xlb_pol_proto(proto))
+	/* the agent stores icmp as ICMPv6 in IPv6 rules: compare as is */
+	if (r->proto && r->proto != proto)
 		return 0;
 	if (!n)
 		return 1;

@@ -48,7 +48,7 @@ static __always_inline int xlb_is_vip_addr(const struct xlb_pkt *pkt)
 /* A parse error: drop (fail closed) if the destination hosts a VIP, else pass. */
 static __always_inline int xlb_fail_closed(const struct xlb_pkt *pkt, int reason)
 {
-	if (pkt->have_dst && xlb_is_vip_addr(pkt))
+	if (xlb_is_vip_addr(pkt)) /* errors come after the addresses were read */
 		return reason;
 	return XDP_PASS;
 }
