@@ -109,16 +109,6 @@ static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
 	return 0;
 }
 
-/* The backend of an existing, still valid entry, or NULL */
-static __always_inline struct xlb_backend *xlb_flow_backend(const struct xlb_flow_val *fv)
-{
-	struct xlb_backend *be = xlb_backend_get(fv->backend_id);
-
-	if (be && be->gen == fv->backend_gen)
-		return be;
-	return NULL;
-}
-
 static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const struct xlb_vip_val *vip,
 					   const struct xlb_config *cfg,
 					   struct xlb_global_stats *st, struct xlb_sel *sel)
@@ -137,7 +127,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 	} else if (!(fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key))) {
 		XLB_COUNT(st, XLB_CNT_FLOW_MISS);
 	} else {
-		sel->be = xlb_flow_backend(fv);
+		sel->be = xlb_backend_get_gen(fv->backend_id, fv->backend_gen);
 		if (!sel->be) {
 			XLB_COUNT(st, XLB_CNT_FLOW_RESELECT);
 		} else if (unlikely(vip->flags & XLB_VIP_F_RESELECT_OPEN) &&
@@ -245,7 +235,7 @@ static __always_inline int xlb_flow_peek(const struct xlb_flow_key *key,
 	struct xlb_flow_val *fv = bpf_map_lookup_elem(&xlb_flows, key);
 
 	if (fv) {
-		sel->be = xlb_flow_backend(fv);
+		sel->be = xlb_backend_get_gen(fv->backend_id, fv->backend_gen);
 		if (sel->be) {
 			sel->be_id = fv->backend_id;
 			return 0;

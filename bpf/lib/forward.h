@@ -112,8 +112,8 @@ static __always_inline int xlb_forward_frag(struct xdp_md *ctx, const struct xlb
 		return xlb_fail_closed(pkt, -XLB_DROP_FRAG_MISS);
 	be_id = fv->backend_id;
 	vip_id = fv->vip_id;
-	be = xlb_backend_get(be_id);
-	if (!be || be->gen != fv->backend_gen)
+	be = xlb_backend_get_gen(be_id, fv->backend_gen);
+	if (!be)
 		return -XLB_DROP_BAD_BACKEND;
 	XLB_COUNT(st, XLB_CNT_FRAG_HIT);
 	ret = xlb_deliver(ctx, pkt, be, cfg, fv->encap, fv->hash, st);

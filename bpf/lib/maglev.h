@@ -39,4 +39,13 @@ static __always_inline struct xlb_backend *xlb_backend_get(__u32 id)
 	return be;
 }
 
+/* Backend slot @id if it is in use and still of generation @gen (the owner a
+ * flow or fragment remembered), else NULL */
+static __always_inline struct xlb_backend *xlb_backend_get_gen(__u32 id, __u32 gen)
+{
+	struct xlb_backend *be = xlb_backend_get(id);
+
+	return be && be->gen == gen ? be : NULL;
+}
+
 #endif /* XLB_BPF_MAGLEV_H */
