@@ -238,6 +238,7 @@ static int saved_state(const struct supervise *s, const struct xlb_vip_key *k,
 static void on_result(void *arg, uint64_t id, bool ok, uint32_t latency_us, const char *reason)
 {
 	struct supervise *s = arg;
+	const struct breaker *b;
 	struct sv_target *t;
 
 	(void)latency_us;
@@ -248,6 +249,13 @@ static void on_result(void *arg, uint64_t id, bool ok, uint32_t latency_us, cons
 	/* health and circuit both; a probe is short against any state's life, so
 	 * the current generation is the one it ran under */
 	breaker_vip_probe(&t->vip->bv, t->be, t->vip->be[t->be].gen, ok, s->now_ms);
+	b = &t->vip->be[t->be];
+	/* changing state (a run toward up or down under way, or on trial in
+	 * half-open): probe at the fast interval until it settles */
+	health_set_fast(s->h, id,
+			b->state == BREAKER_HALF_OPEN ||
+				(b->health.ok_run && b->health.state != BREAKER_HEALTH_UP) ||
+				(b->health.bad_run && b->health.state != BREAKER_HEALTH_DOWN));
 }
 
 struct supervise *supervise_new(void (*changed)(void *arg), void *arg)
