@@ -152,6 +152,8 @@ static const struct {
 	{ "flow help", "flow help" },
 	/* policy */
 	{ "policy add allow 10.0.0.0/8", "policy add allow 10.0.0.0/8" },
+	/* addresses print as everywhere else (RFC 5952, parse.c), not as inet_ntop */
+	{ "policy add deny ::1.2.3.4", "policy add deny ::102:304/128" },
 	{ "policy add vip " V4 " deny 198.51.100.7/24",
 	  "policy add vip " V4 " deny 198.51.100.0/24" },
 	{ "policy add allow 10.0.0.0/8 ports 443,80 proto tcp except 10.2.0.0/16,10.1.0.0/16",
@@ -571,8 +573,8 @@ static const struct {
 	  "invalid CIDR '10.0.0.0/33': prefix length must be 0-32" },
 	{ "policy add allow 2001:db8::/129", "invalid CIDR '2001:db8::/129': prefix length must be "
 					     "0-128" },
-	{ "policy add allow 10.0.0/8", "invalid CIDR '10.0.0/8': not an IPv4 prefix" },
-	{ "policy add allow 2001:db8:::/32", "invalid CIDR '2001:db8:::/32': not an IPv6 prefix" },
+	{ "policy add allow 10.0.0/8", "invalid CIDR '10.0.0/8': not an IPv4 address" },
+	{ "policy add allow 2001:db8:::/32", "invalid CIDR '2001:db8:::/32': not an IPv6 address" },
 	{ "policy add allow 10.0.0.0/08", "invalid CIDR '10.0.0.0/08'" },
 	{ "policy add allow 10.0.0.0/", "invalid CIDR '10.0.0.0/'" },
 	{ "policy add allow 10.0.0.0/8/8", "invalid CIDR '10.0.0.0/8/8'" },

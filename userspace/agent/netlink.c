@@ -16,6 +16,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include "common/log.h"
+#include "common/parse.h"
 #include "netlink.h"
 
 /* One query in flight on the query socket */
@@ -100,10 +101,7 @@ static int addr_from_af(struct xlb_addr *a, int af, const void *bytes, int len)
 
 static const char *addr_str(const struct xlb_addr *a, char *buf, size_t size)
 {
-	const void *bytes;
-	int len, af = addr_to_af(a, &bytes, &len);
-
-	if (af < 0 || !inet_ntop(af, bytes, buf, size))
+	if (format_addr(a, buf, size))
 		snprintf(buf, size, "(family %u)", a->family);
 	return buf;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* CIDR prefixes (IPv4 and IPv6) for policy rules: parse, format, compare and
  * test containment. Pure, no I/O. A prefix is always stored normalised: the
- * host bits below its length are zero. Header-only (static inline), so the
- * grammar and its fuzz target link nothing more.
+ * host bits below its length are zero. Addresses are parsed and printed by
+ * parse.c (one address syntax everywhere). Header-only (static inline).
  */
 #ifndef XLB_COMMON_CIDR_H
 #define XLB_COMMON_CIDR_H
@@ -18,6 +18,7 @@
 #include <xlb/consts.h>
 #include <xlb/types.h>
 #include "errmsg.h"
+#include "parse.h"
 
 #define CIDR_STRLEN 50 /* longest "ADDR6/128" and its NUL */
 #define CIDR_TOKMAX 64 /* longest word quoted back in a message */
@@ -83,13 +84,6 @@ static inline unsigned int cidr_common_bits(const __be32 a[4], const __be32 b[4]
 	return n < max ? n : max;
 }
 
-static inline int cidr_is_v4_mapped(const __be32 a[4])
-{
-	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	return !memcmp(a, prefix, sizeof(prefix));
-}
-
 /* ADDR/LEN or a bare ADDR (= /32 or /128). Host bits set below LEN are
  * accepted and cleared ("10.1.2.3/8" is 10.0.0.0/8). LEN is plain decimal,
  * no leading zero. IPv4-mapped IPv6 is refused, as for addresses. @name is the
@@ -99,10 +93,11 @@ static inline int cidr_is_v4_mapped(const __be32 a[4])
 static inline int cidr_parse(const char *s, const char *name, struct cidr *out, char *err,
 			     size_t errlen)
 {
-	char buf[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
+	char buf[PARSE_ADDR_STRLEN], why[160];
+	const char *slash = strchr(s, '/'), *reason;
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
 	unsigned int max, plen, i;
+	struct xlb_addr a;
 	struct cidr c;
 
 	memset(&c, 0, sizeof(c));
@@ -112,22 +107,14 @@ static inline int cidr_parse(const char *s, const char *name, struct cidr *out, 
 			      name, CIDR_TOKMAX, s);
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
-	/* inet_pton rejects blanks, zone ids, short IPv4 forms and leading zeros */
-	if (strchr(buf, ':')) {
-		if (inet_pton(AF_INET6, buf, c.addr) != 1)
-			return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': not an IPv6 prefix",
-				      name, CIDR_TOKMAX, s);
-		if (cidr_is_v4_mapped(c.addr))
-			return errmsg(-EINVAL, err, errlen,
-				      "invalid %s '%.*s': IPv4-mapped IPv6, write the IPv4 prefix",
-				      name, CIDR_TOKMAX, s);
-		c.family = XLB_FAMILY_V6;
-	} else {
-		if (inet_pton(AF_INET, buf, c.addr) != 1)
-			return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': not an IPv4 prefix",
-				      name, CIDR_TOKMAX, s);
-		c.family = XLB_FAMILY_V4;
+	if (parse_addr(buf, &a, why, sizeof(why))) {
+		/* parse_addr says "invalid address 'X': REASON": keep the reason */
+		reason = strstr(why, "': ");
+		return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': %s", name, CIDR_TOKMAX, s,
+			      reason ? reason + 3 : why);
 	}
+	memcpy(c.addr, a.addr, sizeof(c.addr));
+	c.family = a.family;
 	max = cidr_maxlen(c.family);
 	plen = max;
 	if (slash) {
@@ -153,7 +140,8 @@ static inline int cidr_parse(const char *s, const char *name, struct cidr *out, 
 /* "10.0.0.0/8", "2001:db8::/32": always with the length. 0, -EINVAL, -ENOSPC */
 static inline int cidr_format(const struct cidr *c, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
+	struct xlb_addr a = { .family = c->family };
+	char as[PARSE_ADDR_STRLEN];
 	int n;
 
 	if (!len)
@@ -161,9 +149,10 @@ static inline int cidr_format(const struct cidr *c, char *buf, size_t len)
 	buf[0] = '\0';
 	if (c->plen > cidr_maxlen(c->family))
 		return -EINVAL;
-	if (!inet_ntop(c->family == XLB_FAMILY_V4 ? AF_INET : AF_INET6, c->addr, a, sizeof(a)))
+	memcpy(a.addr, c->addr, sizeof(a.addr));
+	if (format_addr(&a, as, sizeof(as)))
 		return -EINVAL;
-	n = snprintf(buf, len, "%s/%u", a, c->plen);
+	n = snprintf(buf, len, "%s/%u", as, c->plen);
 	if (n < 0)
 		return -EINVAL;
 	return (size_t)n >= len ? -ENOSPC : 0;
