@@ -140,8 +140,6 @@ static void test_init_state(void **state)
 	assert_int_equal(b.health.state, BREAKER_HEALTH_UNKNOWN);
 	assert_false(breaker_health_usable(&b.health));
 	assert_true(breaker_deadline(&b) == UINT64_MAX);
-	assert_true(breaker_admit_flow(&b)); /* closed: no limit */
-	assert_true(breaker_admit_flow(&b));
 }
 
 static void test_closed_to_open_on_fall(void **state)
@@ -169,7 +167,6 @@ static void test_closed_to_open_on_fall(void **state)
 	assert_int_equal(b.gen, 2);
 	assert_int_equal(b.since_ms, 1200);
 	assert_int_equal(breaker_deadline(&b), 31200);
-	assert_false(breaker_admit_flow(&b));
 }
 
 static void test_success_resets_failure_run(void **state)
@@ -257,7 +254,6 @@ static void test_half_open_failure_reopens_longer(void **state)
 	assert_int_equal(ev.open_until_ms, 31000 + 60000);
 	assert_int_equal(ev.gen, 4);
 	assert_int_equal(b.budget, 0);
-	assert_false(breaker_admit_flow(&b));
 }
 
 static void test_open_ignores_results(void **state)
@@ -463,16 +459,8 @@ static void test_half_open_budget(void **state)
 	mk(&b, 0, 0);
 	trip(&b, 0);
 	to_half_open(&b);
-	assert_int_equal(b.budget, 3);
-	assert_true(breaker_admit_flow(&b));
-	assert_true(breaker_admit_flow(&b));
-	assert_int_equal(b.budget, 1);
-	assert_true(breaker_admit_flow(&b));
-	assert_false(breaker_admit_flow(&b));
-	assert_false(breaker_admit_flow(&b));
-	assert_int_equal(b.budget, 0);
-	assert_int_equal(b.state, BREAKER_HALF_OPEN); /* exhausting is no state change */
-	/* probes still decide; each half-open gets a fresh budget */
+	assert_int_equal(b.budget, 3); /* what the dataplane map gets (packet tests spend it) */
+	/* probes decide; each half-open gets a fresh budget */
 	assert_int_equal(fail_n(&b, 1, 30001, &ev), 1);
 	assert_int_equal(b.budget, 0);
 	to_half_open(&b);
@@ -484,7 +472,6 @@ static void test_half_open_budget(void **state)
 	trip(&b, 0);
 	to_half_open(&b);
 	assert_int_equal(b.budget, 0);
-	assert_false(breaker_admit_flow(&b));
 	assert_int_equal(breaker_on_result(&b, b.gen, true, 30001, &ev), 0);
 	assert_int_equal(breaker_on_result(&b, b.gen, true, 30002, &ev), 1);
 	assert_int_equal(b.state, BREAKER_CLOSED);

@@ -359,22 +359,6 @@ uint64_t breaker_deadline(const struct breaker *b)
 	return UINT64_MAX;
 }
 
-bool breaker_admit_flow(struct breaker *b)
-{
-	switch (b->state) {
-	case BREAKER_CLOSED:
-		return true;
-	case BREAKER_HALF_OPEN:
-		if (!b->budget)
-			return false;
-		b->budget--;
-		return true;
-	case BREAKER_OPEN:
-	default:
-		return false;
-	}
-}
-
 /* ---- VIP policy ---- */
 
 static bool counted(const struct breaker *b)

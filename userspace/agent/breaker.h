@@ -81,7 +81,7 @@ struct breaker {
 	uint32_t id;		/* reported in events: the backend's index in its VIP */
 	uint32_t gen;		/* bumped on every state change; starts at 1 */
 	uint32_t ejections;	/* consecutive ejections: open time multiplier */
-	uint32_t budget;	/* half-open: new flows still admitted */
+	uint32_t budget;	/* half-open: the new flows granted (the dataplane spends them) */
 	uint32_t ok_run;	/* consecutive successes in this generation */
 	uint32_t bad_run;	/* consecutive failures in this generation */
 	uint64_t since_ms;	/* last state change (or init) */
@@ -173,12 +173,6 @@ int breaker_tick(struct breaker *b, uint64_t now_ms, struct breaker_event *ev);
 
 /* When breaker_tick next has something to do; UINT64_MAX for never */
 uint64_t breaker_deadline(const struct breaker *b);
-
-/* A new flow wants this backend: closed yes, open no, half-open yes while
- * budget lasts (and uses one). The dataplane enforces the same budget from
- * its map (mirror b->budget on entering half-open); this is the agent's
- * view, for tests and for flows the agent itself places. */
-bool breaker_admit_flow(struct breaker *b);
 
 /* Open time for the ejection number @ejections (1 = first): base x n, capped */
 uint64_t breaker_open_ms(const struct breaker_cfg *cfg, uint32_t ejections);

@@ -746,15 +746,6 @@ int maps_pol_trie_delete(struct xlb_maps *m, int fd, int family, const void *key
 	return 0;
 }
 
-int maps_pol_scope_set(struct xlb_maps *m, __u32 bank, __u32 scope, const struct xlb_pol_scope *sc)
-{
-	__u32 key = bank * XLB_POL_SCOPES + scope;
-
-	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_pol_scopes), &key, sc, BPF_ANY))
-		return maps_err(XLB_MAP_POL_SCOPES, "update failed", -errno);
-	return 0;
-}
-
 int maps_pol_scopes_write(struct xlb_maps *m, __u32 bank, const struct xlb_pol_scope *sc)
 {
 	__u32 *keys = malloc(XLB_POL_SCOPES * sizeof(*keys)), i;

@@ -97,7 +97,6 @@ int maps_pol_trie_delete(struct xlb_maps *m, int fd, int family, const void *key
 int maps_pol_trie_install(struct xlb_maps *m, int family, __u32 bank, int fd);
 int maps_pol_rules_write(struct xlb_maps *m, __u32 bank, const __u32 *ids,
 			 const struct xlb_pol_rule *rules, __u32 n);
-int maps_pol_scope_set(struct xlb_maps *m, __u32 bank, __u32 scope, const struct xlb_pol_scope *sc);
 /* All XLB_POL_SCOPES scope values of @bank at once */
 int maps_pol_scopes_write(struct xlb_maps *m, __u32 bank, const struct xlb_pol_scope *sc);
 int maps_pol_hits_read(struct xlb_maps *m, __u32 id, __u64 *hits); /* summed over CPUs */

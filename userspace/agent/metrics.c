@@ -514,29 +514,12 @@ static int render(struct agent *a, const struct metrics *m, struct metrics_buf *
 			       "Maximum entries of the flow table (LRU: full is normal).");
 		metrics_sample(b, "xlb_flow_table_capacity", NULL, cap);
 	}
-	if (m && m->have_build) {
+	if (m->have_build) {
 		metrics_family(b, "xlb_maglev_build_seconds", "gauge",
 			       "Duration of the last Maglev table build.");
 		metrics_sample_fixed(b, "xlb_maglev_build_seconds", NULL, m->build_ns, 9);
 	}
 	return b->err;
-}
-
-int metrics_render(struct agent *a, char **out, size_t *len)
-{
-	struct metrics_buf b = {};
-	int err = render(a, NULL, &b);
-
-	if (!err && !b.data) /* nothing written at all: still return a string */
-		metrics_buf_printf(&b, "%s", "");
-	err = err ? err : b.err;
-	if (err) {
-		metrics_buf_free(&b);
-		return err;
-	}
-	*out = b.data;
-	*len = b.len;
-	return 0;
 }
 
 void metrics_note_build(struct metrics *m, uint64_t ns)

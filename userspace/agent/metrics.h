@@ -45,10 +45,6 @@ void metrics_tick(struct metrics *m, uint64_t now_ms);
 void metrics_note_build(struct metrics *m, uint64_t ns);
 void metrics_close(struct metrics *m);
 
-/* The whole exposition of @a into a malloc'ed, NUL-terminated buffer (*len
- * excludes the NUL). 0 or -errno. Reads the maps; no socket involved. */
-int metrics_render(struct agent *a, char **out, size_t *len);
-
 /* ---- pure pieces (unit-tested) ---- */
 
 /* Growing text buffer: after the first failure err stays set and writes are ignored */

@@ -709,7 +709,7 @@ int supervise_dp_state(const struct supervise *s, const struct cfg_vip *v,
 		     st == BREAKER_HALF_OPEN ? XLB_BRK_HALF_OPEN :
 					       XLB_BRK_CLOSED;
 	if (out->state == XLB_BRK_HALF_OPEN)
-		out->budget = (int32_t)sv->be[i].cfg.half_open_flows;
+		out->budget = (int32_t)sv->be[i].budget;
 	/* a new generation is a new half-open period: a fresh budget */
 	*gen = sv->be[i].gen;
 	return (int)out->state;
@@ -784,11 +784,6 @@ int supervise_events(const struct supervise *s, uint64_t since,
 			return ret;
 	}
 	return 0;
-}
-
-uint64_t supervise_event_seq(const struct supervise *s)
-{
-	return s->ev_seq;
 }
 
 const struct supervise_counts *supervise_counts(const struct supervise *s)

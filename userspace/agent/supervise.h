@@ -96,10 +96,9 @@ void supervise_set_pasv(struct supervise *s, supervise_pasv_fn fn, void *arg);
 void supervise_passive(struct supervise *s, const struct config *cfg, uint64_t now_ms);
 
 /* Recorded events with seq > @since, oldest first, until @cb returns non-zero
- * (returned). supervise_event_seq: the last seq (0: none yet). */
+ * (returned). */
 int supervise_events(const struct supervise *s, uint64_t since,
 		     int (*cb)(void *arg, const struct supervise_event *e), void *arg);
-uint64_t supervise_event_seq(const struct supervise *s);
 const struct supervise_counts *supervise_counts(const struct supervise *s);
 /* Consecutive ejections; whether the breaker is open, and for how much longer
  * (as of the last tick or check result) */

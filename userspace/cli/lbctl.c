@@ -17,7 +17,6 @@
 #include "common/grammar.h"
 
 #define TIMEOUT_MS 10000
-#define LINE_MAX_LEN 4096
 
 struct lbctl_opts g_opts = { .socket = CTL_SOCKET_DEFAULT };
 

@@ -6,7 +6,6 @@
 #include "log.h"
 
 static enum log_level cur_level = LOG_LVL_INFO;
-static const char *cur_ident;
 
 static const char *const level_tag[] = {
 	[LOG_LVL_ERR] = "error: ",   [LOG_LVL_WARN] = "warning: ",	 [LOG_LVL_INFO] = "",
@@ -16,16 +15,6 @@ static const char *const level_tag[] = {
 void log_set_level(enum log_level lvl)
 {
 	cur_level = lvl;
-}
-
-enum log_level log_get_level(void)
-{
-	return cur_level;
-}
-
-void log_set_ident(const char *ident)
-{
-	cur_ident = ident;
 }
 
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
@@ -39,8 +28,7 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n') /* libbpf lines end in newlines; ours must not */
 		buf[--n] = '\0';
-	fprintf(stderr, "%s%s%s%s\n", cur_ident ? cur_ident : "", cur_ident ? ": " : "",
-		level_tag[lvl], buf);
+	fprintf(stderr, "%s%s\n", level_tag[lvl], buf);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -17,9 +17,6 @@ enum log_level {
 };
 
 void log_set_level(enum log_level lvl);
-enum log_level log_get_level(void);
-/* Prefix every line with the program name (e.g. "lbd"); NULL for none */
-void log_set_ident(const char *ident);
 /* Route libbpf's output into this logger, one level lower (debug only at -vv) */
 void log_bridge_libbpf(void);
 
