@@ -223,6 +223,8 @@ print(r.read().decode())'
 @test "show round trip: lbctl show fed to apply changes nothing" {
 	local before
 	before=$(lbctl show)
+	# what setup_file made is really there (an empty show would round-trip too)
+	[[ $before == *"backend add $VIP:80/tcp $XLB_BE2_4"* ]] || fail "show lacks be2: $before"
 	lbctl show >"$BATS_TEST_TMPDIR/cfg"
 	run -0 lbctl apply "$BATS_TEST_TMPDIR/cfg"
 	assert_equal "$(lbctl show)" "$before"
@@ -337,7 +339,7 @@ active_flows() { # ADDR: active_flows of that backend of the lc VIP
 		kill -0 "$(cat "$XLB_RUN/lbd.pid")" 2>/dev/null || break
 		sleep 0.1
 	done
-	run ip -n "$(topo_ns lb)" -d link show dev "$XLB_LB_IF_CLIENT"
+	run -0 ip -n "$(topo_ns lb)" -d link show dev "$XLB_LB_IF_CLIENT"
 	[[ $output != *"prog/xdp"* ]] || fail "program still attached: $output"
 	[[ ! -e $PIN/v1/xlb_flows && ! -e $PIN/v1 ]] || fail "pins left: $(ls "$PIN/v1")"
 	[[ -s $STATE ]] || fail "the state file must be kept"

@@ -91,6 +91,7 @@ teardown_file() {
 		kill -0 "$(cat "$BATS_FILE_TMPDIR/a.pid")" 2>/dev/null || break
 		sleep 0.1
 	done
+	! kill -0 "$(cat "$BATS_FILE_TMPDIR/a.pid")" 2>/dev/null || fail "lbd a did not exit"
 	run -0 lbctl_i b vip show
 	run -0 ip netns exec "$(inst b)-client" python3 "$XLB_ROOT/$CLI" http 203.0.113.10 80
 	assert_equal "$output" b-be2

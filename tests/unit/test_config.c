@@ -1052,6 +1052,8 @@ static void test_limit_ring(void **state)
 	apply_ok(&c, "backend add " V4 " 10.1.0.3");
 	/* the largest ring is accepted, the next prime is not (grammar bound) */
 	apply_ok(&c, "vip set " V4 " ring-size 1048573");
+	assert_int_equal(apply_line(&c, "vip set " V4 " ring-size 1048583", err, sizeof(err)),
+			 -EINVAL);
 	config_free(&c);
 }
 

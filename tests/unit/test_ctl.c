@@ -104,11 +104,12 @@ static int teardown(void **state)
 /* Runs the server loop a few times, as the agent's epoll would */
 static void pump(struct fix *f)
 {
-	struct pollfd p = { .fd = ctl_fd(f->srv), .events = POLLIN };
+	struct pollfd p = { .events = POLLIN };
 	int i;
 
 	if (!f->srv)
 		return;
+	p.fd = ctl_fd(f->srv);
 	for (i = 0; i < 10; i++) {
 		if (poll(&p, 1, 1) > 0)
 			assert_int_equal(ctl_dispatch(f->srv), 0);
@@ -679,7 +680,7 @@ static void test_close_unlinks(void **state)
 	f->srv = NULL;
 	assert_int_equal(access(f->path, F_OK), -1);
 	assert_int_equal(errno, ENOENT);
-	assert_true(raw_closed(f, fd) || 1); /* no server to pump: just must not hang */
+	assert_true(raw_closed(f, fd)); /* ctl_close closed its clients too */
 	close(fd);
 	assert_int_equal(ctl_client_connect(f->path, 100), -ENOENT);
 }
