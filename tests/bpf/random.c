@@ -586,8 +586,8 @@ static void run_mix(struct env *e, const char *name, int mix, bool mut, uint64_t
 		__u64 fwd = b.cnt[XLB_CNT_TX] - a.cnt[XLB_CNT_TX] + b.cnt[XLB_CNT_REDIRECT] -
 			    a.cnt[XLB_CNT_REDIRECT];
 
-		tap_diag(&tc, "  forwarded %llu of %llu, pass %llu drop %llu", (unsigned long long)fwd,
-			 (unsigned long long)ran,
+		tap_diag(&tc, "  forwarded %llu of %llu, pass %llu drop %llu",
+			 (unsigned long long)fwd, (unsigned long long)ran,
 			 (unsigned long long)(b.cnt[XLB_CNT_PASS] - a.cnt[XLB_CNT_PASS]),
 			 (unsigned long long)(b.cnt[XLB_CNT_DROP] - a.cnt[XLB_CNT_DROP]));
 		for (int k = 1; k < __XLB_DROP_MAX; k++)
