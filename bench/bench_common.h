@@ -29,6 +29,7 @@
 #include <linux/udp.h>
 #include <bpf/libbpf.h>
 
+#include "common/clock.h"
 #include "agent/maglev.h"
 #include "agent/maps.h"
 #include "xdp_floor.skel.h"
@@ -187,14 +188,6 @@ static inline int bench_load(const struct xlb_maps_opts *mo, struct xlb_maps **m
 		return -errno;
 	}
 	return 0;
-}
-
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* Medians of n >= 1 values (the mean of the middle two when n is even, in the

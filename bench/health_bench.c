@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <xlb/consts.h>
 
+#include "common/clock.h"
 #include "agent/health.h"
 
 #define WARMUP_MS 2000 /* first-probe burst and settling, not measured */
@@ -45,14 +46,6 @@ static void on_result(void *arg, uint64_t id, bool ok, uint32_t lat_us, const ch
 		c->fail++;
 		snprintf(c->last_reason, sizeof(c->last_reason), "%s", reason);
 	}
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static double cpu_s(void)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "agent/maglev.h"
 
 #define BENCH_RUNS 21 /* odd: the median is one sample */
@@ -22,14 +23,6 @@ static const struct bench_case bench_cases[] = {
 	{ 1000, 65537 },
 	{ 1000, 1048573 },
 };
-
-static uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static int bench_cmp_u64(const void *a, const void *b)
 {
@@ -76,9 +69,9 @@ static int bench_run(const struct bench_case *c)
 	/* one untimed build warms the caches and the allocator */
 	err = maglev_build(be, c->n, c->m, 0, table);
 	for (i = 0; i < BENCH_RUNS && !err; i++) {
-		t0 = bench_now_ns();
+		t0 = mono_ns();
 		err = maglev_build(be, c->n, c->m, (uint32_t)i, table);
-		us[i] = (bench_now_ns() - t0) / 1000;
+		us[i] = (mono_ns() - t0) / 1000;
 	}
 	if (err) {
 		fprintf(stderr, "maglev_bench: n=%zu m=%u: build failed: %s\n", c->n, c->m,

@@ -163,7 +163,7 @@ static int prefill(struct bench *b)
 	struct xlb_flow_key *keys = calloc(chunk, sizeof(*keys));
 	struct xlb_flow_val *vals = calloc(chunk, sizeof(*vals));
 	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = BPF_ANY);
-	uint64_t now = now_ns();
+	uint64_t now = mono_ns();
 	int err = 0;
 
 	if (!keys || !vals) {
@@ -523,9 +523,9 @@ static void try_profile(struct bench *b, struct path *nonvip)
 		 prog_id(b->xlb_fd));
 	pid = fork();
 	if (pid == 0) { /* load for the profiler: the non-VIP path for ~1.5 s */
-		uint64_t end = now_ns() + 1500000000ULL;
+		uint64_t end = mono_ns() + 1500000000ULL;
 
-		while (now_ns() < end)
+		while (mono_ns() < end)
 			if (test_run(b->xlb_fd, &nonvip->f, NULL, 100000, &ns, &ret))
 				_exit(1);
 		_exit(0);
@@ -676,7 +676,7 @@ int main(int argc, char **argv)
 		    40003, 80);
 
 	mo.flow_max = b.flow_max;
-	t0 = now_ns();
+	t0 = mono_ns();
 	err = bench_load(&mo, &b.m, &b.floor, &b.gen);
 	if (err)
 		goto out;
@@ -704,7 +704,7 @@ int main(int argc, char **argv)
 	       used_maglev ? "maglev_build()" : "round robin (maglev_build() failed)");
 	printf("  flow table %u entries (%d per-CPU LRU lists of %u), prefilled: %ld entries"
 	       " (setup %.1f s)\n",
-	       b.flow_max, b.ncpus_possible, b.share, before, (now_ns() - t0) / 1e9);
+	       b.flow_max, b.ncpus_possible, b.share, before, (mono_ns() - t0) / 1e9);
 	err = show_repeat_semantics(&b, &paths[P_ESTAB]);
 	if (err)
 		goto out;

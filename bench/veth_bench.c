@@ -128,7 +128,7 @@ static int snapv_take(struct veth *v, struct snapv *s)
 		err = count_read(v, BENCH_CNT_OTHER, &s->other, &s->on_cpu);
 	if (!err)
 		err = maps_counters_read(v->m, s->cnt, NULL);
-	s->t = now_ns();
+	s->t = mono_ns();
 	return err;
 }
 
@@ -156,7 +156,7 @@ static int blast(struct veth *v, double secs, int xlb, struct sample *out)
 			return err;
 		}
 		sent += CHUNK;
-	} while (now_ns() < end);
+	} while (mono_ns() < end);
 	err = snapv_take(v, &s1);
 	if (err)
 		return err;

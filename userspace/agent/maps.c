@@ -225,6 +225,11 @@ void maps_close(struct xlb_maps *m)
 	free(m);
 }
 
+__u32 maps_flow_max(const struct xlb_maps *m)
+{
+	return bpf_map__max_entries(m->skel->maps.xlb_flows);
+}
+
 int maps_prog_fd(const struct xlb_maps *m)
 {
 	return bpf_program__fd(m->skel->progs.xlb_xdp);
@@ -437,7 +442,8 @@ int maps_counters_read(struct xlb_maps *m, __u64 *cnt, __u64 *drops)
 }
 
 /* Writes zero to every CPU's copy of every entry of a per-CPU array. */
-static int percpu_zero(struct xlb_maps *m, const struct bpf_map *map)
+/* Zero entries @first..@last of a per-CPU array on every CPU */
+static int percpu_zero(struct xlb_maps *m, const struct bpf_map *map, __u32 first, __u32 last)
 {
 	size_t stride = (bpf_map__value_size(map) + 7) / 8;
 	__u64 *zero = calloc((size_t)m->ncpus * stride, sizeof(__u64));
@@ -445,7 +451,7 @@ static int percpu_zero(struct xlb_maps *m, const struct bpf_map *map)
 
 	if (!zero)
 		return maps_err(bpf_map__name(map), "cannot allocate per-CPU buffer", -ENOMEM);
-	for (__u32 i = 0; !err && i < bpf_map__max_entries(map); i++)
+	for (__u32 i = first; !err && i <= last; i++)
 		err = map_update(map, &i, zero);
 	free(zero);
 	return err;
@@ -453,7 +459,7 @@ static int percpu_zero(struct xlb_maps *m, const struct bpf_map *map)
 
 int maps_counters_reset(struct xlb_maps *m)
 {
-	return percpu_zero(m, m->skel->maps.xlb_counters);
+	return percpu_zero(m, m->skel->maps.xlb_counters, 0, 0);
 }
 
 int maps_vip_stats_read(struct xlb_maps *m, __u32 vip_id, struct xlb_vip_stats *sum)
@@ -642,19 +648,7 @@ int maps_be_pasv_read(struct xlb_maps *m, __u32 id, struct xlb_be_pasv *sum)
 
 int maps_be_pasv_reset(struct xlb_maps *m, __u32 id)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct xlb_be_pasv *zero;
-	int err = 0;
-
-	if (ncpu < 1)
-		return ncpu;
-	zero = calloc((size_t)ncpu, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_be_pasv), &id, zero, BPF_ANY))
-		err = maps_err(XLB_MAP_BE_PASV, "reset failed", -errno);
-	free(zero);
-	return err;
+	return percpu_zero(m, m->skel->maps.xlb_be_pasv, id, id);
 }
 
 /* ---- policy (issue 5, <xlb/policy.h>) ---- */
@@ -767,15 +761,7 @@ int maps_pol_hits_read(struct xlb_maps *m, __u32 id, __u64 *hits)
 
 int maps_pol_hits_reset(struct xlb_maps *m, __u32 id)
 {
-	__u64 *zero = calloc((size_t)m->ncpus, sizeof(*zero));
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_pol_hits), &id, zero, BPF_ANY))
-		err = maps_err(XLB_MAP_POL_HITS, "reset failed", -errno);
-	free(zero);
-	return err;
+	return percpu_zero(m, m->skel->maps.xlb_pol_hits, id, id);
 }
 
 int maps_rl_cfg_set(struct xlb_maps *m, __u32 scope, const struct xlb_rl_cfg *c)

@@ -41,6 +41,7 @@ int maps_detach(struct xlb_maps *m, const char *ifname);
 int maps_prog_fd(const struct xlb_maps *m);		     /* the xlb_xdp program */
 int maps_map_fd(const struct xlb_maps *m, const char *name); /* any map by XLB_MAP_* name */
 __u32 maps_hash_seed(const struct xlb_maps *m);
+__u32 maps_flow_max(const struct xlb_maps *m); /* flow table entries */
 
 int maps_config_set(struct xlb_maps *m, const struct xlb_config *cfg);
 int maps_config_get(struct xlb_maps *m, struct xlb_config *cfg);

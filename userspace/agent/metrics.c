@@ -276,26 +276,6 @@ int metrics_parse_request(const char *buf, size_t len)
 
 /* ---- rendering ---- */
 
-/* max_entries of a map from /proc/self/fdinfo (no libbpf call outside maps.c); 0 if unknown */
-static uint64_t map_max_entries(int fd)
-{
-	char path[64], line[128];
-	uint64_t v = 0;
-	FILE *f;
-
-	if (fd < 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "max_entries: %" SCNu64, &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 enum vip_metric {
 	VM_PACKETS,
 	VM_BYTES,
@@ -508,7 +488,7 @@ static int render(struct agent *a, const struct metrics *m, struct metrics_buf *
 
 		metrics_sample(b, "xlb_drops_by_reason_total", lab, drops[i]);
 	}
-	cap = map_max_entries(maps_map_fd(a->maps, XLB_MAP_FLOWS));
+	cap = maps_flow_max(a->maps);
 	if (cap) {
 		metrics_family(b, "xlb_flow_table_capacity", "gauge",
 			       "Maximum entries of the flow table (LRU: full is normal).");
