@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "common/fsutil.h"
 #include "common/clock.h"
 #include "agent/ctl.h"
 #include "common/sockio.h"
@@ -650,30 +651,6 @@ unsigned int ctl_nr_clients(const struct ctl_server *srv)
 
 /* ---- socket setup ---- */
 
-static int mkdir_parents(const char *path)
-{
-	char dir[PATH_MAX];
-	char *p;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	p = strrchr(dir, '/');
-	if (!p || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* 0: nothing (left) at path, <0: refuse to start */
 static int clear_stale(const struct sockaddr_un *sa)
 {
@@ -738,7 +715,7 @@ struct ctl_server *ctl_open(const char *path, long group, ctl_handler_fn fn, voi
 	srv->arg = arg;
 	strcpy(srv->path, path);
 
-	err = mkdir_parents(path);
+	err = mkdir_parents(path, 0755);
 	if (err) {
 		pr_err("ctl: %s: cannot create parent directory: %s", path, strerror(-err));
 		goto out_free;

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "common/fsutil.h"
 #include "agent/maps.h"
 #include "xlb_xdp.skel.h"
 
@@ -34,28 +35,6 @@ static int maps_err(const char *obj, const char *what, int err)
 {
 	fprintf(stderr, "maps: %s: %s: %s\n", obj, what, strerror(-err));
 	return err;
-}
-
-/* mkdir -p for the pin directory; bpffs accepts plain mkdir. */
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 /* Compare the object's key/value sizes with the shared structs (STYLE 11). */
@@ -118,7 +97,8 @@ static int reuse_tx_ports(struct bpf_map *map, const char *pin_dir)
 	char path[PATH_MAX];
 	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XLB_MAP_TX_PORTS);
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, XLB_MAP_TX_PORTS) >= (int)sizeof(path))
+		return maps_err(pin_dir, "pin path", -ENAMETOOLONG);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0; /* first start: libbpf creates and pins it */
@@ -147,7 +127,7 @@ struct xlb_maps *maps_open(const struct xlb_maps_opts *opts)
 			err = maps_err(opts->pin_root, "pin path", -ENAMETOOLONG);
 			goto out_errno;
 		}
-		err = mkdir_p(pin_dir);
+		err = mkdir_p(pin_dir, 0700);
 		if (err) {
 			maps_err(pin_dir, "mkdir failed", err);
 			goto out_errno;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/fsutil.h"
 #include "agent/state.h"
 #include "common/log.h"
 
@@ -25,24 +26,6 @@ static int emit_line(void *arg, const char *line)
 	return fprintf(b->f, "%s\n", line) < 0 ? -EIO : 0;
 }
 
-static int mkdir_parents(const char *path)
-{
-	char buf[PATH_MAX];
-	char *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 int state_save(const char *path, const struct config *cfg)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
@@ -51,7 +34,7 @@ int state_save(const char *path, const struct config *cfg)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	err = mkdir_parents(path);
+	err = mkdir_parents(path, 0755);
 	if (err)
 		goto out_log;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
