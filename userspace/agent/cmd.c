@@ -564,8 +564,7 @@ static void rules_json(struct agent *a, const struct pol_scope *s, json_object *
 
 		jadd(o, "id", json_object_new_int64(id));
 		jadd(o, "vip", s->global ? NULL : jstr_vip(&s->key));
-		jadd(o, "action",
-		     json_object_new_string(r->action == XLB_POL_DENY ? "deny" : "allow"));
+		jadd(o, "action", json_object_new_string(gr_action_name(r->action) ?: "?"));
 		cidr_format(&r->cidr, buf, sizeof(buf));
 		jadd(o, "cidr", json_object_new_string(buf));
 		for (i = 0; i < r->nexcept; i++) {

@@ -247,23 +247,6 @@ static int read_file(const char *path, char **out)
 	return 0;
 }
 
-/* Does any line of @text start with policy or ratelimit? */
-static bool has_policy_lines(const char *text)
-{
-	const char *p = text;
-
-	while (*p) {
-		p += strspn(p, " \t");
-		if (!strncmp(p, "policy", 6) || !strncmp(p, "ratelimit", 9))
-			return true;
-		p = strchr(p, '\n');
-		if (!p)
-			break;
-		p++;
-	}
-	return false;
-}
-
 /* txn begin|commit|abort on @fd: an lbctl exit code (message printed) */
 static int txn(int fd, const char *verb)
 {
@@ -457,7 +440,7 @@ static int do_batch(const char *path)
 	json_object *results = g_opts.json ? json_object_new_array() : NULL, *out;
 	int fd, n, lineno = 0, code, failed = 0, ret;
 	struct chunk *ch = NULL;
-	bool in_txn;
+	bool in_txn = false;
 
 	ret = read_file(path, &text);
 	if (ret)
@@ -468,23 +451,22 @@ static int do_batch(const char *path)
 		json_object_put(results);
 		return -fd;
 	}
-	in_txn = has_policy_lines(text);
-	if (in_txn) {
-		ch = calloc(1, sizeof(*ch));
-		code = ch ? txn(fd, "begin") : CTL_E_FAILED;
-		if (code) {
-			free(ch);
-			ctl_client_close(fd);
-			free(text);
-			json_object_put(results);
-			return code;
-		}
-	}
 	for (line = text; line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		lineno++; /* blank and comment lines count, so numbers match the file */
+		if (!in_txn && is_policy_line(line)) {
+			/* the first policy line opens the transaction (lines before it
+			 * were applied on their own, as they would be anyway) */
+			ch = calloc(1, sizeof(*ch));
+			code = ch ? txn(fd, "begin") : CTL_E_FAILED;
+			if (code) {
+				failed = code;
+				break;
+			}
+			in_txn = true;
+		}
 		if (in_txn && is_policy_line(line)) {
 			code = chunk_add(fd, ch, line, lineno, results);
 			if (code >= 0) {
@@ -544,6 +526,8 @@ static int do_batch(const char *path)
 				break;
 		}
 	}
+	if (!in_txn)
+		free(ch); /* none, or its begin failed */
 	if (in_txn) {
 		if (!failed || g_opts.force) {
 			code = chunk_flush(fd, ch, results);
