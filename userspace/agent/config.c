@@ -53,17 +53,6 @@ static const char *dur_str(uint64_t ms, char *buf, size_t len)
 	return buf;
 }
 
-static bool addr_eq(const struct xlb_addr *a, const struct xlb_addr *b)
-{
-	return a->family == b->family && !memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
-static bool key_eq(const struct xlb_vip_key *a, const struct xlb_vip_key *b)
-{
-	return a->family == b->family && a->proto == b->proto && a->port == b->port &&
-	       !memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
 static void default_opts(struct gr_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -507,7 +496,7 @@ struct cfg_vip *config_vip(const struct config *c, const struct xlb_vip_key *key
 	size_t i;
 
 	for (i = 0; i < c->nvip; i++)
-		if (key_eq(&c->vip[i].key, key))
+		if (vip_key_eq(&c->vip[i].key, key))
 			return &c->vip[i];
 	return NULL;
 }

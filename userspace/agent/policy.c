@@ -39,12 +39,6 @@ static int fam_idx(uint8_t family)
 	return family == XLB_FAMILY_V6;
 }
 
-static bool key_eq(const struct xlb_vip_key *a, const struct xlb_vip_key *b)
-{
-	return a->family == b->family && a->proto == b->proto && a->port == b->port &&
-	       !memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
 static const char *cidr_str(const struct cidr *c, char *buf, size_t len)
 {
 	if (cidr_format(c, buf, len))
@@ -452,7 +446,7 @@ struct pol_scope *policy_scope(const struct policy *p, const struct xlb_vip_key 
 	if (!key)
 		return (struct pol_scope *)&p->global;
 	for (i = 0; i < p->nvip; i++)
-		if (key_eq(&p->vip[i]->key, key))
+		if (vip_key_eq(&p->vip[i]->key, key))
 			return p->vip[i];
 	return NULL;
 }

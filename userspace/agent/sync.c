@@ -123,7 +123,7 @@ bool sync_slot_ready(const struct sync *s, uint32_t slot)
 	return slot < XLB_MAX_BACKENDS && s->slot_ready[slot];
 }
 
-static bool addr_eq(const struct xlb_backend *b, const struct xlb_addr *a)
+static bool slot_addr_eq(const struct xlb_backend *b, const struct xlb_addr *a)
 {
 	return b->family == a->family && !memcmp(b->addr, a->addr, sizeof(b->addr));
 }
@@ -158,7 +158,7 @@ int sync_recover(struct sync *s, struct config *cfg)
 				const struct xlb_backend *b = &s->slot[slot];
 
 				if ((b->flags & XLB_BE_F_ACTIVE) && b->vip_id == v->vip_id &&
-				    addr_eq(b, &v->be[j].addr)) {
+				    slot_addr_eq(b, &v->be[j].addr)) {
 					v->be[j].slot = slot;
 					break;
 				}
@@ -265,8 +265,8 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 	nb.flags = XLB_BE_F_ACTIVE;
 	nb.vip_id = v->vip_id;
 	nb.gen = s->slot[b->slot].gen;
-	if (!(s->slot[b->slot].flags & XLB_BE_F_ACTIVE) || !addr_eq(&s->slot[b->slot], &b->addr) ||
-	    s->slot[b->slot].vip_id != v->vip_id) {
+	if (!(s->slot[b->slot].flags & XLB_BE_F_ACTIVE) ||
+	    !slot_addr_eq(&s->slot[b->slot], &b->addr) || s->slot[b->slot].vip_id != v->vip_id) {
 		struct xlb_be_brk closed = { .state = XLB_BRK_CLOSED };
 
 		nb.gen++; /* a new owner: flows remembering the old one re-select */

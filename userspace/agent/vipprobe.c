@@ -67,7 +67,7 @@ static size_t addr_len(uint8_t family)
 	return family == XLB_FAMILY_V4 ? 4 : family == XLB_FAMILY_V6 ? 16 : 0;
 }
 
-static bool addr_eq(const struct xlb_addr *a, const struct xlb_addr *b)
+static bool probe_addr_eq(const struct xlb_addr *a, const struct xlb_addr *b)
 {
 	size_t n = addr_len(a->family);
 
@@ -138,7 +138,7 @@ enum vipprobe_reply vipprobe_match(const struct vipprobe *p, const struct xlb_ad
 {
 	uint8_t flags;
 
-	if (len < TCP_HLEN || !addr_eq(saddr, &p->vip) || !addr_eq(daddr, &p->src) ||
+	if (len < TCP_HLEN || !probe_addr_eq(saddr, &p->vip) || !probe_addr_eq(daddr, &p->src) ||
 	    get16(tcp) != p->dport || get16(tcp + 2) != p->sport)
 		return VIPPROBE_OTHER;
 	flags = tcp[13];

@@ -7,7 +7,9 @@
 #ifndef XLB_COMMON_PARSE_H
 #define XLB_COMMON_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 #include <xlb/types.h>
 
@@ -26,6 +28,18 @@
  * rejected with a hint to write the IPv4 form, so one service has one key.
  */
 int parse_addr(const char *s, struct xlb_addr *out, char *err, size_t errlen);
+
+/* Same address / same VIP (the structs' padding is not compared) */
+static inline bool addr_eq(const struct xlb_addr *a, const struct xlb_addr *b)
+{
+	return a->family == b->family && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static inline bool vip_key_eq(const struct xlb_vip_key *a, const struct xlb_vip_key *b)
+{
+	return a->family == b->family && a->proto == b->proto && a->port == b->port &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
 
 /* VIP token ADDR:PORT/PROTO or [ADDR6]:PORT/PROTO into a zeroed key. Port 0
  * means every port; PROTO is tcp or udp. IPv6 without brackets is rejected
