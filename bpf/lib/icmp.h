@@ -48,9 +48,9 @@ static __always_inline int xlb_send_too_big(struct xdp_md *ctx, const struct xlb
 
 	if (v4) {
 		struct iphdr o = {};
-		struct icmphdr ic = {};
+		struct xlb_icmphdr ic = {};
 		struct iphdr *oh = data + l3_off;
-		struct icmphdr *ich = (void *)(oh + 1);
+		struct xlb_icmphdr *ich = (void *)(oh + 1);
 
 		if ((void *)(ich + 1) > data_end)
 			return -XLB_DROP_ADJUST;
@@ -62,8 +62,8 @@ static __always_inline int xlb_send_too_big(struct xdp_md *ctx, const struct xlb
 		o.saddr = pkt->key.dst[0];
 		o.daddr = pkt->key.src[0];
 		o.check = xlb_csum_fold(xlb_csum_words(&o, sizeof(o) / 2));
-		ic.type = ICMP_DEST_UNREACH;
-		ic.code = ICMP_FRAG_NEEDED;
+		ic.type = XLB_ICMP4_DEST_UNREACH;
+		ic.code = XLB_ICMP4_FRAG_NEEDED;
 		ic.un.frag.mtu = bpf_htons(mtu);
 		quote = (void *)(ich + 1);
 		sum = xlb_csum_words(&ic, sizeof(ic) / 2) + xlb_csum_pkt(quote, q, data_end);
@@ -104,7 +104,7 @@ static __always_inline int xlb_icmp_is_error(const struct xlb_pkt *pkt)
 
 	if (pkt->key.family == XLB_FAMILY_V4)
 		return pkt->key.proto == IPPROTO_ICMP &&
-		       (t == ICMP_DEST_UNREACH || t == ICMP_TIME_EXCEEDED);
+		       (t == XLB_ICMP4_DEST_UNREACH || t == XLB_ICMP4_TIME_EXCEEDED);
 	return pkt->key.proto == IPPROTO_ICMPV6 &&
 	       (t == ICMPV6_DEST_UNREACH || t == ICMPV6_PKT_TOOBIG || t == ICMPV6_TIME_EXCEED);
 }

@@ -17,7 +17,7 @@
 #include <linux/in.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
-#include <linux/icmp.h>
+#include "icmphdr.h" /* not <linux/icmp.h>: it pulls in glibc */
 #include <linux/icmpv6.h>
 #include <bpf/bpf_endian.h>
 #include <xlb/consts.h>
@@ -201,7 +201,7 @@ static __always_inline int parse_l4(void *data, void *data_end, struct xlb_pkt *
 	void *l4 = data + (pkt->l4_off & 0xfff); /* verifier: bounded offset */
 	struct tcphdr *th;
 	struct udphdr *uh;
-	struct icmphdr *ich;
+	struct xlb_icmphdr *ich;
 
 	if (pkt->frag == XLB_FRAG_LATER)
 		return 0;
