@@ -15,6 +15,11 @@
 
 /* Turn the packet into a too-big answer to its sender; the caller returns XDP_TX.
  * @mtu is the largest packet the client may send (VIP mtu minus encap overhead).
+ * The checksum always walks XLB_ICMP_QUOTE_MAX quoted bytes, a constant length
+ * that keeps the walk free of branches (csum.h). A packet shorter than that
+ * (only with a VIP mtu below 148; lbd allows 576 and up) is first grown with
+ * zeros, which do not change the sum, and cut back to its length at the end.
+ * Returns 0 or -XLB_DROP_*.
  */
 static __always_inline int xlb_send_too_big(struct xdp_md *ctx, const struct xlb_pkt *pkt,
 					    __u32 mtu)
@@ -36,9 +41,10 @@ static __always_inline int xlb_send_too_big(struct xdp_md *ctx, const struct xlb
 	__builtin_memcpy(macs.dmac, eth->h_source, ETH_ALEN); /* back to the sender */
 	__builtin_memcpy(macs.smac, eth->h_dest, ETH_ALEN);
 
-	/* keep L2 + the quoted bytes, then make room for IP + ICMP in front of them */
-	delta = (int)(l3_off + q) - (int)(data_end - data);
-	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+	/* keep L2 + the quoted bytes (zero-padded to the constant walk), then make
+	 * room for IP + ICMP in front of them */
+	delta = (int)(l3_off + XLB_ICMP_QUOTE_MAX) - (int)(data_end - data);
+	if (delta && bpf_xdp_adjust_tail(ctx, delta)) /* the kernel zeroes what it grows */
 		return -XLB_DROP_ADJUST;
 	ret = xlb_push_l2(ctx, pkt, grow, &macs, v4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6));
 	if (ret)
@@ -66,7 +72,10 @@ static __always_inline int xlb_send_too_big(struct xdp_md *ctx, const struct xlb
 		ic.code = XLB_ICMP4_FRAG_NEEDED;
 		ic.un.frag.mtu = bpf_htons(mtu);
 		quote = (void *)(ich + 1);
-		sum = xlb_csum_words(&ic, sizeof(ic) / 2) + xlb_csum_pkt(quote, q, data_end);
+		if (quote + XLB_ICMP_QUOTE_MAX > data_end)
+			return -XLB_DROP_ADJUST;
+		sum = xlb_csum_words(&ic, sizeof(ic) / 2) +
+		      xlb_csum_pkt_const(quote, XLB_ICMP_QUOTE_MAX);
 		ic.checksum = xlb_csum_fold(sum);
 		__builtin_memcpy(oh, &o, sizeof(o));
 		__builtin_memcpy(ich, &ic, sizeof(ic));
@@ -87,14 +96,20 @@ static __always_inline int xlb_send_too_big(struct xdp_md *ctx, const struct xlb
 		ic.icmp6_type = ICMPV6_PKT_TOOBIG;
 		ic.icmp6_mtu = bpf_htonl(mtu);
 		quote = (void *)(ich + 1);
+		if (quote + XLB_ICMP_QUOTE_MAX > data_end)
+			return -XLB_DROP_ADJUST;
 		/* pseudo-header: addresses, upper-layer length, next header */
 		sum = xlb_csum_words(&o.saddr, 16) + bpf_htons(XLB_ICMP_HDR_LEN + q) +
 		      bpf_htons(IPPROTO_ICMPV6);
-		sum += xlb_csum_words(&ic, sizeof(ic) / 2) + xlb_csum_pkt(quote, q, data_end);
+		sum += xlb_csum_words(&ic, sizeof(ic) / 2) +
+		       xlb_csum_pkt_const(quote, XLB_ICMP_QUOTE_MAX);
 		ic.icmp6_cksum = xlb_csum_fold(sum);
 		__builtin_memcpy(oh, &o, sizeof(o));
 		__builtin_memcpy(ich, &ic, sizeof(ic));
 	}
+	/* a short packet: drop the zero padding again */
+	if (q < XLB_ICMP_QUOTE_MAX && bpf_xdp_adjust_tail(ctx, (int)q - XLB_ICMP_QUOTE_MAX))
+		return -XLB_DROP_ADJUST;
 	return 0;
 }
 

@@ -72,6 +72,18 @@ struct xlb_pkt {
 	__u8 pad;
 };
 
+/* A 16-bit network-order length in host order, with its bound visible.
+ * verifier: 6.1 forgets every bound across a byte swap (be16), and then refuses
+ * the packet-pointer arithmetic with the length ("unbounded min value").
+ */
+static __always_inline __u32 xlb_ntohs_len(__be16 v)
+{
+	__u32 x = bpf_ntohs(v);
+
+	barrier_var(x); /* else the compiler drops the mask as redundant */
+	return x & 0xffff;
+}
+
 /* Ethernet and VLAN tags. Sets l3_off/nvlan; *proto gets the innermost ethertype. */
 static __always_inline int parse_eth(void *data, void *data_end, struct xlb_pkt *pkt, __be16 *proto)
 {
@@ -106,8 +118,8 @@ static __always_inline int parse_eth(void *data, void *data_end, struct xlb_pkt 
 static __always_inline int parse_ipv4(void *data, void *data_end, struct xlb_pkt *pkt)
 {
 	struct iphdr *iph = data + pkt->l3_off;
-	__u16 frag_off, tot_len;
-	__u32 ihl;
+	__u32 ihl, tot_len;
+	__u16 frag_off;
 
 	if ((void *)(iph + 1) > data_end)
 		return XLB_PARSE_NOT_IP; /* cannot even read the destination */
@@ -118,7 +130,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, struct xlb_pkt
 	pkt->tos = iph->tos;
 
 	ihl = iph->ihl * 4;
-	tot_len = bpf_ntohs(iph->tot_len);
+	tot_len = xlb_ntohs_len(iph->tot_len);
 	if (iph->version != 4 || ihl < sizeof(*iph) || tot_len < ihl)
 		return -XLB_DROP_IP_MALFORMED;
 	if (data + pkt->l3_off + tot_len > data_end)
@@ -158,7 +170,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt
 	__builtin_memcpy(pkt->key.dst, &ip6h->daddr, 16);
 	pkt->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
 	/* 32 bits: 40 + a payload length near 64 KiB must not wrap below 40 */
-	len = sizeof(*ip6h) + (__u32)bpf_ntohs(ip6h->payload_len);
+	len = sizeof(*ip6h) + xlb_ntohs_len(ip6h->payload_len);
 	if (ip6h->version != 6 || data + pkt->l3_off + len > data_end)
 		return -XLB_DROP_IP_MALFORMED;
 	pkt->l3_len = len; /* fits: it is within the frame */

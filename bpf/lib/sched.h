@@ -49,7 +49,7 @@ static __always_inline __u64 xlb_active_get(__u32 be_id)
  */
 __noinline int xlb_lc_pick(__u32 vip_id, __u32 hash)
 {
-	__u32 n, i, j, w, best_w = 0, best_id = 0;
+	__u32 n, i, j, w, start, best_w = 0, best_id = 0;
 	__u64 a, best_a = 0;
 	struct xlb_lc_set *set;
 
@@ -59,10 +59,17 @@ __noinline int xlb_lc_pick(__u32 vip_id, __u32 hash)
 	n = set->n;
 	if (!n || n > XLB_LC_MAX)
 		return -XLB_DROP_NO_RING;
-	j = hash % n;
+	start = hash % n;
 	for (i = 0; i < XLB_LC_MAX; i++) {
 		if (i >= n)
 			break;
+		/* verifier: the index is computed afresh, not carried from one
+		 * iteration to the next. A carried index that wrapped to 0 held a
+		 * different constant on each path, so every iteration multiplied
+		 * the states: xlb_xdp went past 1M insns on 6.1 */
+		j = start + i;
+		if (j >= n)
+			j -= n;
 		j &= XLB_LC_MAX - 1; /* verifier: bounded index */
 		w = xlb_brk_may_admit(set->ids[j]) ? set->weights[j] : 0;
 		a = xlb_active_get(set->ids[j]);
@@ -72,8 +79,6 @@ __noinline int xlb_lc_pick(__u32 vip_id, __u32 hash)
 			best_w = w;
 			best_id = set->ids[j];
 		}
-		if (++j >= n)
-			j = 0;
 	}
 	if (!best_w)
 		return -XLB_DROP_NO_RING;
