@@ -34,6 +34,8 @@ include bpf/bpf.mk
 include userspace/userspace.mk
 include tests/tests.mk
 include bench/bench.mk
+include tests/kernels/kernels.mk
+-include tests/vm/vm.mk
 
 .PHONY: all deps clean help check format demo install
 all: bpf userspace
@@ -58,6 +60,9 @@ check: bpf
 	clang-format --dry-run -Werror $(FORMAT_SRC)
 	cppcheck --quiet --error-exitcode=1 --enable=warning --inline-suppr \
 		-Iheaders -D__linux__ userspace
+	$(call msg,CHECK,BPF sources include no glibc header)
+	$(Q)CLANG=$(CLANG) bash scripts/check-bpf-includes.sh $(BPF_CFLAGS) $(CLANG_BPF_SYS_INCLUDES) \
+		-- $(BPF_SRCS)
 
 PREFIX ?= /usr/local
 install: all
@@ -75,8 +80,10 @@ help:
 	@echo '  test-bpf         BPF_PROG_TEST_RUN packet tests (root)'
 	@echo '  test-integration bats + network namespaces (root)'
 	@echo '  test-long        long randomized runs and soaks'
+	@echo '  test-kernels     xlb_xdp/xlb_decap load on Debian 12 and 13 kernels (QEMU, ~1 min)'
+	@echo '  test-fresh       build, unit and packet tests in a fresh Debian root (root)'
 	@echo '  bench            build and run the benchmarks (prints numbers)'
-	@echo '  check            clang-format and cppcheck'
+	@echo '  check            clang-format, cppcheck, no glibc headers in BPF sources'
 	@echo '  format           apply clang-format'
 	@echo '  deps             install Debian packages (scripts/deps.sh)'
 	@echo '  clean            rm -rf build'

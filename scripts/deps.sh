@@ -25,11 +25,15 @@ command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script 
 is_root=0
 [ "$(id -u)" -eq 0 ] && is_root=1
 
-missing=""
-for pkg in $PKGS; do
-	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-	[ "$status" = "install ok installed" ] || missing="$missing $pkg"
-done
+# prints the packages of $PKGS that dpkg does not list as installed, each after a space
+missing_pkgs() {
+	for pkg in $PKGS; do
+		status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+		[ "$status" = "install ok installed" ] || printf ' %s' "$pkg"
+	done
+}
+
+missing=$(missing_pkgs)
 missing=${missing# }
 
 if [ -n "$missing" ]; then
@@ -48,6 +52,10 @@ if [ -n "$missing" ]; then
 		die "apt-get failed installing: $missing (its last lines are above)"
 	fi
 	rm -f "$log"
+	# apt-get exits 0 when dpkg is interrupted part way ("W: Operation was interrupted
+	# before it could finish"), so believe dpkg, not apt's exit status
+	still=$(missing_pkgs)
+	[ -z "$still" ] || die "still not installed after apt-get:$still"
 else
 	say "all packages present"
 fi

@@ -12,7 +12,7 @@ TEST_CFLAGS := $(USER_CFLAGS) -Itests $(CMOCKA_CFLAGS)
 
 include tests/fuzz/fuzz.mk
 
-.PHONY: test test-unit test-bpf test-integration test-long tests-build
+.PHONY: test test-unit test-bpf test-integration test-long test-fresh tests-build
 tests-build: all $(UNIT_BINS) $(TOOL_BINS) $(if $(PKT_SRCS),$(PKT_BIN)) $(FUZZ_BINS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(USER_LIBS) $(BPF_SKELS)
@@ -48,3 +48,8 @@ test-integration: tests-build
 
 test-long: tests-build
 	$(Q)XLB_TEST_LONG=1 bash scripts/run-tests.sh all
+
+# build and the unit and packet tiers in a fresh minimal Debian root holding only what
+# scripts/deps.sh installs (catches a dependency the host happens to have); no build here
+test-fresh:
+	$(Q)bash scripts/fresh-root.sh
