@@ -11,8 +11,8 @@
 
 #include <linux/types.h>
 
-#define XLB_ICMP4_DEST_UNREACH 3 /* type */
-#define XLB_ICMP4_FRAG_NEEDED 4 /* code of DEST_UNREACH: "fragmentation needed and DF set" */
+#define XLB_ICMP4_DEST_UNREACH 3   /* type */
+#define XLB_ICMP4_FRAG_NEEDED 4	   /* code of DEST_UNREACH: "fragmentation needed and DF set" */
 #define XLB_ICMP4_TIME_EXCEEDED 11 /* type */
 
 struct xlb_icmphdr {

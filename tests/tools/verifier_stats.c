@@ -90,7 +90,8 @@ static int check_object(const char *path, const char *kernel, int verbose, char 
 			if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) &&
 			    info.verified_insns)
 				n = info.verified_insns;
-			printf("%s %s: ok, processed %ld insns, kernel %s\n", base, name, n, kernel);
+			printf("%s %s: ok, processed %ld insns, kernel %s\n", base, name, n,
+			       kernel);
 			continue;
 		}
 		failed = 1;
