@@ -35,15 +35,15 @@ static __always_inline __u64 xlb_csum_words(const void *p, int words)
  * branches: the variable-length walk with a bounds check per word pushed more
  * than 8192 pending branches on 6.1 ("sequence of jumps is too complex").
  */
-#define xlb_csum_pkt_const(start, N)                                                  \
-	({                                                                            \
-		const __u16 *__w = (const __u16 *)(start);                            \
-		__u64 __sum = 0;                                                      \
-		int __i;                                                              \
-		_Static_assert((N) % 2 == 0, "an even byte count");                   \
-		for (__i = 0; __i < (N) / 2; __i++)                                   \
-			__sum += __w[__i];                                            \
-		__sum;                                                                \
+#define xlb_csum_pkt_const(start, N)                                \
+	({                                                          \
+		const __u16 *__w = (const __u16 *)(start);          \
+		__u64 __sum = 0;                                    \
+		int __i;                                            \
+		_Static_assert((N) % 2 == 0, "an even byte count"); \
+		for (__i = 0; __i < (N) / 2; __i++)                 \
+			__sum += __w[__i];                          \
+		__sum;                                              \
 	})
 
 #endif /* XLB_BPF_CSUM_H */

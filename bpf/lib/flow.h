@@ -28,6 +28,11 @@ struct xlb_sel {
 	__u32 new_flow; /* 1 if this packet started a flow */
 };
 
+static __always_inline __u64 xlb_min_u64(__u64 a, __u64 b)
+{
+	return a < b ? a : b;
+}
+
 /* Flood guard: may this CPU insert one more flow in the current second? */
 static __always_inline int xlb_flood_admit(__u32 rate, __u64 now)
 {
@@ -144,7 +149,11 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 				XLB_COUNT(st, XLB_CNT_UDP_EXPIRED);
 				xlb_active_add(fv->backend_id, -1); /* that flow is over */
 			} else {
-				if ((__s64)(now - fv->last_seen_ns) > (__s64)XLB_FLOW_TOUCH_NS)
+				/* refreshed when older than idle/16 (at most 1 s): a flow
+				 * is never idle for more than 1/16 of the time it may be
+				 * before its stamp moves, and busy flows write rarely */
+				if ((__s64)(now - fv->last_seen_ns) >
+				    (__s64)xlb_min_u64(idle >> 4, XLB_FLOW_TOUCH_NS))
 					fv->last_seen_ns = now;
 				sel->be_id = fv->backend_id;
 				XLB_COUNT(st, XLB_CNT_FLOW_HIT);
@@ -197,6 +206,7 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 	nv.backend_id = sel->be_id;
 	nv.backend_gen = sel->be->gen;
 	if (syn) {
+		nv.syn_seq = pkt->tcp_seq;
 		/* a retransmitted SYN finds its own entry: replace it, counted once */
 		if (!bpf_map_update_elem(&xlb_flows, &pkt->key, &nv, BPF_NOEXIST)) {
 			xlb_active_add(sel->be_id, 1);
@@ -206,9 +216,12 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 		if (fv) {
 			if (!(fv->flags & XLB_FLOW_F_ENDED))
 				xlb_active_add(fv->backend_id, -1);
-			if (!(fv->flags & XLB_FLOW_F_ESTAB)) {
-				/* the client asks again: its backend never answered the
-				 * SYN (or the answer was lost). The passive signal. */
+			if (!(fv->flags & XLB_FLOW_F_ESTAB) && fv->syn_seq == pkt->tcp_seq) {
+				/* the client asks again with the same SYN: its backend
+				 * never answered it (or the answer was lost). The passive
+				 * signal. A SYN with another sequence number is a new
+				 * attempt on a reused port (NAT, busy port ranges, a
+				 * retry after a refusal), not a sign of the backend. */
 				struct xlb_be_pasv *pv = xlb_pasv_get(fv->backend_id);
 
 				XLB_COUNT(st, XLB_CNT_SYN_RETX);

@@ -15,7 +15,7 @@ static __always_inline void xlb_frag_key(const struct xlb_pkt *pkt, struct xlb_f
 	__builtin_memcpy(fk->src, pkt->key.src, sizeof(fk->src));
 	__builtin_memcpy(fk->dst, pkt->key.dst, sizeof(fk->dst));
 	fk->id = pkt->frag_id;
-	fk->proto = pkt->key.proto;
+	fk->proto = pkt->frag_proto; /* the same in every fragment of a datagram */
 	fk->family = pkt->key.family;
 }
 

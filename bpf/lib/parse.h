@@ -60,6 +60,7 @@ struct xlb_ipv6_frag_hdr {
 struct xlb_pkt {
 	struct xlb_flow_key key; /* 5-tuple as received (ports 0 when absent) */
 	__be32 frag_id;		 /* IPv4 id (zero-extended) or IPv6 fragment id */
+	__be32 tcp_seq;		 /* TCP sequence number (the passive signal's SYN match) */
 	__u16 l3_off;		 /* start of the IP header = length of the L2 header */
 	__u16 l4_off;		 /* start of the L4 header */
 	__u16 l3_len;		 /* IP total length (IPv6: 40 + payload length) */
@@ -69,8 +70,11 @@ struct xlb_pkt {
 	__u8 frag;		 /* XLB_FRAG_* */
 	__u8 tcp_flags;		 /* byte 13 of the TCP header */
 	__u8 icmp_type;
-	__u8 pad;
+	__u8 frag_proto; /* fragments: IPv4 protocol / the IPv6 fragment header's next header */
 };
+
+/* Largest offset of a header from ctx->data that the parsers follow */
+#define XLB_PKT_OFF_MAX 0xfff
 
 /* A 16-bit network-order length in host order, with its bound visible.
  * verifier: 6.1 forgets every bound across a byte swap (be16), and then refuses
@@ -145,6 +149,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, struct xlb_pkt
 	else if (frag_off & XLB_IP_MF)
 		pkt->frag = XLB_FRAG_FIRST;
 	pkt->frag_id = (__be32)iph->id;
+	pkt->frag_proto = iph->protocol;
 	return 0;
 }
 
@@ -180,18 +185,27 @@ static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt
 	for (i = 0; i < XLB_IPV6_EXT_MAX; i++) {
 		if (!xlb_ipv6_is_ext(nh))
 			break;
-		off &= 0xfff; /* verifier: bound the offset of a variable-length chain */
+		/* a chain reaching past what we follow is refused, never wrapped */
+		if (off > XLB_PKT_OFF_MAX)
+			return -XLB_DROP_IPV6_EXT_BOUND;
 		if (nh == IPPROTO_FRAGMENT) {
 			fh = data + off;
 			if ((void *)(fh + 1) > data_end)
 				return -XLB_DROP_IP_MALFORMED;
 			nh = fh->nexthdr;
 			pkt->frag_id = fh->id;
-			if (bpf_ntohs(fh->frag_off) & 0xfff8)
-				pkt->frag = XLB_FRAG_LATER;
-			else if (bpf_ntohs(fh->frag_off) & 1)
-				pkt->frag = XLB_FRAG_FIRST;
+			pkt->frag_proto = nh;
 			off += sizeof(*fh);
+			if (bpf_ntohs(fh->frag_off) & 0xfff8) {
+				/* a later fragment: what follows is payload, whatever
+				 * the next-header value says */
+				pkt->frag = XLB_FRAG_LATER;
+				pkt->key.proto = nh;
+				pkt->l4_off = off;
+				return 0;
+			}
+			if (bpf_ntohs(fh->frag_off) & 1)
+				pkt->frag = XLB_FRAG_FIRST;
 		} else {
 			opt = data + off;
 			if ((void *)(opt + 1) > data_end)
@@ -200,7 +214,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt
 			off += (opt->hdrlen + 1) * 8;
 		}
 	}
-	if (xlb_ipv6_is_ext(nh))
+	if (xlb_ipv6_is_ext(nh) || off > XLB_PKT_OFF_MAX)
 		return -XLB_DROP_IPV6_EXT_BOUND; /* fail closed past the bound */
 	pkt->key.proto = nh;
 	pkt->l4_off = off;
@@ -210,7 +224,10 @@ static __always_inline int parse_ipv6(void *data, void *data_end, struct xlb_pkt
 /* L4 ports and TCP flags. Later fragments and ICMP have no ports. */
 static __always_inline int parse_l4(void *data, void *data_end, struct xlb_pkt *pkt)
 {
-	void *l4 = data + (pkt->l4_off & 0xfff); /* verifier: bounded offset */
+	void *l4 = data + (pkt->l4_off & XLB_PKT_OFF_MAX); /* verifier: bounded offset */
+	__u32 ip_end = pkt->l3_off + pkt->l3_len;
+	/* L4 bytes the IP length holds (an IPv6 chain may end past it) */
+	__u32 room = ip_end > pkt->l4_off ? ip_end - pkt->l4_off : 0;
 	struct tcphdr *th;
 	struct udphdr *uh;
 	struct xlb_icmphdr *ich;
@@ -221,17 +238,19 @@ static __always_inline int parse_l4(void *data, void *data_end, struct xlb_pkt *
 	switch (pkt->key.proto) {
 	case IPPROTO_TCP:
 		th = l4;
-		if ((void *)(th + 1) > data_end)
+		/* bounded by the IP length too: Ethernet padding is not a header */
+		if ((void *)(th + 1) > data_end || room < sizeof(*th))
 			return -XLB_DROP_L4_TRUNCATED;
 		if (th->doff < 5)
 			return -XLB_DROP_TCP_DOFF;
 		pkt->key.sport = th->source;
 		pkt->key.dport = th->dest;
 		pkt->tcp_flags = ((__u8 *)th)[13];
+		pkt->tcp_seq = th->seq;
 		break;
 	case IPPROTO_UDP:
 		uh = l4;
-		if ((void *)(uh + 1) > data_end)
+		if ((void *)(uh + 1) > data_end || room < sizeof(*uh))
 			return -XLB_DROP_L4_TRUNCATED;
 		pkt->key.sport = uh->source;
 		pkt->key.dport = uh->dest;
@@ -239,7 +258,7 @@ static __always_inline int parse_l4(void *data, void *data_end, struct xlb_pkt *
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		ich = l4;
-		if ((void *)(ich + 1) > data_end)
+		if ((void *)(ich + 1) > data_end || room < sizeof(*ich))
 			return -XLB_DROP_L4_TRUNCATED;
 		pkt->icmp_type = ich->type;
 		break;

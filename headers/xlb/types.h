@@ -88,7 +88,9 @@ struct xlb_flow_val {
 	__u32 backend_id;   /* slot in xlb_backends */
 	__u32 backend_gen;  /* xlb_backend.gen when chosen */
 	__u32 flags;	    /* XLB_FLOW_F_* */
-	__u32 pad;
+	__be32 syn_seq;	    /* TCP: sequence number of the SYN that made the entry (network
+			     * order); a SYN repeating it is a retransmission. Was padding:
+			     * entries from before read 0, which just matches no SYN. */
 };
 XLB_ASSERT_SIZE(struct xlb_flow_val, 24);
 

@@ -86,15 +86,28 @@ static void mut_doff0(struct pkt *p)
 
 /* ---- setups ---- */
 
-static int flow_set(struct env *e, const struct pspec *ps, uint32_t be, uint32_t gen, uint64_t age)
+static int flow_set_seq(struct env *e, const struct pspec *ps, uint32_t be, uint32_t gen,
+			uint64_t age, uint32_t syn_seq)
 {
 	struct xlb_flow_key k;
 	struct xlb_flow_val v = { .last_seen_ns = coarse_ns() - age,
 				  .backend_id = be,
-				  .backend_gen = gen };
+				  .backend_gen = gen,
+				  .syn_seq = htonl(syn_seq) };
 
 	ps_flow_key(ps, &k);
 	return maps_flow_update(e->m, &k, &v);
+}
+
+static int flow_set(struct env *e, const struct pspec *ps, uint32_t be, uint32_t gen, uint64_t age)
+{
+	return flow_set_seq(e, ps, be, gen, age, 0);
+}
+
+/* an entry made by the SYN with the sequence number the default packet carries */
+static int set_flow_b2_syn(struct env *e, const struct pspec *ps)
+{
+	return flow_set_seq(e, ps, 2, 1, 0, 0x1000u + ps->client);
 }
 
 static int set_flow_b2(struct env *e, const struct pspec *ps)
@@ -552,6 +565,14 @@ static const struct pcase cases[] = {
 	  .s = { .pkt = { .l4cut = 10 }, DROP(L4_TRUNCATED) } },
 	{ "v6 udp header of 4 bytes to a vip: drop L4_TRUNCATED", V6U(GUE),
 	  .s = { .pkt = { .l4cut = 4 }, DROP(L4_TRUNCATED) } },
+	/* the IP length ends inside the L4 header; Ethernet padding fills the frame past a
+	 * whole header: the padding is not read as ports and flags */
+	{ "v4 tcp header of 16 bytes + 30 bytes of padding: drop L4_TRUNCATED", V4T(IPIP),
+	  .s = { .pkt = { .l4cut = 16, .pad = 30 }, DROP(L4_TRUNCATED) } },
+	{ "v6 udp header of 4 bytes + 20 bytes of padding: drop L4_TRUNCATED", V6U(GUE),
+	  .s = { .pkt = { .l4cut = 4, .pad = 20 }, DROP(L4_TRUNCATED) } },
+	{ "v4 short tcp header + padding to a non-vip address: pass", V4T(IPIP),
+	  .s = { .pkt = { .dst = D_OTHER, .l4cut = 16, .pad = 30 }, PASS } },
 	{ "truncated tcp to a vip address, other port: drop L4_TRUNCATED", V4T(IPIP),
 	  .s = { .pkt = { .dport = 81, .l4cut = 12 }, DROP(L4_TRUNCATED) } },
 	{ "truncated tcp to a non-vip address: pass", V4T(IPIP),
@@ -602,11 +623,20 @@ static const struct pcase cases[] = {
 	{ "ack with an entry follows it (FLOW_HIT)", V4T(IPIP), .setup = set_flow_b2,
 	  .s = { .pkt = {}, FWD(X_ENCAP), .be = 2, .cnt = { CNT(FLOW_HIT, 1) } },
 	  .check = chk_flow_b2 },
-	/* the seeded entry never saw a non-SYN packet: this SYN is a retransmission */
-	{ "syn with an entry re-selects without reading it", V4T(IPIP), .setup = set_flow_b2,
+	/* the seeded entry never saw a non-SYN packet, and this SYN repeats the sequence
+	 * number of the one that made it: a retransmission */
+	{ "syn with an entry re-selects without reading it", V4T(IPIP), .setup = set_flow_b2_syn,
 	  .s = { .pkt = { .flags = TCP_SYN },
 		 FWD(X_ENCAP),
 		 .cnt = { CNT(SYN, 1), CNT(SYN_RETX, 1) },
+		 .dontcare = CNTBIT(FLOW_MISS) },
+	  .check = chk_flow_b1 },
+	/* the same, but another sequence number: a new attempt on a reused port */
+	{ "syn with a new sequence number on an un-established entry: no retransmission", V4T(IPIP),
+	  .setup = set_flow_b2,
+	  .s = { .pkt = { .flags = TCP_SYN, .seq = 0x7000 },
+		 FWD(X_ENCAP),
+		 .cnt = { CNT(SYN, 1) },
 		 .dontcare = CNTBIT(FLOW_MISS) },
 	  .check = chk_flow_b1 },
 	{ "rst without entry: forwarded, not inserted", V6T(GUE),
@@ -838,6 +868,8 @@ static const struct pcase cases[] = {
 	  .s = { .pkt = { .frag = FR_LATER }, DROP(FRAG_MISS) } },
 	{ "v6 later fragment without first to a vip address: drop FRAG_MISS", V6T(IPIP),
 	  .s = { .pkt = { .frag = FR_LATER }, DROP(FRAG_MISS) } },
+	{ "v6 later fragment at the largest offset without first: drop FRAG_MISS", V6U(GUE),
+	  .s = { .pkt = { .frag = FR_LATER, .fragoff = 0x1fff }, DROP(FRAG_MISS) } },
 	{ "v4 later fragment to a non-vip address: pass", V4U(GUE),
 	  .s = { .pkt = { .frag = FR_LATER, .dst = D_OTHER }, PASS } },
 	{ "v6 later fragment to a non-vip address: pass", V6U(GUE),

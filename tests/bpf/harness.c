@@ -479,17 +479,22 @@ static void ps_ip(const struct pspec *ps, struct pkt *p, const uint8_t *src, con
 		chain[n++] = ext_nh[ps->ext[i]];
 	if (ps->frag)
 		chain[n++] = IP6_NH_FRAG;
+	if (ps->frag && ps->ext_after)
+		chain[n++] = ext_nh[ps->ext_after];
 	chain[n] = l4;
 	ip.nh = chain[0];
 	memcpy(ip.src, src, 16);
 	memcpy(ip.dst, dst, 16);
 	pkt_ip6(p, &ip);
 	for (int i = 0; i < n; i++) {
-		if (chain[i] == IP6_NH_FRAG)
+		if (chain[i] == IP6_NH_FRAG) {
 			pkt_ip6_frag(p, chain[i + 1], ps->frag == FR_LATER ? ps->fragoff : 0,
 				     ps->frag == FR_FIRST, ps->fragid);
-		else
+			if (ps->frag == FR_LATER)
+				break; /* the rest of the chain travels in the first fragment */
+		} else {
 			pkt_ip6_ext(p, chain[i], chain[i + 1]);
+		}
 	}
 }
 
@@ -502,7 +507,7 @@ static void ps_l4(const struct pspec *ps, struct pkt *p, bool reply, uint16_t le
 		struct tcp_spec t = { .sport = sp,
 				      .dport = dp,
 				      .flags = reply ? TCP_SYN | TCP_ACK : ps->flags,
-				      .seq = 0x1000u + ps->client,
+				      .seq = ps->seq ?: 0x1000u + ps->client,
 				      .ack = ps->flags & TCP_ACK ? 1 : 0 };
 
 		pkt_tcp(p, &t);

@@ -71,6 +71,7 @@ struct pspec {
 	uint16_t sport; /* 0 = 40000 + client */
 	uint16_t dport; /* 0 = the VIP's port */
 	uint8_t flags;	/* TCP flags; 0 = ACK */
+	uint32_t seq;	/* TCP sequence number; 0 = 0x1000 + client */
 	uint16_t len;	/* payload bytes */
 	uint8_t vlan;	/* VLAN tags (outer 802.1ad when 2+) */
 	uint8_t tos;	/* IPv4 TOS / IPv6 traffic class */
@@ -79,9 +80,11 @@ struct pspec {
 	uint8_t ip4opt; /* IPv4 option bytes (NOPs), multiple of 4 */
 	uint8_t ext[6]; /* IPv6 extension headers, E_END-terminated */
 	uint8_t frag;	/* FR_* */
-	uint16_t fragoff; /* FR_LATER: offset in 8-byte units; 0 = 185 */
-	uint32_t fragid;  /* IPv6 fragment id; 0 = 0xabcd0001 */
-	uint8_t pad;	  /* Ethernet padding after the IP packet */
+	uint8_t ext_after; /* IPv6: E_* header after the fragment header (first fragment
+			    * only; a later one names it in its fragment header) */
+	uint16_t fragoff;  /* FR_LATER: offset in 8-byte units; 0 = 185 */
+	uint32_t fragid;   /* IPv6 fragment id; 0 = 0xabcd0001 */
+	uint8_t pad;	   /* Ethernet padding after the IP packet */
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_mtu;	    /* ICMP errors: MTU in the header */
 	uint16_t qlen;		    /* ICMP errors: quoted bytes; 0 = IP header + 8 */

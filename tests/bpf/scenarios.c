@@ -885,6 +885,70 @@ static void sc_syn_retx(struct env *e)
 		tap_fail(&tc, "map setup failed");
 	}
 	tap_end(&tc);
+
+	/* Clients behind NAT or with busy port ranges reuse a 5-tuple right after a
+	 * refused connection: each SYN carries a new initial sequence number. None of
+	 * them is a retransmission, whatever the entry's state; a repeat of the last
+	 * one is. */
+	tap_begin(&tc, "syn on a reused port with a new sequence number is not a retransmission");
+	if (env_std(e, &v) == 0) {
+		struct pspec reuse = syn;
+		uint64_t before;
+		int i;
+
+		brk_clear(e);
+		for (i = 0; i < 12; i++) {
+			reuse.seq = 0x10000u * (uint32_t)(i + 1);
+			send_pkt(e, &reuse);
+		}
+		maps_be_pasv_read(e->m, 1, &pv);
+		if (pv.syn_retx != 0)
+			tap_fail(&tc, "12 syns with 12 sequence numbers: syn_retx %llu (want 0)",
+				 (unsigned long long)pv.syn_retx);
+		before = pv.syn_retx;
+		send_pkt(e, &reuse); /* the last SYN again: its backend did not answer */
+		maps_be_pasv_read(e->m, 1, &pv);
+		if (pv.syn_retx != before + 1)
+			tap_fail(&tc, "the last syn repeated: syn_retx %llu (want %llu)",
+				 (unsigned long long)pv.syn_retx, (unsigned long long)before + 1);
+		brk_clear(e);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
+/* IPv6: the fragment header names a destination options header that travels in the
+ * first fragment only. A later fragment's bytes after its fragment header are payload:
+ * the walk stops there, and both fragments are keyed by the fragment header's next
+ * header, so the later one follows the first. */
+static void sc_frag6_ext_after(struct env *e)
+{
+	const struct vipcfg v = { .fam = 6, .proto = UDP, .port = 53, .encap = XLB_ENCAP_GUE };
+	const struct step first = {
+		.pkt = { .frag = FR_FIRST, .ext_after = E_DST, .fragid = 0x99, .len = 300 },
+		FWD(1),
+		.cnt = { { XLB_CNT_FLOW_MISS, 1 }, { XLB_CNT_FRAG_FIRST, 1 } }
+	};
+	const struct step later = { .pkt = { .frag = FR_LATER,
+					     .ext_after = E_DST,
+					     .fragid = 0x99,
+					     .fragoff = 600,
+					     .len = 100 },
+				    FWD(1),
+				    .cnt = { { XLB_CNT_FRAG_HIT, 1 } } };
+	struct tcase tc;
+
+	tap_begin(
+		&tc,
+		"v6 later fragment whose fragment header names an option header follows the first");
+	if (env_std(e, &v) == 0) {
+		step_run(e, &tc, &first);
+		step_run(e, &tc, &later);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
 }
 
 void suite_scenarios(struct env *e)
@@ -899,6 +963,7 @@ void suite_scenarios(struct env *e)
 	sc_frags(e, 6, XLB_ENCAP_IPIP, 6);
 	sc_frags(e, 6, XLB_ENCAP_GUE, 4);
 	sc_frags(e, 4, XLB_ENCAP_L2, 4);
+	sc_frag6_ext_after(e);
 	sc_frag_mode(e);
 	sc_redirect(e);
 	sc_stats(e);

@@ -533,7 +533,9 @@ static const struct {
 	{ "vip add " V4 " mtu 9217", "invalid mtu '9217'" },
 	{ "vip add " V4 " rise 0", "invalid rise '0': must be 1-100" },
 	{ "vip add " V4 " fall 101", "invalid fall '101': must be 1-100" },
-	{ "vip add " V4 " udp-idle 0", "invalid udp-idle '0': must be 1ms-24h" },
+	{ "vip add " V4 " udp-idle 0", "invalid udp-idle '0': must be 100ms-24h" },
+	/* the dataplane clock ticks every few ms: shorter idle times cannot be kept */
+	{ "vip add " V4 " udp-idle 99ms", "invalid udp-idle '99ms': must be 100ms-24h" },
 	{ "vip add " V4 " interval 25h", "invalid interval '25h': unit must be ms, s or m" },
 	{ "vip add " V4 " timeout 1441m", "invalid timeout '1441m': must be 1ms-24h" },
 	{ "vip add " V4 " timeout 86400001", "invalid timeout '86400001'" },

@@ -283,8 +283,8 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 		return errmsg(-EINVAL, err, errlen,
 			      "invalid ring-size '%u': below the %zu backends of vip %s",
 			      o->ring_size, nbe, vs);
-	if (!o->udp_idle_ms || o->udp_idle_ms > GR_DUR_MAX_MS)
-		return errmsg(-EINVAL, err, errlen, "invalid udp-idle '%s': must be 1ms-24h",
+	if (o->udp_idle_ms < 100 || o->udp_idle_ms > GR_DUR_MAX_MS)
+		return errmsg(-EINVAL, err, errlen, "invalid udp-idle '%s': must be 100ms-24h",
 			      dur_str(o->udp_idle_ms, d1, sizeof(d1)));
 	if (key->family == XLB_FAMILY_V6 && o->mtu < IPV6_MIN_MTU)
 		return errmsg(-EINVAL, err, errlen,
