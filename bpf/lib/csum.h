@@ -30,6 +30,18 @@ static __always_inline __u64 xlb_csum_words(const void *p, int words)
 	return sum;
 }
 
+/* The checksum @check after one 16-bit word of the summed data changed from @old
+ * to @new (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'))
+ */
+static __always_inline __sum16 xlb_csum_replace16(__sum16 check, __be16 old, __be16 new)
+{
+	__u32 sum = (__u16)~check + (__u16)~old + (__u16) new;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__sum16)~sum;
+}
+
 /* Sum of the @N (even, constant) packet bytes at @start, which the caller has
  * checked to lie before data_end. A constant length keeps the walk free of
  * branches: the variable-length walk with a bounds check per word pushed more

@@ -16,8 +16,8 @@
  *   never a per-packet outcome, so the value is free. xlb_decap_packet() always
  *   returns the one outcome counter of the packet; the entry counts it and
  *   turns it into an XDP action with xlb_decap_verdict().
- * - Untouched unless stripped: a packet counted XLB_DCAP_PASS or
- *   XLB_DCAP_DROP_MALFORMED has not been modified. The L2 header is saved on the
+ * - Untouched unless stripped: a packet counted XLB_DCAP_PASS,
+ *   XLB_DCAP_DROP_MALFORMED or XLB_DCAP_DROP_ECN has not been modified. The L2 header is saved on the
  *   stack and written back after bpf_xdp_adjust_head() rather than moved in
  *   place first: same result, no overlapping copy (a 20-byte outer header under
  *   a 22-byte double-tagged L2 header), and a failed adjust leaves the frame
@@ -38,6 +38,7 @@
 #include <xlb/stats.h>
 #include <xlb/types.h>
 #include "compiler.h"
+#include "csum.h"
 #include "parse.h"
 #include "decap_maps.h"
 
@@ -53,8 +54,27 @@ struct xlb_dcap_tnl {
 	__u32 cnt;	  /* enum xlb_decap_counter counted on success */
 	__be16 eth_proto; /* ethertype of the inner packet, network order */
 	__u8 ver;	  /* inner IP version the outer protocol implies; 0 = read it (GUE) */
-	__u8 pad;
+	__u8 ecn;	  /* ECN field of the outer header (RFC 3168) */
 };
+
+#define XLB_ECN_NOT_ECT 0
+#define XLB_ECN_ECT1 1
+#define XLB_ECN_ECT0 2
+#define XLB_ECN_CE 3
+#define XLB_ECN_DROP 0xff
+
+/* RFC 6040 section 4.2 (normal mode): the inner ECN field after decapsulation,
+ * or XLB_ECN_DROP. A CE mark set on the way between balancer and backend
+ * reaches the inner packet unless it cannot carry one (Not-ECT: drop); ECT(1)
+ * outside an ECT(0) packet is kept (it may be an L4S marking on the path). */
+static __always_inline __u8 xlb_ecn_decap(__u8 inner, __u8 outer)
+{
+	if (outer == XLB_ECN_CE)
+		return inner == XLB_ECN_NOT_ECT ? XLB_ECN_DROP : XLB_ECN_CE;
+	if (outer == XLB_ECN_ECT1 && inner == XLB_ECN_ECT0)
+		return XLB_ECN_ECT1;
+	return inner;
+}
 
 /* The L2 header as received: Ethernet plus up to XLB_VLAN_MAX tags. */
 struct xlb_dcap_l2 {
@@ -67,6 +87,7 @@ static __always_inline int xlb_decap_verdict(int cnt)
 	switch (cnt) {
 	case XLB_DCAP_DROP_MALFORMED:
 	case XLB_DCAP_DROP_ADJUST:
+	case XLB_DCAP_DROP_ECN:
 		return XDP_DROP;
 	default:
 		return XDP_PASS; /* untouched (XLB_DCAP_PASS) or decapsulated */
@@ -100,6 +121,7 @@ static __always_inline int xlb4_dcap_outer(void *data, void *data_end, __u32 l3_
 		return XLB_DCAP_PASS; /* options are not accepted on tunnel packets */
 	if (iph->frag_off & bpf_htons(XLB_IP_MF | XLB_IP_OFFMASK))
 		return XLB_DCAP_PASS; /* fragments are left to the stack */
+	t->ecn = iph->tos & 3;
 
 	switch (iph->protocol) {
 	case IPPROTO_IPIP:
@@ -145,6 +167,7 @@ static __always_inline int xlb6_dcap_outer(void *data, void *data_end, __u32 l3_
 		return XLB_DCAP_PASS;
 	if (ip6h->version != 6)
 		return XLB_DCAP_PASS;
+	t->ecn = (ip6h->flow_lbl[0] >> 4) & 3; /* the low bits of the traffic class */
 
 	switch (ip6h->nexthdr) {
 	case IPPROTO_IPIP:
@@ -179,6 +202,8 @@ static __always_inline int xlb6_dcap_outer(void *data, void *data_end, __u32 l3_
 /* Inner header at @off, minimal check: the version (as announced by the
  * outer protocol, or 4/6 for GUE) and a complete fixed header. Sets
  * t->eth_proto. A tunnel packet for us that fails is XLB_DCAP_DROP_MALFORMED.
+ * Then the outer ECN field goes into the inner header (RFC 6040 normal mode;
+ * an outer CE over a Not-ECT inner packet is XLB_DCAP_DROP_ECN).
  */
 static __always_inline int xlb_dcap_inner(void *data, void *data_end, __u32 off,
 					  struct xlb_dcap_tnl *t)
@@ -186,7 +211,7 @@ static __always_inline int xlb_dcap_inner(void *data, void *data_end, __u32 off,
 	__u8 *first = data + off;
 	struct ipv6hdr *ip6h;
 	struct iphdr *iph;
-	__u8 ver;
+	__u8 ver, ecn;
 
 	if ((void *)(first + 1) > data_end)
 		return XLB_DCAP_DROP_MALFORMED; /* empty tunnel payload */
@@ -198,6 +223,16 @@ static __always_inline int xlb_dcap_inner(void *data, void *data_end, __u32 off,
 		iph = data + off;
 		if ((void *)(iph + 1) > data_end)
 			return XLB_DCAP_DROP_MALFORMED;
+		ecn = xlb_ecn_decap(iph->tos & 3, t->ecn);
+		if (ecn == XLB_ECN_DROP)
+			return XLB_DCAP_DROP_ECN;
+		if (ecn != (iph->tos & 3)) {
+			/* the first 16-bit word holds version/IHL and TOS (RFC 1624) */
+			__be16 old = *(__be16 *)iph;
+
+			iph->tos = (iph->tos & ~3) | ecn;
+			iph->check = xlb_csum_replace16(iph->check, old, *(__be16 *)iph);
+		}
 		t->eth_proto = bpf_htons(ETH_P_IP);
 		return XLB_DCAP_CONT;
 	}
@@ -205,6 +240,10 @@ static __always_inline int xlb_dcap_inner(void *data, void *data_end, __u32 off,
 		ip6h = data + off;
 		if ((void *)(ip6h + 1) > data_end)
 			return XLB_DCAP_DROP_MALFORMED;
+		ecn = xlb_ecn_decap((ip6h->flow_lbl[0] >> 4) & 3, t->ecn);
+		if (ecn == XLB_ECN_DROP)
+			return XLB_DCAP_DROP_ECN;
+		ip6h->flow_lbl[0] = (ip6h->flow_lbl[0] & ~0x30) | (ecn << 4);
 		t->eth_proto = bpf_htons(ETH_P_IPV6);
 		return XLB_DCAP_CONT;
 	}

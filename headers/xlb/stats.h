@@ -75,6 +75,7 @@ enum xlb_decap_counter {
 	XLB_DCAP_GUE6 = 7,	     /* GUE over IPv6 stripped */
 	XLB_DCAP_DROP_MALFORMED = 8, /* addressed to us, encapsulated, but inner packet unusable */
 	XLB_DCAP_DROP_ADJUST = 9,    /* bpf_xdp_adjust_head failed */
+	XLB_DCAP_DROP_ECN = 10,	     /* outer CE over an inner Not-ECT packet (RFC 6040 4.2) */
 	__XLB_DCAP_MAX
 };
 #define XLB_DCAP_SLOTS 16

@@ -36,6 +36,8 @@ struct dcase {
 	uint8_t exp;	  /* X_SAME, X_NONE, or X_ENCAP meaning "decapsulated" */
 	uint8_t cnt;	  /* enum xlb_decap_counter besides RX */
 	bool custom_port; /* object loaded with xlb_decap_gue_port = 5555 */
+	bool ecn;	  /* RFC 6040 case: inner ECN iecn, outer set to oecn, inner after eecn */
+	uint8_t iecn, oecn, eecn;
 };
 
 #ifdef HAVE_DECAP
@@ -106,6 +108,18 @@ static void mut_outer_ext(struct pkt *p, size_t l3off)
 	put16(h + 4, (uint16_t)(get16(h + 4) + 8));
 }
 
+/* ECN field of the IPv4 (TOS) or IPv6 (traffic class) header at @h */
+static void ecn_set(uint8_t *h, uint8_t ecn)
+{
+	if ((h[0] >> 4) == 4) {
+		h[1] = (uint8_t)((h[1] & ~3) | ecn);
+		put16(h + 10, 0);
+		put16(h + 10, csum(h, 20));
+	} else {
+		h[1] = (uint8_t)((h[1] & ~0x30) | ecn << 4);
+	}
+}
+
 #define DEC(c) .verdict = XDP_PASS, .exp = X_ENCAP, .cnt = XLB_DCAP_##c
 #define DPASS .verdict = XDP_PASS, .exp = X_SAME, .cnt = XLB_DCAP_PASS
 #define DDROP .verdict = XDP_DROP, .exp = X_NONE, .cnt = XLB_DCAP_DROP_MALFORMED
@@ -142,6 +156,41 @@ static const struct dcase dcases[] = {
 	  .custom_port = true, DEC(GUE4) },
 	{ "decap: default port with rodata port 5555 passes", 6, M_GUE, 6, .custom_port = true,
 	  DPASS },
+/* RFC 6040 section 4.2, normal mode: every (inner, outer) pair on ipip4, then the
+	 * field's other homes (IPv6 traffic class inside and outside, GUE) */
+#define ECN(i, o, e) .ecn = true, .iecn = (i), .oecn = (o), .eecn = (e)
+#define NE 0 /* Not-ECT */
+#define E1 1 /* ECT(1) */
+#define E0 2 /* ECT(0) */
+#define CE 3
+	{ "ecn: inner not-ect, outer not-ect: not-ect", 4, M_IPIP, 4, ECN(NE, NE, NE), DEC(IPIP4) },
+	{ "ecn: inner not-ect, outer ect(0): not-ect", 4, M_IPIP, 4, ECN(NE, E0, NE), DEC(IPIP4) },
+	{ "ecn: inner not-ect, outer ect(1): not-ect", 4, M_IPIP, 4, ECN(NE, E1, NE), DEC(IPIP4) },
+	{ "ecn: inner not-ect, outer ce: drop", 4, M_IPIP, 4, ECN(NE, CE, NE), .verdict = XDP_DROP,
+	  .exp = X_NONE, .cnt = XLB_DCAP_DROP_ECN },
+	{ "ecn: inner ect(0), outer not-ect: ect(0)", 4, M_IPIP, 4, ECN(E0, NE, E0), DEC(IPIP4) },
+	{ "ecn: inner ect(0), outer ect(0): ect(0)", 4, M_IPIP, 4, ECN(E0, E0, E0), DEC(IPIP4) },
+	{ "ecn: inner ect(0), outer ect(1): ect(1)", 4, M_IPIP, 4, ECN(E0, E1, E1), DEC(IPIP4) },
+	{ "ecn: inner ect(0), outer ce: ce", 4, M_IPIP, 4, ECN(E0, CE, CE), DEC(IPIP4) },
+	{ "ecn: inner ect(1), outer not-ect: ect(1)", 4, M_IPIP, 4, ECN(E1, NE, E1), DEC(IPIP4) },
+	{ "ecn: inner ect(1), outer ect(0): ect(1)", 4, M_IPIP, 4, ECN(E1, E0, E1), DEC(IPIP4) },
+	{ "ecn: inner ect(1), outer ect(1): ect(1)", 4, M_IPIP, 4, ECN(E1, E1, E1), DEC(IPIP4) },
+	{ "ecn: inner ect(1), outer ce: ce", 4, M_IPIP, 4, ECN(E1, CE, CE), DEC(IPIP4) },
+	{ "ecn: inner ce, outer not-ect: ce", 4, M_IPIP, 4, ECN(CE, NE, CE), DEC(IPIP4) },
+	{ "ecn: inner ce, outer ect(0): ce", 4, M_IPIP, 4, ECN(CE, E0, CE), DEC(IPIP4) },
+	{ "ecn: inner ce, outer ect(1): ce", 4, M_IPIP, 4, ECN(CE, E1, CE), DEC(IPIP4) },
+	{ "ecn: inner ce, outer ce: ce", 4, M_IPIP, 4, ECN(CE, CE, CE), DEC(IPIP4) },
+	{ "ecn: ip6ip6, outer ce over ect(0): ce", 6, M_IPIP, 6, ECN(E0, CE, CE), DEC(IP6IP6) },
+	{ "ecn: ip6ip4, outer ce over ect(1): ce", 4, M_IPIP, 6, ECN(E1, CE, CE), DEC(IP6IP4) },
+	{ "ecn: gue6 with inner v4, outer ce over ect(0): ce", 6, M_GUE, 4, ECN(E0, CE, CE),
+	  DEC(GUE6) },
+	{ "ecn: ip4ip6, outer ce over not-ect: drop", 6, M_IPIP, 4, ECN(NE, CE, NE),
+	  .verdict = XDP_DROP, .exp = X_NONE, .cnt = XLB_DCAP_DROP_ECN },
+#undef NE
+#undef E1
+#undef E0
+#undef CE
+#undef ECN
 };
 
 /* Tunnel endpoint of the backend under test: backend 1's address. */
@@ -197,7 +246,11 @@ static int dcap_read(struct xlb_decap_bpf *skel, __u64 *sum)
 
 static void dcase_run(struct xlb_decap_bpf *skel, const struct dcase *c)
 {
-	struct pspec ps = { .fam = c->ifam, .proto = IPPROTO_TCP, .len = 50, .vlan = c->vlan };
+	struct pspec ps = { .fam = c->ifam,
+			    .proto = IPPROTO_TCP,
+			    .len = 50,
+			    .vlan = c->vlan,
+			    .tos = c->ecn ? (uint8_t)(0x28 | c->iecn) : 0 };
 	const struct vipcfg v = { .fam = c->ifam };
 	struct xlb_backend be = backend_std(c->ofam, c->dst == OUT_OTHER ? 7 : 1);
 	struct xlb_config cfg = { .gue_port = c->port };
@@ -228,6 +281,8 @@ static void dcase_run(struct xlb_decap_bpf *skel, const struct dcase *c)
 	olen = (c->ofam == 4 ? 20 : 40) + (c->mode == M_GUE ? 8 : 0);
 	if (c->mut)
 		c->mut(&in, l3off);
+	if (c->ecn)
+		ecn_set(in.d + l3off, c->oecn); /* as a router between us might have */
 
 	/* decapsulated: the L2 header as received, the inner ethertype, the inner packet */
 	pkt_init(&exp);
@@ -237,6 +292,8 @@ static void dcase_run(struct xlb_decap_bpf *skel, const struct dcase *c)
 		pkt_put(&exp, in.d, l3off - 2);
 		pkt_ethertype(&exp, c->ifam == 4 ? ETH_TYPE_IP : ETH_TYPE_IPV6);
 		pkt_put(&exp, in.d + l3off + olen, in.len - l3off - olen);
+		if (c->ecn)
+			ecn_set(exp.d + l3off, c->eecn);
 	}
 
 	if (dcap_read(skel, a) ||

@@ -74,6 +74,7 @@ static const char *const decap_names[] = {
 	[XLB_DCAP_GUE6] = "gue6",
 	[XLB_DCAP_DROP_MALFORMED] = "drop_malformed",
 	[XLB_DCAP_DROP_ADJUST] = "drop_adjust_failed",
+	[XLB_DCAP_DROP_ECN] = "drop_ecn",
 };
 _Static_assert(ARRAY_SIZE(decap_names) == __XLB_DCAP_MAX, "names: decap table incomplete");
 
