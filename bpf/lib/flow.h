@@ -2,9 +2,9 @@
 /* Sticky flows: the LRU flow table decides the backend of known flows; new
  * flows are selected by Maglev and inserted (unless the flood guard is on).
  * Rules (docs/dataplane.md): a TCP SYN always re-selects, without reading
- * the table; an RST never creates an entry; a flow whose backend slot was
- * freed or reused is re-selected; UDP entries expire after the VIP's idle
- * time. The Maglev hash is computed only when selecting. Times come from the
+ * the table; a FIN or RST never creates an entry; a flow whose backend slot
+ * was freed or reused is re-selected; UDP entries expire after the VIP's idle
+ * time. Active flows are counted per window (<xlb/active.h>). The Maglev hash is computed only when selecting. Times come from the
  * coarse clock (tick resolution is plenty for idle expiry and the flood
  * window, and it costs a load instead of a clock read).
  * Returns 0 with the choice in *sel, or -XLB_DROP_*.
@@ -114,6 +114,92 @@ static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
 	return 0;
 }
 
+/* A flow entry the packet could not use is over: it leaves its backend's active
+ * count, unless it already ended or its backend slot has a new owner since. */
+static __always_inline void xlb_flow_retire(const struct xlb_flow_val *fv, __u64 now)
+{
+	if (!(fv->flags & XLB_FLOW_F_ENDED) && xlb_backend_get_gen(fv->backend_id, fv->backend_gen))
+		xlb_active_end(fv->backend_id, now, fv->last_seen_ns);
+}
+
+/* A packet of a live entry @fv: counts the flow once per active-flow window, keeps
+ * a UDP flow's stamp fresh, marks a TCP flow past its SYN, ends it on FIN or RST. */
+static __always_inline void xlb_flow_hit(struct xlb_flow_val *fv, int tcp, __u8 flags, __u64 now,
+					 __u64 idle, struct xlb_global_stats *st)
+{
+	__u32 be_id = fv->backend_id;
+
+	XLB_COUNT(st, XLB_CNT_FLOW_HIT);
+	/* past the SYN (no SYN here): a later SYN is no retransmission */
+	if (tcp && unlikely(!(fv->flags & XLB_FLOW_F_ESTAB))) {
+		struct xlb_be_pasv *pv = xlb_pasv_get(be_id);
+
+		fv->flags |= XLB_FLOW_F_ESTAB;
+		if (pv)
+			pv->estab++;
+	}
+	if (fv->flags & XLB_FLOW_F_ENDED)
+		return; /* the last packets of an ended flow count for nothing */
+	if (xlb_active_win(now) != xlb_active_win(fv->last_seen_ns)) {
+		xlb_active_touch(be_id, now);
+		fv->last_seen_ns = now;
+	} else if (!tcp && (__s64)(now - fv->last_seen_ns) >
+				   (__s64)xlb_min_u64(idle >> 4, XLB_FLOW_TOUCH_NS)) {
+		/* refreshed when older than idle/16 (at most 1 s): a flow is never
+		 * idle for more than 1/16 of the time it may be before its stamp
+		 * moves, and busy flows write rarely */
+		fv->last_seen_ns = now;
+	}
+	if (tcp && unlikely(flags & (XLB_TCP_FIN | XLB_TCP_RST))) {
+		fv->flags |= XLB_FLOW_F_ENDED; /* the flow ends: out of the count, once */
+		xlb_active_end(be_id, now, fv->last_seen_ns);
+	}
+}
+
+/* The one place where a new flow changes state: its entry @nv is written and
+ * counted active. @old is the entry the packet found and could not use (stale,
+ * expired, moved off an open backend), replaced in place; NULL when there was none
+ * or it was not read (a SYN). A SYN that finds its own entry replaces it, and is
+ * the passive signal when it repeats the entry's SYN. */
+static __always_inline void xlb_flow_commit(const struct xlb_flow_key *key,
+					    struct xlb_flow_val *old, const struct xlb_flow_val *nv,
+					    int syn, __u64 now, struct xlb_global_stats *st)
+{
+	if (!old && syn) {
+		if (!bpf_map_update_elem(&xlb_flows, key, nv, BPF_NOEXIST)) {
+			xlb_active_touch(nv->backend_id, now);
+			return;
+		}
+		old = bpf_map_lookup_elem(&xlb_flows, key);
+		if (old && !(old->flags & XLB_FLOW_F_ESTAB) && old->syn_seq == nv->syn_seq) {
+			/* the client asks again with the same SYN: its backend never
+			 * answered it (or the answer was lost). The passive signal. A
+			 * SYN with another sequence number is a new attempt on a reused
+			 * port (NAT, busy port ranges, a retry after a refusal), not a
+			 * sign of the backend. */
+			struct xlb_be_pasv *pv = xlb_pasv_get(old->backend_id);
+
+			XLB_COUNT(st, XLB_CNT_SYN_RETX);
+			if (pv)
+				pv->syn_retx++;
+		}
+	}
+	if (old) {
+		xlb_flow_retire(old, now);
+		*old = *nv; /* in place: no second hash walk, no new LRU node */
+		xlb_active_touch(nv->backend_id, now);
+		return;
+	}
+	if (bpf_map_update_elem(&xlb_flows, key, nv, BPF_ANY))
+		XLB_COUNT(st, XLB_CNT_FLOW_INSERT_FAIL);
+	else
+		xlb_active_touch(nv->backend_id, now);
+}
+
+/* The flow stage, as classify -> decide -> commit: first what the table says of
+ * the packet, then everything that may refuse it or leave it without state (rate
+ * limits, breakers, a FIN/RST, the flood guard), and only then one write
+ * (xlb_flow_commit). A refused packet changes no entry and no count. */
 static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const struct xlb_vip_val *vip,
 					   const struct xlb_config *cfg,
 					   struct xlb_global_stats *st, struct xlb_sel *sel)
@@ -121,122 +207,60 @@ static __always_inline int xlb_flow_select(const struct xlb_pkt *pkt, const stru
 	__u8 flags = pkt->tcp_flags;
 	int tcp = pkt->key.proto == IPPROTO_TCP;
 	int syn = tcp && (flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN;
-	int rst = tcp && (flags & XLB_TCP_RST);
+	int ends = tcp && (flags & (XLB_TCP_FIN | XLB_TCP_RST));
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 idle = vip->udp_idle_ns ?: XLB_UDP_IDLE_DEFAULT_NS;
 	struct xlb_flow_val *fv = NULL, nv = {};
-	__u64 now = 0, idle;
 	int ret;
 
+	/* classify */
 	if (syn) {
 		/* a SYN re-selects whatever the table says: skip the (cold) read */
 		XLB_COUNT(st, XLB_CNT_SYN);
 	} else if (!(fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key))) {
 		XLB_COUNT(st, XLB_CNT_FLOW_MISS);
+	} else if (!(sel->be = xlb_backend_get_gen(fv->backend_id, fv->backend_gen))) {
+		XLB_COUNT(st, XLB_CNT_FLOW_RESELECT);
+	} else if (unlikely(vip->flags & XLB_VIP_F_RESELECT_OPEN) &&
+		   xlb_brk_is_open(fv->backend_id)) {
+		XLB_COUNT(st, XLB_CNT_BRK_FLOW_MOVED); /* the VIP moves flows off open backends */
+	} else if (!tcp && (__s64)(now - fv->last_seen_ns) > (__s64)idle) {
+		/* a stamp from the future (another CPU's newer tick) is fresh */
+		XLB_COUNT(st, XLB_CNT_UDP_EXPIRED);
 	} else {
-		sel->be = xlb_backend_get_gen(fv->backend_id, fv->backend_gen);
-		if (!sel->be) {
-			XLB_COUNT(st, XLB_CNT_FLOW_RESELECT);
-		} else if (unlikely(vip->flags & XLB_VIP_F_RESELECT_OPEN) &&
-			   xlb_brk_is_open(fv->backend_id)) {
-			/* the VIP moves flows off open backends */
-			XLB_COUNT(st, XLB_CNT_BRK_FLOW_MOVED);
-			if (!(fv->flags & XLB_FLOW_F_ENDED))
-				xlb_active_add(fv->backend_id, -1);
-		} else if (!tcp) {
-			now = bpf_ktime_get_coarse_ns();
-			idle = vip->udp_idle_ns ?: XLB_UDP_IDLE_DEFAULT_NS;
-			/* a stamp from the future (another CPU's newer tick) is fresh */
-			if ((__s64)(now - fv->last_seen_ns) > (__s64)idle) {
-				XLB_COUNT(st, XLB_CNT_UDP_EXPIRED);
-				xlb_active_add(fv->backend_id, -1); /* that flow is over */
-			} else {
-				/* refreshed when older than idle/16 (at most 1 s): a flow
-				 * is never idle for more than 1/16 of the time it may be
-				 * before its stamp moves, and busy flows write rarely */
-				if ((__s64)(now - fv->last_seen_ns) >
-				    (__s64)xlb_min_u64(idle >> 4, XLB_FLOW_TOUCH_NS))
-					fv->last_seen_ns = now;
-				sel->be_id = fv->backend_id;
-				XLB_COUNT(st, XLB_CNT_FLOW_HIT);
-				return 0;
-			}
-		} else {
-			sel->be_id = fv->backend_id;
-			XLB_COUNT(st, XLB_CNT_FLOW_HIT);
-			/* past the SYN (no SYN here): a later SYN is no retransmission */
-			if (unlikely(!(fv->flags & XLB_FLOW_F_ESTAB))) {
-				struct xlb_be_pasv *pv = xlb_pasv_get(sel->be_id);
-
-				fv->flags |= XLB_FLOW_F_ESTAB;
-				if (pv)
-					pv->estab++;
-			}
-			/* the flow ends: subtract it from active flows, once */
-			if (unlikely(flags & (XLB_TCP_FIN | XLB_TCP_RST)) &&
-			    !(fv->flags & XLB_FLOW_F_ENDED)) {
-				fv->flags |= XLB_FLOW_F_ENDED;
-				xlb_active_add(sel->be_id, -1);
-			}
-			return 0;
-		}
-	}
-
-	if (!rst) {
-		/* this packet would start a flow: rate limits before anything is spent */
-		ret = xlb_rl_new_flow(pkt, vip, cfg, st);
-		if (ret)
-			return ret;
-	}
-	ret = xlb_select_stateless(&pkt->key, vip, !rst, sel, st);
-	if (ret)
-		return ret;
-	if (rst && !fv) {
-		XLB_COUNT(st, XLB_CNT_RST_NO_FLOW); /* never create state from an RST */
+		sel->be_id = fv->backend_id;
+		xlb_flow_hit(fv, tcp, flags, now, idle, st);
 		return 0;
 	}
+
+	/* decide */
+	if (ends) {
+		/* a FIN or RST never starts a flow: it goes where the stateless
+		 * choice says, and nothing is written or counted */
+		ret = xlb_select_stateless(&pkt->key, vip, 0, sel, st);
+		if (!ret)
+			XLB_COUNT(st, XLB_CNT_RST_NO_FLOW);
+		return ret;
+	}
+	/* this packet would start a flow: rate limits before anything is spent */
+	ret = xlb_rl_new_flow(pkt, vip, cfg, st);
+	if (ret)
+		return ret;
+	ret = xlb_select_stateless(&pkt->key, vip, 1, sel, st);
+	if (ret)
+		return ret;
 	sel->new_flow = 1;
-	/* the clock serves UDP idle expiry and the flood guard only: TCP entries
-	 * never read their stamp */
-	if (!now && (!tcp || cfg->flood_rate))
-		now = bpf_ktime_get_coarse_ns();
 	if (!xlb_flood_admit(cfg->flood_rate, now)) {
 		XLB_COUNT(st, XLB_CNT_FLOOD_GUARD);
 		return 0;
 	}
+
+	/* commit */
 	nv.last_seen_ns = now;
 	nv.backend_id = sel->be_id;
 	nv.backend_gen = sel->be->gen;
-	if (syn) {
-		nv.syn_seq = pkt->tcp_seq;
-		/* a retransmitted SYN finds its own entry: replace it, counted once */
-		if (!bpf_map_update_elem(&xlb_flows, &pkt->key, &nv, BPF_NOEXIST)) {
-			xlb_active_add(sel->be_id, 1);
-			return 0;
-		}
-		fv = bpf_map_lookup_elem(&xlb_flows, &pkt->key);
-		if (fv) {
-			if (!(fv->flags & XLB_FLOW_F_ENDED))
-				xlb_active_add(fv->backend_id, -1);
-			if (!(fv->flags & XLB_FLOW_F_ESTAB) && fv->syn_seq == pkt->tcp_seq) {
-				/* the client asks again with the same SYN: its backend
-				 * never answered it (or the answer was lost). The passive
-				 * signal. A SYN with another sequence number is a new
-				 * attempt on a reused port (NAT, busy port ranges, a
-				 * retry after a refusal), not a sign of the backend. */
-				struct xlb_be_pasv *pv = xlb_pasv_get(fv->backend_id);
-
-				XLB_COUNT(st, XLB_CNT_SYN_RETX);
-				if (pv)
-					pv->syn_retx++;
-			}
-			*fv = nv; /* in place: no second hash walk, no new LRU node */
-			xlb_active_add(sel->be_id, 1);
-			return 0;
-		}
-	}
-	if (bpf_map_update_elem(&xlb_flows, &pkt->key, &nv, BPF_ANY))
-		XLB_COUNT(st, XLB_CNT_FLOW_INSERT_FAIL);
-	else
-		xlb_active_add(sel->be_id, 1);
+	nv.syn_seq = syn ? pkt->tcp_seq : 0;
+	xlb_flow_commit(&pkt->key, fv, &nv, syn, now, st);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <xlb/abi.h>
+#include <xlb/active.h>
 #include <xlb/consts.h>
 #include <xlb/stats.h>
 #include <xlb/types.h>
@@ -129,14 +130,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_be_stats SEC(".maps");
 
-/* Active flows per backend slot: +1 when a flow entry is created, -1 once when
- * the flow is seen ending (FIN/RST) or expiring (UDP idle). Shared, atomic:
- * lc reads it across CPUs. Entries the LRU evicts are never subtracted. */
+/* Active flows per backend slot, counted per 4.3 s window (<xlb/active.h>).
+ * Shared, atomic: lc reads it across CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_MAX_BACKENDS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct xlb_be_active);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_be_active SEC(".maps");
 

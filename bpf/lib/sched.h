@@ -3,7 +3,7 @@
  * new flow takes (this CPU's cursor through the weighted sequence). lc: the
  * candidate with the fewest active flows per unit of weight, scanning at most
  * XLB_LC_MAX slots from a hash-chosen start (so ties spread, not herd).
- * Active-flow counts are shared atomics (xlb_be_active). Candidates whose
+ * Active flows (<xlb/active.h>) are shared atomics in xlb_be_active. Candidates whose
  * breaker could not admit a new flow (open, half-open budget spent) are skipped.
  * Return a ring position, or 0 / -XLB_DROP_* with *be_id set.
  */
@@ -24,22 +24,55 @@ static __always_inline __u32 xlb_wrr_next(const struct xlb_vip_val *vip)
 	return (*pos)++;  /* per CPU: no atomics; each CPU walks the sequence */
 }
 
-/* Add @delta to backend @be_id's active flows (atomic: read by every CPU) */
-static __always_inline void xlb_active_add(__u32 be_id, __s64 delta)
+/* Counts a flow of backend @be_id in the window of @now (once per flow and window:
+ * the caller checks the flow's stamp). The first count of a new window moves the
+ * finished one to `prev`; racing CPUs settle it with compare-and-swap. */
+static __always_inline void xlb_active_touch(__u32 be_id, __u64 now)
 {
-	__u64 *a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+	struct xlb_be_active *a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+	__u64 w = xlb_active_win(now), v;
+	int i;
 
-	if (likely(a))
-		__sync_fetch_and_add(a, (__u64)delta);
+	if (unlikely(!a))
+		return;
+	for (i = 0; i < XLB_ACTIVE_CAS_TRIES; i++) {
+		v = a->cur;
+		if (xlb_active_word_win(v) == w) {
+			__sync_fetch_and_add(&a->cur, 1);
+			return;
+		}
+		a->prev = xlb_active_word_win(v) == ((w - 1) & XLB_ACTIVE_WIN_MASK) ?
+				  v :
+				  xlb_active_word(w - 1, 0);
+		if (__sync_val_compare_and_swap(&a->cur, v, xlb_active_word(w, 1)) == v)
+			return;
+	}
 }
 
-static __always_inline __u64 xlb_active_get(__u32 be_id)
+/* A flow of backend @be_id last counted at @stamp ends at @now: it leaves the
+ * current window's count if it is in it (if not, it never entered it) */
+static __always_inline void xlb_active_end(__u32 be_id, __u64 now, __u64 stamp)
 {
-	__u64 *a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+	struct xlb_be_active *a;
+	__u64 w = xlb_active_win(now), v;
 
-	if (unlikely(!a) || (__s64)*a < 0) /* evictions are never subtracted; races may dip */
+	if (xlb_active_win(stamp) != w)
+		return;
+	a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+	if (unlikely(!a))
+		return;
+	v = a->cur;
+	if (xlb_active_word_win(v) == w && xlb_active_word_cnt(v))
+		__sync_fetch_and_add(&a->cur, -1);
+}
+
+static __always_inline __u64 xlb_active_get(__u32 be_id, __u64 now)
+{
+	struct xlb_be_active *a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
+
+	if (unlikely(!a))
 		return 0;
-	return *a;
+	return xlb_active_estimate(a->cur, a->prev, now);
 }
 
 /* lc: fewest active flows per unit of weight among the VIP's candidates.
@@ -50,7 +83,7 @@ static __always_inline __u64 xlb_active_get(__u32 be_id)
 __noinline int xlb_lc_pick(__u32 vip_id, __u32 hash)
 {
 	__u32 n, i, j, w, start, best_w = 0, best_id = 0;
-	__u64 a, best_a = 0;
+	__u64 a, best_a = 0, now = bpf_ktime_get_coarse_ns();
 	struct xlb_lc_set *set;
 
 	set = bpf_map_lookup_elem(&xlb_lc_sets, &vip_id);
@@ -72,7 +105,7 @@ __noinline int xlb_lc_pick(__u32 vip_id, __u32 hash)
 			j -= n;
 		j &= XLB_LC_MAX - 1; /* verifier: bounded index */
 		w = xlb_brk_may_admit(set->ids[j]) ? set->weights[j] : 0;
-		a = xlb_active_get(set->ids[j]);
+		a = xlb_active_get(set->ids[j], now);
 		/* (a+1)/w < (best_a+1)/best_w, without division; +1 prefers heavy idle ones */
 		if (w && (!best_w || (a + 1) * best_w < (best_a + 1) * w)) {
 			best_a = a;

@@ -8,7 +8,7 @@
 /* Compiled into the object (rodata) and part of the pin path, so lbd never
  * reuses maps pinned by an incompatible build.
  */
-#define XLB_ABI_VERSION 1
+#define XLB_ABI_VERSION 2
 
 #define XLB_STR_(x) #x
 #define XLB_STR(x) XLB_STR_(x)

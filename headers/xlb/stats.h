@@ -17,7 +17,7 @@ enum xlb_counter {
 	XLB_CNT_FLOW_RESELECT = 7,     /* entry found but its backend is gone: re-selected */
 	XLB_CNT_UDP_EXPIRED = 8,       /* UDP entry older than the VIP's idle time */
 	XLB_CNT_SYN = 9,	       /* TCP SYN: fresh selection, flow table not read */
-	XLB_CNT_RST_NO_FLOW = 10,      /* RST without entry: forwarded, not inserted */
+	XLB_CNT_RST_NO_FLOW = 10,      /* RST/FIN, no usable entry: not inserted */
 	XLB_CNT_FLOOD_GUARD = 11,      /* new flow not inserted: flood guard active */
 	XLB_CNT_FRAG_FIRST = 12,       /* first fragment tracked */
 	XLB_CNT_FRAG_HIT = 13,	       /* later fragment followed its first one */

@@ -285,6 +285,7 @@ int env_clear(struct env *e)
 		if (!e->be_set[id])
 			continue;
 		err |= maps_backend_set(e->m, id, &zero);
+		err |= maps_be_active_reset(e->m, id);
 		e->be_set[id] = false;
 		memset(&e->be[id], 0, sizeof(e->be[id]));
 	}

@@ -951,6 +951,124 @@ static void sc_frag6_ext_after(struct env *e)
 	tap_end(&tc);
 }
 
+/* ---- active flows (issue 11): xlb_be_active after every packet ---- */
+
+static uint64_t active_of(struct env *e, uint32_t id)
+{
+	__u64 v = UINT64_MAX;
+
+	maps_be_active_get(e->m, id, &v);
+	return v;
+}
+
+/* @n packets of @ps, then backend @id must hold @want active flows */
+static void active_after(struct env *e, struct tcase *tc, const char *what, const struct pspec *ps,
+			 int n, uint32_t id, uint64_t want)
+{
+	uint64_t got;
+
+	for (int i = 0; i < n; i++)
+		if (send_pkt(e, ps) == UINT32_MAX)
+			tap_fail(tc, "%s: test run failed", what);
+	got = active_of(e, id);
+	if (got != want)
+		tap_fail(tc, "%s: backend %u has %llu active flows, expected %llu", what, id,
+			 (unsigned long long)got, (unsigned long long)want);
+}
+
+static void sc_active(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_IPIP };
+	const struct vipcfg vu = { .fam = 4,
+				   .proto = UDP,
+				   .port = 53,
+				   .encap = XLB_ENCAP_IPIP,
+				   .udp_idle_ns = 100000000ULL };
+	const struct vipcfg vmove = { .fam = 4,
+				      .encap = XLB_ENCAP_IPIP,
+				      .flags = XLB_VIP_F_RESELECT_OPEN };
+	struct pspec syn = { .client = 50, .flags = TCP_SYN };
+	struct pspec ack = { .client = 50 };
+	struct pspec fin = { .client = 50, .flags = TCP_FIN | TCP_ACK };
+	struct pspec rst = { .client = 51, .flags = TCP_RST };
+	struct pspec fin2 = { .client = 52, .flags = TCP_FIN | TCP_ACK };
+	struct tcase tc;
+
+	tap_begin(&tc, "active flows: a tcp flow counts once from its syn to its fin");
+	if (env_std(e, &v) == 0) {
+		active_after(e, &tc, "syn", &syn, 1, 1, 1);
+		active_after(e, &tc, "the same syn again (retransmission)", &syn, 1, 1, 1);
+		active_after(e, &tc, "3 acks", &ack, 3, 1, 1);
+		active_after(e, &tc, "fin", &fin, 1, 1, 0);
+		active_after(e, &tc, "ack and fin after the fin", &fin, 2, 1, 0);
+		active_after(e, &tc, "a new connection on the same tuple", &syn, 1, 1, 1);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	tap_begin(&tc, "active flows: rst and fin without a usable entry make no flow");
+	if (env_std(e, &v) == 0) {
+		active_after(e, &tc, "rst without entry", &rst, 1, 1, 0);
+		expect_flow(e, &tc, "rst", &rst, 0);
+		active_after(e, &tc, "fin without entry", &fin2, 1, 1, 0);
+		expect_flow(e, &tc, "fin", &fin2, 0);
+		/* an entry whose backend slot got a new owner: the fin is re-selected */
+		active_after(e, &tc, "syn", &syn, 1, 1, 1);
+		e->be[1].gen++;
+		env_backend(e, 1, &e->be[1]);
+		maps_be_active_reset(e->m, 1); /* what lbd does for a new owner */
+		active_after(e, &tc, "rst on the re-selection path",
+			     &(struct pspec){ .client = 50, .flags = TCP_RST }, 1, 1, 0);
+		active_after(e, &tc, "fin on the re-selection path", &fin, 1, 1, 0);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	/* flood_rate 1: the first flow takes the second's budget; the rest are refused
+	 * state. Refusals after an expiry must not subtract again and again. */
+	tap_begin(
+		&tc,
+		"active flows: a udp entry expired, then refused by the flood guard, counts once");
+	if (env_std(e, &vu) == 0) {
+		struct pspec u = { .client = 60 };
+
+		e->cfg.flood_rate = 1;
+		maps_config_set(e->m, &e->cfg);
+		active_after(e, &tc, "first packet", &u, 1, 1, 1);
+		sleep_ms(150); /* past the 100 ms idle time, within the flood second */
+		active_after(e, &tc, "5 packets after the idle time", &u, 5, 1, 1);
+		for (int i = 0; i < 5; i++) {
+			struct pspec other = { .client = (uint8_t)(61 + i) };
+
+			active_after(e, &tc, "a refused new flow", &other, 1, 1, 1);
+		}
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+
+	tap_begin(&tc, "active flows: a flow moved off an open backend moves its count once");
+	if (env_std(e, &vmove) == 0) {
+		struct pspec a = { .client = 70 };
+
+		env_ring_all(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, 1);
+		brk_clear(e);
+		active_after(e, &tc, "new flow on backend 1", &a, 1, 1, 1);
+		env_ring_all(e, VIP_ID_DEFAULT, RING_SIZE_DEFAULT, 2);
+		brk_set(e, 1, XLB_BRK_OPEN, 0);
+		active_after(e, &tc, "moved: backend 1", &a, 3, 1, 0);
+		if (active_of(e, 2) != 1)
+			tap_fail(&tc, "moved: backend 2 has %llu active flows, expected 1",
+				 (unsigned long long)active_of(e, 2));
+		brk_clear(e);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
 void suite_scenarios(struct env *e)
 {
 	sc_sticky(e);
@@ -971,5 +1089,6 @@ void suite_scenarios(struct env *e)
 	sc_maps_api(e);
 	sc_breaker(e);
 	sc_syn_retx(e);
+	sc_active(e);
 	sc_pins();
 }

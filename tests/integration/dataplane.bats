@@ -180,7 +180,7 @@ xdp_prog_id() {
 @test "detach: removing the link pin detaches the program, the maps stay" {
 	lb unlink "$PIN" "$XLB_LB_IF_CLIENT"
 	assert_equal "$(xdp_prog_id lb "$XLB_LB_IF_CLIENT")" "" "program after detach"
-	[[ -e $PIN/v1/xlb_flows ]] || fail "flow table pin gone after detach"
+	[[ -e $PIN/$XLB_ABI_DIR/xlb_flows ]] || fail "flow table pin gone after detach"
 	# without the balancer the VIP is just an unrouted address on the lb
 	run topo_exec client python3 "$XLB_ROOT/$CLI" http "$XLB_VIP4" 80
 	((status != 0)) || fail "VIP still answered after detach: $output"

@@ -303,7 +303,8 @@ active_flows() { # ADDR: active_flows of that backend of the lc VIP
 	for c in a b c d; do
 		[[ $(hold_answer "$c" 1) == be1 ]] && hold_close "$c"
 	done
-	for _ in $(seq 20); do
+	# a flow counted in the previous 4.3 s window fades out over the current one
+	for _ in $(seq 100); do
 		[[ $(active_flows "$XLB_BE1_4") == 0 ]] && break
 		sleep 0.1
 	done
@@ -341,6 +342,6 @@ active_flows() { # ADDR: active_flows of that backend of the lc VIP
 	done
 	run -0 ip -n "$(topo_ns lb)" -d link show dev "$XLB_LB_IF_CLIENT"
 	[[ $output != *"prog/xdp"* ]] || fail "program still attached: $output"
-	[[ ! -e $PIN/v1/xlb_flows && ! -e $PIN/v1 ]] || fail "pins left: $(ls "$PIN/v1")"
+	[[ ! -e $PIN/$XLB_ABI_DIR/xlb_flows && ! -e $PIN/$XLB_ABI_DIR ]] || fail "pins left: $(ls "$PIN/$XLB_ABI_DIR")"
 	[[ -s $STATE ]] || fail "the state file must be kept"
 }

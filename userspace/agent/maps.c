@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "common/clock.h"
 #include "common/fsutil.h"
 #include "agent/maps.h"
 #include "xlb_xdp.skel.h"
@@ -55,7 +56,7 @@ static int check_sizes(struct xlb_xdp_bpf *skel)
 		{ skel->maps.xlb_vip_stats, sizeof(__u32), sizeof(struct xlb_vip_stats) },
 		{ skel->maps.xlb_be_stats, sizeof(__u32), sizeof(struct xlb_be_stats) },
 		{ skel->maps.xlb_flood, sizeof(__u32), sizeof(struct xlb_flood_state) },
-		{ skel->maps.xlb_be_active, sizeof(__u32), sizeof(__u64) },
+		{ skel->maps.xlb_be_active, sizeof(__u32), sizeof(struct xlb_be_active) },
 		{ skel->maps.xlb_lc_sets, sizeof(__u32), sizeof(struct xlb_lc_set) },
 		{ skel->maps.xlb_be_brk, sizeof(__u32), sizeof(struct xlb_be_brk) },
 		{ skel->maps.xlb_be_pasv, sizeof(__u32), sizeof(struct xlb_be_pasv) },
@@ -589,17 +590,19 @@ int maps_lc_set(struct xlb_maps *m, __u32 vip_id, const struct xlb_lc_set *set)
 
 int maps_be_active_get(struct xlb_maps *m, __u32 id, __u64 *active)
 {
-	__s64 v;
+	struct xlb_be_active v;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.xlb_be_active), &id, &v))
 		return -errno;
-	*active = v < 0 ? 0 : (__u64)v; /* racing decrements may dip below zero briefly */
+	*active = xlb_active_estimate(
+		v.cur, v.prev,
+		mono_ns()); /* CLOCK_MONOTONIC: the dataplane's coarse clock, finer */
 	return 0;
 }
 
 int maps_be_active_reset(struct xlb_maps *m, __u32 id)
 {
-	__u64 zero = 0;
+	struct xlb_be_active zero = {};
 
 	if (bpf_map_update_elem(bpf_map__fd(m->skel->maps.xlb_be_active), &id, &zero, BPF_ANY))
 		return maps_err(XLB_MAP_BE_ACTIVE, "reset failed", -errno);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include <xlb/abi.h>
+#include <xlb/active.h>
 #include <xlb/consts.h>
 #include <xlb/stats.h>
 #include <xlb/policy.h>

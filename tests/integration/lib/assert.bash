@@ -11,6 +11,9 @@
 # the repository root, whatever directory bats was started from
 : "${XLB_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
 export XLB_ROOT
+# the pin subdirectory of this build's ABI (XLB_ABI_VERSION in headers/xlb/abi.h)
+: "${XLB_ABI_DIR:=v$(sed -n 's/^#define XLB_ABI_VERSION \([0-9]*\)$/\1/p' "$XLB_ROOT/headers/xlb/abi.h")}"
+export XLB_ABI_DIR
 
 if declare -F bats_require_minimum_version >/dev/null; then
 	bats_require_minimum_version 1.5.0
