@@ -67,7 +67,8 @@ step "topology: client, router, lb, three backends (namespaces)"
 XLB_TOPO_ROUTER=1 bash scripts/topo.sh up "$PREFIX" >"$RUN/topo.log" 2>&1 ||
 	die "$(tail -n 5 "$RUN/topo.log")"
 eval "$(bash scripts/topo.sh env "$PREFIX")"
-{ mkdir -p "$PIN" && mount -t bpf bpf "$PIN"; } || die "cannot mount bpffs at $PIN"
+# mode 0700: lbd refuses a pin directory others may write (a bpffs root is 1777)
+{ mkdir -p "$PIN" && mount -t bpf -o mode=0700 bpf "$PIN"; } || die "cannot mount bpffs at $PIN"
 ok
 
 step "backends: VIPs on lo, xlb_decap on eth0, HTTP servers"

@@ -40,7 +40,7 @@ setup_file() {
 		p=$(inst "$i")
 		"$XLB_ROOT/scripts/topo.sh" up "$p" >/dev/null
 		mkdir -p "$BATS_FILE_TMPDIR/bpf-$i"
-		mount -t bpf bpf "$BATS_FILE_TMPDIR/bpf-$i"
+		mount -t bpf -o mode=0700 bpf "$BATS_FILE_TMPDIR/bpf-$i" # lbd: not 1777
 		for n in 1 2; do
 			ip -n "$p-be$n" addr add 203.0.113.10/32 dev lo
 			ip netns exec "$p-be$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 \

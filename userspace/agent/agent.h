@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include "agent/config.h"
 #include "agent/maps.h"
+#include "agent/state.h"
 #include "agent/sync.h"
 
 #define XLB_VERSION "0.1.0"
@@ -17,9 +18,9 @@
 struct agent {
 	struct xlb_maps *maps;
 	struct sync *sync;
-	struct supervise *sv; /* health checks and breakers */
-	struct config cfg;    /* the running config: what the maps hold */
-	const char *state_path;
+	struct supervise *sv;	 /* health checks and breakers */
+	struct config cfg;	 /* the running config: what the maps hold */
+	struct state st;	 /* the state file and its .prev */
 	const char *config_path; /* --config, for agent reload / SIGHUP; may be NULL */
 	const char *ifaces[AGENT_IFACES_MAX];
 	int nifaces;
@@ -32,13 +33,17 @@ struct agent {
 };
 
 /* Replace the running config with @next (already validated): make the maps
- * match it, persist it, then swap. On failure the maps are brought back to
- * the running config and @next is freed. 0 or -errno (message in msg). */
+ * match it, persist it, then swap. On failure (the dataplane refused, or the
+ * state file could not be saved: acknowledged means durable) the maps and
+ * checks are brought back to the running config, which stays as it was, and
+ * @next is freed. 0 or -errno (message in msg, with the real cause). */
 int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen);
 
-/* Publish the running policy to the dataplane and persist the state. 0 or
- * -errno (message in msg). */
-int agent_commit_policy(struct agent *a, char *msg, size_t msglen);
+/* Publish the running policy (already changed in a->cfg.pol) to the dataplane
+ * and persist the state. @prev is the policy before the change, taken over:
+ * on failure it is put back into a->cfg.pol and published again. 0 or -errno
+ * (message in msg). */
+int agent_commit_policy(struct agent *a, struct policy *prev, char *msg, size_t msglen);
 
 /* A control connection went away: its open policy transaction is dropped */
 void cmd_conn_closed(void *arg, uint64_t conn);

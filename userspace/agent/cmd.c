@@ -418,21 +418,21 @@ static int do_apply(struct agent *a, const char *text, char *msg, size_t len)
 		}
 	}
 	err = agent_commit(a, &next, msg, len);
-	return err ? errno_to_code(err) : CTL_OK;
+	return err ? CTL_E_FAILED : CTL_OK; /* the dataplane or the state file failed */
 }
 
 int cmd_reload(struct agent *a, char *msg, size_t msglen)
 {
-	char *text;
+	char *text, why[256];
 	int err, code;
 
 	if (!a->config_path) {
 		snprintf(msg, msglen, "reload: lbd was started without --config");
 		return CTL_E_FAILED;
 	}
-	err = state_read_file(a->config_path, &text);
+	err = state_read_file(a->config_path, &text, NULL, why, sizeof(why));
 	if (err) {
-		snprintf(msg, msglen, "reload: %s: %s", a->config_path, strerror(-err));
+		snprintf(msg, msglen, "reload: %s: %s", a->config_path, why);
 		return CTL_E_FAILED;
 	}
 	code = do_apply(a, text, msg, msglen);
@@ -478,7 +478,7 @@ static int do_agent(struct agent *a, int argc, char **argv, json_object **data, 
 		jadd(o, "ifaces", ifs);
 		jadd(o, "vips", json_object_new_int64(a->cfg.nvip));
 		jadd(o, "next_hops_pending", json_object_new_boolean(sync_pending(a->sync)));
-		jadd(o, "state_file", json_object_new_string(a->state_path));
+		jadd(o, "state_file", json_object_new_string(a->st.path));
 		*data = o;
 		return CTL_OK;
 	}
@@ -650,7 +650,7 @@ static int do_ratelimit_show(struct agent *a, const struct gr_cmd *c, json_objec
 static int do_policy_change(struct agent *a, const struct ctl_peer *peer, const struct gr_cmd *c,
 			    char *msg, size_t len)
 {
-	struct policy *target = &a->cfg.pol;
+	struct policy prev;
 	int err;
 
 	if (a->txn_conn) {
@@ -659,14 +659,20 @@ static int do_policy_change(struct agent *a, const struct ctl_peer *peer, const 
 				 "policy: another client's batch is being applied; try again");
 			return CTL_E_FAILED;
 		}
-		target = &a->txn;
+		err = policy_apply(&a->txn, &a->cfg, c, msg, len);
+		return err ? errno_to_code(err) : CTL_OK; /* published at commit */
 	}
-	err = policy_apply(target, &a->cfg, c, msg, len);
-	if (err)
+	/* live: the policy before it, in case the change cannot be kept */
+	if (policy_copy(&prev, &a->cfg.pol)) {
+		snprintf(msg, len, "policy: out of memory");
+		return CTL_E_FAILED;
+	}
+	err = policy_apply(&a->cfg.pol, &a->cfg, c, msg, len);
+	if (err) {
+		policy_free(&prev);
 		return errno_to_code(err);
-	if (a->txn_conn)
-		return CTL_OK; /* published at commit */
-	return agent_commit_policy(a, msg, len) ? CTL_E_FAILED : CTL_OK;
+	}
+	return agent_commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
 }
 
 static void txn_drop(struct agent *a)
@@ -746,6 +752,7 @@ static int do_txn(struct agent *a, const struct ctl_peer *peer, int argc, char *
 		  json_object **data, char *msg, size_t len)
 {
 	struct xlb_vip_key gone[64];
+	struct policy prev;
 	size_t i, n;
 
 	if (argc >= 3 && argc <= 4 && peer && !strcmp(argv[1], "lines")) {
@@ -794,11 +801,11 @@ static int do_txn(struct agent *a, const struct ctl_peer *peer, int argc, char *
 		for (i = 0; i < n; i++)
 			policy_drop_vip(&a->txn, &gone[i]);
 	} while (n == 64);
-	policy_free(&a->cfg.pol);
+	prev = a->cfg.pol;   /* moved: put back if the batch cannot be kept */
 	a->cfg.pol = a->txn; /* moved */
 	policy_init(&a->txn);
 	a->txn_conn = 0;
-	return agent_commit_policy(a, msg, len) ? CTL_E_FAILED : CTL_OK;
+	return agent_commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
 }
 
 int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv,

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -29,6 +30,7 @@
 #include "agent/supervise.h"
 #include "agent/state.h"
 #include "common/ctl_proto.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/parse.h"
 
@@ -41,9 +43,12 @@ static const char usage_text[] =
 	"  -c, --config FILE        commands to load when there is no state file\n"
 	"  -s, --state FILE         running config, rewritten on every change\n"
 	"                           (default " STATE_PATH_DEFAULT ")\n"
+	"      --use-previous-state start from FILE.prev, the state before the last\n"
+	"                           change (when FILE is damaged); FILE is replaced\n"
 	"  -S, --socket PATH        control socket (default " CTL_SOCKET_DEFAULT ")\n"
 	"  -g, --socket-group GROUP members of GROUP may use the socket (default: root only)\n"
-	"  -p, --pin-dir DIR        bpffs directory for pins (default " XLB_PIN_ROOT_DEFAULT ")\n"
+	"  -p, --pin-dir DIR        bpffs directory for pins (default " XLB_PIN_ROOT_DEFAULT ");\n"
+	"                           owned by root, not writable by group or others\n"
 	"  -m, --xdp-mode MODE      native (default) or generic (slow; for testing)\n"
 	"      --src4 ADDR[/LEN]    outer IPv4 source; LEN < 32 varies the low bits per flow\n"
 	"      --src6 ADDR[/LEN]    outer IPv6 source (default: first address of the iface)\n"
@@ -62,7 +67,7 @@ struct opts {
 	const char *config, *state, *socket, *pin_dir, *group;
 	const char *src4, *src6;
 	const char *metrics;
-	bool generic;
+	bool generic, use_prev;
 	uint16_t gue_port;
 	uint32_t flood_rate, flow_max;
 };
@@ -94,9 +99,18 @@ static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, 
 	return 0;
 }
 
-int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
+/* Bring the checks and the dataplane back to the running config */
+static void restore_running(struct agent *a)
 {
 	char scratch[256];
+
+	supervise_sync(a->sv, &a->cfg, mono_ms());
+	sync_apply(a->sync, &a->cfg);
+	polsync_apply(a->ps, &a->cfg, scratch, sizeof(scratch));
+}
+
+int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
+{
 	int err;
 
 	msg[0] = '\0';
@@ -109,38 +123,51 @@ int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
 	if (err) {
 		if (!msg[0] || strncmp(msg, "policy:", 7))
 			snprintf(msg, msglen, "dataplane update failed: %s", strerror(-err));
-		pr_err("agent: %s; restoring the running config", msg);
-		config_free(next);
-		supervise_sync(a->sv, &a->cfg, mono_ms());
-		sync_apply(a->sync, &a->cfg);
-		polsync_apply(a->ps, &a->cfg, scratch, sizeof(scratch));
-		return err;
+		goto out_restore;
+	}
+	/* live: persist it before answering, so what is acknowledged survives a
+	 * crash; a change that cannot be saved is taken out of the dataplane */
+	err = state_save(&a->st, next);
+	if (err) {
+		snprintf(msg, msglen, "state file %s: cannot save: %s; nothing changed", a->st.path,
+			 strerror(-err));
+		goto out_restore;
 	}
 	config_free(&a->cfg);
 	a->cfg = *next; /* the model moves; next is now empty */
 	config_init(next);
-	/* the change is live: persist it before answering (nothing lost on a crash) */
-	err = state_save(a->state_path, &a->cfg);
-	if (err)
-		snprintf(msg, msglen, "applied, but the state file %s could not be written: %s",
-			 a->state_path, strerror(-err));
+	return 0;
+
+out_restore:
+	pr_err("agent: %s; restoring the running config", msg);
+	config_free(next);
+	restore_running(a);
 	return err;
 }
 
-int agent_commit_policy(struct agent *a, char *msg, size_t msglen)
+int agent_commit_policy(struct agent *a, struct policy *prev, char *msg, size_t msglen)
 {
+	char scratch[256];
 	int err = polsync_apply(a->ps, &a->cfg, msg, msglen);
 
+	if (!err) {
+		/* live: persist it before answering (see agent_commit) */
+		err = state_save(&a->st, &a->cfg);
+		if (err)
+			snprintf(msg, msglen, "state file %s: cannot save: %s; nothing changed",
+				 a->st.path, strerror(-err));
+	}
 	if (err) {
-		pr_err("agent: %s", msg);
+		pr_err("agent: %s; restoring the running policy", msg);
+		policy_free(&a->cfg.pol);
+		a->cfg.pol = *prev; /* moved back */
+		policy_init(prev);
+		polsync_apply(a->ps, &a->cfg, scratch, sizeof(scratch));
 		return err;
 	}
-	/* live: persist it before answering (nothing lost on a crash) */
-	err = state_save(a->state_path, &a->cfg);
-	if (err)
-		snprintf(msg, msglen, "applied, but the state file %s could not be written: %s",
-			 a->state_path, strerror(-err));
-	return err;
+	policy_free(prev);
+	policy_init(prev);
+	return 0;
 }
 
 /* ADDR[/LEN] -> address and the number of low bits to vary */
@@ -194,32 +221,27 @@ static void default_src(const char *ifname, struct xlb_config *xc, bool want4, b
 	freeifaddrs(ifa);
 }
 
+/* The config to start with: checked whole and valid before anything is applied */
 static int load_config(struct agent *a, const struct opts *o)
 {
-	const char *path = a->state_path;
-	char *text = NULL, err[512];
-	int ret;
+	enum state_source src;
+	char msg[1024];
+	int err;
 
-	ret = state_read_file(path, &text);
-	if (ret == -ENOENT && o->config) {
-		path = o->config;
-		ret = state_read_file(path, &text);
+	err = state_load(&a->st, o->config, o->use_prev, &a->cfg, &src, msg, sizeof(msg));
+	if (err) {
+		pr_err("lbd: %s; nothing applied: the dataplane keeps forwarding as it was", msg);
+		return err;
 	}
-	if (ret == -ENOENT && path == a->state_path) {
-		pr_info("lbd: no state file %s and no --config: starting empty", path);
-		return 0;
-	}
-	if (ret) {
-		pr_err("lbd: %s: cannot read: %s", path, strerror(-ret));
-		return ret;
-	}
-	ret = config_load_text(&a->cfg, text, err, sizeof(err));
-	free(text);
-	if (ret) {
-		pr_err("lbd: %s: %s", path, err);
-		return ret;
-	}
-	pr_info("lbd: loaded %zu vips from %s", a->cfg.nvip, path);
+	if (src == STATE_SRC_NONE)
+		pr_info("lbd: no state file %s and no --config: starting empty", a->st.path);
+	else if (src == STATE_SRC_PREV)
+		pr_warn("lbd: loaded %zu vips from %s, the previous state (--use-previous-state); "
+			"it replaces %s",
+			a->cfg.nvip, a->st.prev, a->st.path);
+	else
+		pr_info("lbd: loaded %zu vips from %s", a->cfg.nvip,
+			src == STATE_SRC_STATE ? a->st.path : o->config);
 	return 0;
 }
 
@@ -239,6 +261,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 		{ "flood-rate", required_argument, NULL, 4 },
 		{ "flow-table-size", required_argument, NULL, 5 },
 		{ "metrics", required_argument, NULL, 6 },
+		{ "use-previous-state", no_argument, NULL, 7 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -301,6 +324,9 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 			break;
 		case 6:
 			o->metrics = optarg;
+			break;
+		case 7:
+			o->use_prev = true;
 			break;
 		case 'v':
 			verbose++;
@@ -397,17 +423,18 @@ int main(int argc, char **argv)
 	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	struct epoll_event ev, evs[8];
 	sigset_t mask;
-	int ep = -1, sfd = -1, tfd = -1, i, n, err = 1;
+	int ep = -1, sfd = -1, tfd = -1, i, n, ret, err = 1;
 	bool resync = false;
 	long group = -1;
-	char errbuf[256] = "";
+	char errbuf[PATH_MAX + 256] = "";
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	log_bridge_libbpf();
 	config_init(&a.cfg);
 	policy_init(&a.txn);
 	parse_opts(argc, argv, &o, &a);
-	a.state_path = o.state;
+	if (state_init(&a.st, o.state))
+		die_usage("--state '%s': path too long", o.state);
 	a.config_path = o.config;
 	if (o.group) {
 		struct group *gr = getgrnam(o.group);
@@ -417,17 +444,27 @@ int main(int argc, char **argv)
 		group = gr->gr_gid;
 	}
 
+	/* Start-up never harms what is forwarding: the pinned program and maps
+	 * are not written until the pin directory is ours, the config is whole
+	 * and valid, it has been saved (the state directory is writable and has
+	 * room) and the program is attached. */
+	if (check_private_dir(o.pin_dir, XLB_PIN_SUBDIR, errbuf, sizeof(errbuf))) {
+		pr_err("lbd: refusing pin directory %s", errbuf);
+		goto out;
+	}
+	if (load_config(&a, &o))
+		goto out;
+	if (state_save(&a.st, &a.cfg)) {
+		pr_err("lbd: nothing applied: the dataplane keeps forwarding as it was");
+		goto out;
+	}
 	mo.pin_root = o.pin_dir;
 	mo.flow_max = o.flow_max;
-	a.maps = maps_open(&mo);
+	a.maps = maps_open(&mo); /* reuses the pins: reads, never writes */
 	if (!a.maps) {
 		pr_err("lbd: cannot load the dataplane: %s (details: lbd -vv)", strerror(errno));
 		goto out;
 	}
-	if (setup_config_map(&a, &o))
-		goto out;
-	if (load_config(&a, &o))
-		goto out;
 	nh = netlink_open();
 	if (!nh) {
 		pr_err("lbd: netlink: %s", strerror(errno));
@@ -441,9 +478,9 @@ int main(int argc, char **argv)
 	a.sv = supervise_new(on_sv_changed, &resync);
 	if (a.sv) {
 		supervise_set_gue_port(a.sv, o.gue_port);
-		char hp[4096];
+		char hp[PATH_MAX + 8];
 
-		snprintf(hp, sizeof(hp), "%s.health", a.state_path);
+		snprintf(hp, sizeof(hp), "%s.health", a.st.path);
 		if (supervise_persist(a.sv, hp))
 			pr_warn("lbd: %s: cannot read saved health states", hp);
 	}
@@ -459,22 +496,32 @@ int main(int argc, char **argv)
 		pr_err("lbd: %s", strerror(errno));
 		goto out;
 	}
-	if (sync_recover(a.sync, &a.cfg) || sync_apply(a.sync, &a.cfg) ||
-	    polsync_apply(a.ps, &a.cfg, errbuf, sizeof(errbuf))) {
-		pr_err("lbd: cannot apply the configuration to the dataplane %s", errbuf);
+	ret = sync_recover(a.sync, &a.cfg); /* ids of what the maps hold: reads only */
+	if (ret) {
+		pr_err("lbd: cannot read the dataplane's VIPs: %s", strerror(-ret));
 		goto out;
 	}
+	/* Attach before the first map write. Over a link pinned by an earlier
+	 * run this swaps the program in place, and the new one reads the same
+	 * maps: forwarding goes on as it was. On a first start the maps are
+	 * empty and every packet passes. Either way a failure leaves the maps
+	 * untouched. */
 	for (i = 0; i < a.nifaces; i++) {
-		if (maps_attach(a.maps, a.ifaces[i], o.generic))
+		if (maps_attach(a.maps, a.ifaces[i], o.generic)) {
+			pr_err("lbd: nothing applied: the dataplane keeps forwarding as it was");
 			goto out;
+		}
 		if (o.generic)
 			pr_warn("lbd: xlb_xdp attached to %s in generic mode: slow, for testing only",
 				a.ifaces[i]);
 		else
 			pr_info("lbd: xlb_xdp attached to %s (native)", a.ifaces[i]);
 	}
-	if (state_save(a.state_path, &a.cfg))
+	if (setup_config_map(&a, &o) || sync_apply(a.sync, &a.cfg) ||
+	    polsync_apply(a.ps, &a.cfg, errbuf, sizeof(errbuf))) {
+		pr_err("lbd: cannot apply the configuration to the dataplane %s", errbuf);
 		goto out;
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -591,7 +638,7 @@ int main(int argc, char **argv)
 		if (maps_unpin(a.maps))
 			err = 1;
 		pr_info("lbd: stopped, detached and unpinned (the state file %s is kept)",
-			a.state_path);
+			a.st.path);
 	} else {
 		pr_info("lbd: stopped; the dataplane keeps forwarding with the last state");
 	}

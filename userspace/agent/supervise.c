@@ -6,15 +6,18 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "agent/breaker.h"
 #include "agent/health.h"
 #include "agent/supervise.h"
 #include <netinet/in.h>
 #include <time.h>
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "common/parse.h"
 
@@ -152,20 +155,22 @@ static void on_event(void *arg, const struct breaker_event *ev)
 		v->s->save_needed = true;
 }
 
-/* Health states of every checked backend, atomically (temp file + rename) */
+/* Health states of every checked backend, through the durable writer (0600) */
 static void save_health(struct supervise *s)
 {
-	char tmp[4096], vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
-	size_t i;
+	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
+	char *buf = NULL;
+	size_t i, len = 0;
 	uint32_t j;
 	FILE *f;
+	int err;
 
 	s->save_needed = false;
-	if (!s->persist || snprintf(tmp, sizeof(tmp), "%s.tmp", s->persist) >= (int)sizeof(tmp))
+	if (!s->persist)
 		return;
-	f = fopen(tmp, "w");
+	f = open_memstream(&buf, &len);
 	if (!f) {
-		pr_warn("health: %s: cannot save: %s", tmp, strerror(errno));
+		pr_warn("health: %s: cannot save: %s", s->persist, strerror(errno));
 		return;
 	}
 	fprintf(f, "# xlb health states, written by lbd on every change\n");
@@ -181,23 +186,41 @@ static void save_health(struct supervise *s)
 				breaker_health_name(v->be[j].health.state));
 		}
 	}
-	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, s->persist))
-		pr_warn("health: %s: cannot save: %s", s->persist, strerror(errno));
+	err = ferror(f) ? -ENOMEM : 0;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err)
+		err = write_durable(s->persist, buf, len, 0600);
+	if (err)
+		pr_warn("health: %s: cannot save: %s", s->persist, strerror(-err));
+	free(buf);
 }
 
 int supervise_persist(struct supervise *s, const char *path)
 {
 	char line[512], *vs, *as, *st, err[128];
 	struct sv_saved r, *grown;
+	struct stat sb;
 	FILE *f;
+	int fd;
 
 	free(s->persist);
 	s->persist = strdup(path);
 	if (!s->persist)
 		return -ENOMEM;
-	f = fopen(path, "r");
-	if (!f)
+	/* never wait on a FIFO; only a regular file holds saved states */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *save = NULL;
 

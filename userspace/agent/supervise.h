@@ -53,9 +53,10 @@ struct supervise *supervise_new(void (*changed)(void *arg), void *arg);
 void supervise_free(struct supervise *s);
 
 /* Persist health states in @path (one "VIP ADDR up|down" line each, rewritten
- * atomically on every change) and restore the ones found there, so a
- * restarted lbd keeps a down backend out and an up one in until its checks
- * say otherwise. Call before the first supervise_sync. 0 or -errno. */
+ * on every change by the durable writer, mode 0600) and restore the ones found
+ * there, so a restarted lbd keeps a down backend out and an up one in until its
+ * checks say otherwise. Call before the first supervise_sync. 0 or -errno
+ * (-EINVAL: @path is not a regular file; nothing restored). */
 int supervise_persist(struct supervise *s, const char *path);
 
 /* The UDP port GUE probes (check-via vip) go to: lbd's --gue-port (0 = default) */

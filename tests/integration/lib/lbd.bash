@@ -10,7 +10,8 @@ lbd_env_setup() {
 	export SOCK=$XLB_RUN/lbd.sock
 	export STATE=$XLB_RUN/state.conf
 	mkdir -p "$PIN"
-	mount -t bpf bpf "$PIN"
+	# lbd refuses a pin directory others may write (a bpffs root is 1777 by default)
+	mount -t bpf -o mode=0700 bpf "$PIN"
 }
 
 lbd_env_teardown() {
