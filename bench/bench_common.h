@@ -298,7 +298,7 @@ static inline int bench_setup_vip(struct xlb_maps *m, const struct bench_vip *bv
 		for (uint32_t i = 0; i < RING_M; i++)
 			ring[i] = bv->id * NBACKENDS + i % NBACKENDS;
 	}
-	err = maps_ring_set(m, bv->id, ring, RING_M);
+	err = maps_ring_set(m, bv->id, 0, ring, RING_M);
 	if (err)
 		goto out;
 

@@ -88,13 +88,13 @@ static __always_inline __u32 xlb_brk_rehash(__u32 hash, __u32 k)
 	return h;
 }
 
-/* Next admitted choice for a new flow of @vip_id whose first choice was
- * refused: slot rehash(@hash, k) % @m of the VIP's table for k = 1.. Returns
+/* Next admitted choice for a new flow whose first choice was refused: slot
+ * rehash(@hash, k) % @m of the VIP's table (xlb_rings key @ring_key) for k = 1.. Returns
  * the backend slot, XLB_BRK_NONE when every try was refused, or -XLB_DROP_*.
  * verifier: a global subprogram, verified once (the tries would otherwise be
  * inlined into every caller's paths).
  */
-__noinline int xlb_brk_reroute(__u32 vip_id, __u32 m, __u32 hash)
+__noinline int xlb_brk_reroute(__u32 ring_key, __u32 m, __u32 hash)
 {
 	struct xlb_global_stats *st;
 	struct xlb_backend *be;
@@ -102,7 +102,7 @@ __noinline int xlb_brk_reroute(__u32 vip_id, __u32 m, __u32 hash)
 	void *ring;
 	int r;
 
-	ring = bpf_map_lookup_elem(&xlb_rings, &vip_id);
+	ring = bpf_map_lookup_elem(&xlb_rings, &ring_key);
 	if (!ring)
 		return -XLB_DROP_NO_RING;
 	if (!m)

@@ -97,7 +97,8 @@ static __always_inline int xlb_select_stateless(const struct xlb_flow_key *key,
 		} else if (unlikely(ret == XLB_BRK_NO)) {
 			if (vip->sched == XLB_SCHED_WRR)
 				pos = xlb_select_hash(key, vip); /* alternatives follow the flow */
-			ret = xlb_brk_reroute(vip->vip_id, vip->ring_size, pos);
+			ret = xlb_brk_reroute(XLB_RING_KEY(vip->vip_id, vip->ring_bank),
+					      vip->ring_size, pos);
 			if (ret < 0)
 				return ret;
 			if (ret == XLB_BRK_NONE) {

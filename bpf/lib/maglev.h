@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Maglev lookup: slot = hash % M in the VIP's inner table (map-in-map by
- * vip_id), giving a backend slot id. The agent swaps whole tables, so a
- * lookup sees either the old or the new table, never a mix.
+ * XLB_RING_KEY(vip_id, ring_bank)), giving a backend slot id. The agent fills
+ * the idle bank and then flips the VIP entry, which names the table and its
+ * size together: a lookup sees the old table with the old size or the new
+ * with the new, never a mix.
  * For wrr VIPs the same table holds a weighted round-robin sequence (sched.h
  * supplies the position instead of the hash).
  * Returns 0 with *be_id set, or -XLB_DROP_*.
@@ -13,12 +15,12 @@
 
 static __always_inline int xlb_maglev_pick(const struct xlb_vip_val *vip, __u32 hash, __u32 *be_id)
 {
-	__u32 vip_id = vip->vip_id;
+	__u32 key = XLB_RING_KEY(vip->vip_id, vip->ring_bank);
 	__u32 m = vip->ring_size;
 	__u32 slot, *id;
 	void *ring;
 
-	ring = bpf_map_lookup_elem(&xlb_rings, &vip_id);
+	ring = bpf_map_lookup_elem(&xlb_rings, &key);
 	if (unlikely(!ring))
 		return -XLB_DROP_NO_RING;
 	slot = hash % m; /* m != 0: xlb_vip_valid() */

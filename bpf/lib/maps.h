@@ -51,10 +51,11 @@ struct xlb_ring_inner {
 	__type(value, __u32);
 };
 
-/* Maglev tables by vip_id; a new table is swapped in with one update */
+/* Maglev tables by XLB_RING_KEY(vip_id, bank): two per VIP, the VIP entry names
+ * the one in use (a new table goes into the other, then the VIP entry flips) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, XLB_MAX_VIPS);
+	__uint(max_entries, XLB_MAX_VIPS * 2);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct xlb_ring_inner); /* must be last: flexible array */

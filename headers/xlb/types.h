@@ -32,9 +32,15 @@ struct xlb_vip_val {
 	__u8 encap;	   /* XLB_ENCAP_* */
 	__u8 flags;	   /* XLB_VIP_F_* */
 	__u8 sched;	   /* XLB_SCHED_* */
-	__u8 pad[3];
+	__u8 ring_bank;	   /* which of the VIP's two xlb_rings entries is in use (0/1) */
+	__u8 pad[2];
 };
 XLB_ASSERT_SIZE(struct xlb_vip_val, 24);
+
+/* xlb_rings key of bank @bank of VIP @vip_id. Each VIP has two entries: the agent
+ * fills the idle one, then flips ring_bank and ring_size in the VIP entry with one
+ * update, so no packet ever sees a table with another VIP entry's size. */
+#define XLB_RING_KEY(vip_id, bank) ((__u32)(vip_id)*2 + ((bank)&1))
 
 /* xlb_vip_addrs key: an address that hosts at least one VIP (value: VIP count).
  * Consulted only where the port is unknown (malformed L4, non-first fragments,

@@ -332,7 +332,7 @@ int env_ring_fill(struct env *e, uint32_t vip_id, uint32_t size, const uint32_t 
 		known |= e->rings[i] == vip_id;
 	if (!known && e->nrings < (int)(sizeof(e->rings) / sizeof(e->rings[0])))
 		e->rings[e->nrings++] = vip_id;
-	return maps_ring_set(e->m, vip_id, slots, size);
+	return maps_ring_set(e->m, vip_id, 0, slots, size);
 }
 
 int env_ring_all(struct env *e, uint32_t vip_id, uint32_t size, uint32_t be_id)
@@ -364,6 +364,7 @@ int env_vip(struct env *e, const struct vipcfg *v, int which)
 		.encap = v->encap,
 		.flags = v->flags,
 		.sched = XLB_SCHED_MAGLEV,
+		.ring_bank = v->ring_bank,
 	};
 	struct xlb_addr a = { .family = k.family };
 	int err;

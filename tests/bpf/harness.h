@@ -107,6 +107,7 @@ struct vipcfg {
 	uint16_t mtu;
 	uint64_t udp_idle_ns;
 	uint32_t ring_size; /* 0 = RING_SIZE_DEFAULT */
+	uint8_t ring_bank;  /* which xlb_rings entry of the VIP is in use */
 	uint32_t vip_id;    /* 0 = VIP_ID_DEFAULT */
 	uint8_t src_bits;
 	uint16_t gue_port;

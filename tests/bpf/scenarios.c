@@ -513,7 +513,7 @@ static void sc_maps_api(struct env *e)
 		    maps_ring_delete(e->m, VIP_ID_DEFAULT))
 			tap_fail(&tc, "ring delete (twice) must succeed");
 		step_run(e, &tc, &nr);
-		if (maps_ring_set(e->m, 1, slots, 0) != -EINVAL)
+		if (maps_ring_set(e->m, 1, 0, slots, 0) != -EINVAL)
 			tap_fail(&tc, "ring of size 0 must be refused");
 		if (maps_counters_reset(e->m) || maps_counters_read(e->m, cnt, drops))
 			tap_fail(&tc, "counters reset/read");
@@ -951,6 +951,63 @@ static void sc_frag6_ext_after(struct env *e)
 	tap_end(&tc);
 }
 
+/* A VIP's table and its size change as one unit: the new table goes into the idle
+ * bank while packets keep using the old one, then one VIP update names the new
+ * bank and size together. Shrinking 13 -> 7 and growing back: no packet is
+ * dropped, and every new flow goes where the table in use says. */
+static void sc_ring_resize(struct env *e)
+{
+	struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_IPIP };
+	uint32_t seven[7], thirteen[13];
+	struct snap s0, s1;
+	struct tcase tc;
+	int bad = 0;
+
+	for (int i = 0; i < 7; i++)
+		seven[i] = 2;
+	for (int i = 0; i < 13; i++)
+		thirteen[i] = 1;
+	tap_begin(&tc, "ring size change: the vip entry flips table and size at once, no drop");
+	if (env_std(e, &v) == 0 && snap_take(e, &s0) == 0) {
+		for (int round = 0; round < 4; round++) {
+			const uint32_t size = round & 1 ? 13 : 7, want = round & 1 ? 1 : 2;
+			const uint8_t bank = (uint8_t)((round + 1) & 1);
+
+			/* the idle bank gets the new table; packets in between use the old */
+			if (maps_ring_set(e->m, VIP_ID_DEFAULT, bank, size == 7 ? seven : thirteen,
+					  size))
+				tap_fail(&tc, "ring set failed");
+			for (int c = 0; c < 20; c++)
+				send_pkt(e, &(struct pspec){ .client = (uint8_t)(100 + c),
+							     .flags = TCP_SYN });
+			v.ring_size = size;
+			v.ring_bank = bank;
+			if (env_vip(e, &v, D_VIP))
+				tap_fail(&tc, "vip update failed");
+			for (int c = 0; c < 20; c++) {
+				struct pspec syn = { .client = (uint8_t)(100 + c),
+						     .flags = TCP_SYN };
+
+				send_pkt(e, &syn);
+				if (flow_be(e, &syn) != want)
+					bad++;
+			}
+		}
+		snap_take(e, &s1);
+		if (bad)
+			tap_fail(&tc, "%d new flows not on the backend of the table in use", bad);
+		if (cnt_delta(&s0, &s1, XLB_CNT_DROP))
+			tap_fail(&tc, "%llu packets dropped (bad_vip %llu)",
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_DROP),
+				 (unsigned long long)(s1.drops[XLB_DROP_BAD_VIP] -
+						      s0.drops[XLB_DROP_BAD_VIP]));
+		maps_ring_delete(e->m, VIP_ID_DEFAULT);
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
 /* ---- active flows (issue 11): xlb_be_active after every packet ---- */
 
 static uint64_t active_of(struct env *e, uint32_t id)
@@ -1090,5 +1147,6 @@ void suite_scenarios(struct env *e)
 	sc_breaker(e);
 	sc_syn_retx(e);
 	sc_active(e);
+	sc_ring_resize(e);
 	sc_pins();
 }

@@ -267,6 +267,28 @@ print(r.read().decode())'
 	lbctl vip del "$VIP:93/tcp"
 }
 
+@test "ring-size change under traffic: no connection fails, no packet dropped as bad_vip" {
+	local i fails before after
+	before=$(lbctl -j stats show | jq -r '.global.drops.bad_vip // 0')
+	# new connections keep coming while the table shrinks and grows (13 <-> 7)
+	(
+		for i in $(seq 60); do
+			client_http "$VIP" 80 >/dev/null || echo fail
+		done
+	) >"$BATS_TEST_TMPDIR/clients" &
+	local clients=$!
+	for i in 1 2 3 4 5 6; do
+		lbctl vip set "$VIP:80/tcp" ring-size "$((i % 2 ? 7 : 13))"
+		sleep 0.1
+	done
+	wait "$clients"
+	fails=$(grep -c fail "$BATS_TEST_TMPDIR/clients" || true)
+	after=$(lbctl -j stats show | jq -r '.global.drops.bad_vip // 0')
+	lbctl vip set "$VIP:80/tcp" ring-size 65537
+	assert_equal "$fails" 0 "failed connections"
+	assert_equal "$((after - before))" 0 "packets dropped as bad_vip"
+}
+
 @test "sched wrr: new flows follow the weights round robin (100:300 over 40)" {
 	lbctl vip add "$VIP:81/tcp" sched wrr
 	lbctl backend add "$VIP:81/tcp" "$XLB_BE1_4" weight 100

@@ -218,7 +218,7 @@ static int cmd_ring(int argc, char **argv)
 	if (!table)
 		return 1;
 	check(maglev_build(mb, n, size, 0, table), "maglev");
-	check(maps_ring_set(m, vip_id, table, size), "ring");
+	check(maps_ring_set(m, vip_id, 0, table, size), "ring");
 	free(table);
 	/* point every VIP with this id at the new table size */
 	{

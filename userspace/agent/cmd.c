@@ -364,10 +364,14 @@ static int do_flow_lookup(struct agent *a, const struct gr_cmd *c, json_object *
 	} else {
 		h = v->opt.hash == GR_HASH_SRC ? xlb_hash_src(&k, maps_hash_seed(a->maps)) :
 						 xlb_hash_flow(&k, maps_hash_seed(a->maps));
-		slot = h % v->opt.ring_size;
+		struct xlb_vip_val vv = { .ring_size = v->opt.ring_size };
+
+		/* the table and size the dataplane uses now (the VIP entry's bank) */
+		maps_vip_lookup(a->maps, &v->key, &vv);
+		slot = h % (vv.ring_size ?: v->opt.ring_size);
 		jadd(o, "hash", json_object_new_int64(h));
 		jadd(o, "ring_slot", json_object_new_int64(slot));
-		if (maps_ring_lookup(a->maps, v->vip_id, slot, &id)) {
+		if (maps_ring_lookup(a->maps, v->vip_id, vv.ring_bank, slot, &id)) {
 			jadd(o, "backend", NULL);
 			jadd(o, "reason", json_object_new_string("no-usable-backend"));
 			*data = o;

@@ -304,8 +304,9 @@ int maps_backend_get(struct xlb_maps *m, __u32 id, struct xlb_backend *be)
 	return map_lookup(m->skel->maps.xlb_backends, &id, be);
 }
 
-int maps_ring_set(struct xlb_maps *m, __u32 vip_id, const __u32 *slots, __u32 size)
+int maps_ring_set(struct xlb_maps *m, __u32 vip_id, __u32 bank, const __u32 *slots, __u32 size)
 {
+	__u32 key = XLB_RING_KEY(vip_id, bank);
 	/* Same flags as the outer map's template (the kernel compares them on insert);
 	 * BPF_F_INNER_MAP is what lets our size differ from the template's.
 	 */
@@ -315,6 +316,8 @@ int maps_ring_set(struct xlb_maps *m, __u32 vip_id, const __u32 *slots, __u32 si
 
 	if (!slots || size == 0 || size > XLB_MAGLEV_M_MAX)
 		return maps_err(XLB_MAP_RINGS, "invalid ring size", -EINVAL);
+	if (vip_id >= XLB_MAX_VIPS || bank > 1)
+		return maps_err(XLB_MAP_RINGS, "invalid vip id or bank", -EINVAL);
 	keys = malloc((size_t)size * sizeof(*keys));
 	if (!keys)
 		return maps_err(XLB_MAP_RINGS, "cannot allocate ring keys", -ENOMEM);
@@ -333,7 +336,7 @@ int maps_ring_set(struct xlb_maps *m, __u32 vip_id, const __u32 *slots, __u32 si
 		goto out_close;
 	}
 	/* the swap: readers see either the old table or the new one, whole */
-	err = map_update(m->skel->maps.xlb_rings, &vip_id, &fd);
+	err = map_update(m->skel->maps.xlb_rings, &key, &fd);
 out_close:
 	close(fd);
 out_free:
@@ -343,9 +346,16 @@ out_free:
 
 int maps_ring_delete(struct xlb_maps *m, __u32 vip_id)
 {
-	int err = map_delete(m->skel->maps.xlb_rings, &vip_id);
+	int err = 0;
 
-	return err == -ENOENT ? 0 : err;
+	for (__u32 bank = 0; !err && bank < 2; bank++) {
+		__u32 key = XLB_RING_KEY(vip_id, bank);
+
+		err = map_delete(m->skel->maps.xlb_rings, &key);
+		if (err == -ENOENT)
+			err = 0;
+	}
+	return err;
 }
 
 /* xlb_tx_ports value: the ifindex, zero-extended when it is a struct bpf_devmap_val */
@@ -453,6 +463,16 @@ int maps_be_stats_read(struct xlb_maps *m, __u32 id, struct xlb_be_stats *sum)
 {
 	_Static_assert(sizeof(*sum) == 3 * sizeof(__u64), "xlb_be_stats is three __u64");
 	return percpu_sum(m, m->skel->maps.xlb_be_stats, id, (__u64 *)sum, 3);
+}
+
+int maps_vip_stats_reset(struct xlb_maps *m, __u32 vip_id)
+{
+	return percpu_zero(m, m->skel->maps.xlb_vip_stats, vip_id, vip_id);
+}
+
+int maps_be_stats_reset(struct xlb_maps *m, __u32 id)
+{
+	return percpu_zero(m, m->skel->maps.xlb_be_stats, id, id);
 }
 
 /* <pin_dir>/link_<ifname>: the pinned bpf_link that keeps xlb_xdp attached */
@@ -566,12 +586,12 @@ int maps_vip_addr_foreach(struct xlb_maps *m,
 	return 0;
 }
 
-int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 slot, __u32 *be_id)
+int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u32 slot, __u32 *be_id)
 {
-	__u32 inner_id;
+	__u32 key = XLB_RING_KEY(vip_id, bank), inner_id;
 	int fd, err;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.xlb_rings), &vip_id, &inner_id))
+	if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.xlb_rings), &key, &inner_id))
 		return -ENOENT; /* no table: the VIP has no usable backend */
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)

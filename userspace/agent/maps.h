@@ -64,15 +64,18 @@ int maps_vip_addr_set(struct xlb_maps *m, const struct xlb_addr *addr, __u32 cou
 int maps_backend_set(struct xlb_maps *m, __u32 id, const struct xlb_backend *be);
 int maps_backend_get(struct xlb_maps *m, __u32 id, struct xlb_backend *be);
 
-/* Install a whole Maglev table for @vip_id: creates a new inner array of @size
- * slots, fills it, then swaps it in with one outer-map update. The dataplane
- * never sees a partial table. The inner array must be created with
- * BPF_F_INNER_MAP like the template in bpf/lib/maps.h: the kernel compares
- * map flags when an inner map is inserted (only max_entries may differ). */
-int maps_ring_set(struct xlb_maps *m, __u32 vip_id, const __u32 *slots, __u32 size);
+/* Install a whole Maglev table in bank @bank (0/1) of @vip_id: creates a new
+ * inner array of @size slots, fills it, then swaps it in with one outer-map
+ * update. The dataplane never sees a partial table, and reads the bank the VIP
+ * entry names: fill the idle bank, then flip the VIP entry (sync.c). The inner
+ * array must be created with BPF_F_INNER_MAP like the template in
+ * bpf/lib/maps.h: the kernel compares map flags when an inner map is inserted
+ * (only max_entries may differ). */
+int maps_ring_set(struct xlb_maps *m, __u32 vip_id, __u32 bank, const __u32 *slots, __u32 size);
+/* Removes both banks of @vip_id */
 int maps_ring_delete(struct xlb_maps *m, __u32 vip_id);
-/* Backend slot in @slot of @vip_id's installed table; -ENOENT without a table */
-int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 slot, __u32 *be_id);
+/* Backend slot in @slot of bank @bank of @vip_id; -ENOENT without a table */
+int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u32 slot, __u32 *be_id);
 
 /* Candidates of an lc VIP (written whole; the dataplane reads it per new flow) */
 int maps_lc_set(struct xlb_maps *m, __u32 vip_id, const struct xlb_lc_set *set);
@@ -140,5 +143,8 @@ int maps_counters_read(struct xlb_maps *m, __u64 *cnt, __u64 *drops);
 int maps_counters_reset(struct xlb_maps *m);
 int maps_vip_stats_read(struct xlb_maps *m, __u32 vip_id, struct xlb_vip_stats *sum);
 int maps_be_stats_read(struct xlb_maps *m, __u32 id, struct xlb_be_stats *sum);
+/* Zero the counters of a VIP id or backend slot for a new owner */
+int maps_vip_stats_reset(struct xlb_maps *m, __u32 vip_id);
+int maps_be_stats_reset(struct xlb_maps *m, __u32 id);
 
 #endif /* XLB_AGENT_MAPS_H */

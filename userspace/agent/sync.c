@@ -3,10 +3,15 @@
  *   A. delete VIP entries that are no longer configured (no new packets match)
  *   B. give new VIPs an id and new backends a slot; write backend entries,
  *      then breaker states (xlb_be_brk) that changed
- *   C. rebuild the Maglev table of every VIP whose inputs changed (swap)
- *   D. write VIP entries (a new VIP becomes visible only now)
- *   E. VIP address refcounts, the port-0 flag, egress ports
- *   F. drop the rings of deleted VIPs and deactivate unused backend slots
+ *      (a backend's egress port goes into xlb_tx_ports before its entry names it)
+ *   C. rebuild the Maglev table of every VIP whose inputs changed, into the
+ *      VIP's idle bank (the dataplane still reads the other one)
+ *   D. write VIP entries: a new VIP becomes visible only now, and a VIP whose
+ *      table was rebuilt flips to its new bank and size in one update
+ *   E. VIP address refcounts, the port-0 flag
+ *   F. drop the rings of deleted VIPs, deactivate unused backend slots, remove
+ *      egress ports no backend uses
+ * A new owner of a VIP id or backend slot starts with zeroed counters.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +38,11 @@ struct sync {
 	struct xlb_backend *slot;	 /* mirror of xlb_backends */
 	bool *slot_ready;		 /* resolved and eligible for the ring */
 	uint64_t ring_sig[XLB_MAX_VIPS]; /* inputs of the installed table, 0 = none */
+	uint8_t ring_live[XLB_MAX_VIPS]; /* the bank the VIP entry in the map names */
+	uint8_t ring_bank[XLB_MAX_VIPS]; /* the bank of the newest table (phase D names it) */
 	bool vip_in_map[XLB_MAX_VIPS];
+	uint32_t tx_ports[XLB_TX_PORTS_MAX]; /* ifindexes in xlb_tx_ports */
+	size_t ntx;
 	uint32_t *table;	   /* Maglev scratch, XLB_MAGLEV_M_MAX entries */
 	struct maglev_backend *mb; /* scratch, XLB_MAX_BACKENDS entries */
 	bool pending;
@@ -128,11 +137,18 @@ static bool slot_addr_eq(const struct xlb_backend *b, const struct xlb_addr *a)
 	return b->family == a->family && !memcmp(b->addr, a->addr, sizeof(b->addr));
 }
 
+struct recover_ctx {
+	struct sync *s;
+	struct config *cfg;
+};
+
 static int recover_vip(void *arg, const struct xlb_vip_key *k, const struct xlb_vip_val *v)
 {
-	struct config *cfg = arg;
-	struct cfg_vip *cv = config_vip(cfg, k);
+	struct recover_ctx *c = arg;
+	struct cfg_vip *cv = config_vip(c->cfg, k);
 
+	if (v->vip_id < XLB_MAX_VIPS)
+		c->s->ring_live[v->vip_id] = c->s->ring_bank[v->vip_id] = v->ring_bank & 1;
 	if (cv && v->vip_id < XLB_MAX_VIPS)
 		cv->vip_id = v->vip_id;
 	return 0;
@@ -140,11 +156,12 @@ static int recover_vip(void *arg, const struct xlb_vip_key *k, const struct xlb_
 
 int sync_recover(struct sync *s, struct config *cfg)
 {
+	struct recover_ctx rc = { .s = s, .cfg = cfg };
 	size_t i, j;
 	uint32_t slot;
 	int err;
 
-	err = maps_vip_foreach(s->m, recover_vip, cfg);
+	err = maps_vip_foreach(s->m, recover_vip, &rc);
 	if (err)
 		return err;
 	for (i = 0; i < cfg->nvip; i++) {
@@ -253,6 +270,50 @@ static uint32_t alloc_slot(struct sync *s, const bool *taken)
 	return 0;
 }
 
+/* Phase B: an egress port in xlb_tx_ports before any backend entry names it */
+static int tx_port_need(struct sync *s, uint32_t ifindex)
+{
+	size_t i;
+	int err;
+
+	if (!ifindex)
+		return 0;
+	for (i = 0; i < s->ntx; i++)
+		if (s->tx_ports[i] == ifindex)
+			return 0;
+	if (s->ntx == XLB_TX_PORTS_MAX)
+		return -ENOSPC;
+	err = maps_tx_port_add(s->m, ifindex);
+	if (err)
+		return err;
+	s->tx_ports[s->ntx++] = ifindex;
+	return 0;
+}
+
+/* Phase F: egress ports that no backend in use names any more */
+static int tx_ports_prune(struct sync *s, const bool *taken)
+{
+	size_t i = 0;
+	uint32_t slot;
+	bool used;
+	int err;
+
+	while (i < s->ntx) {
+		used = false;
+		for (slot = 1; slot < XLB_MAX_BACKENDS && !used; slot++)
+			used = taken[slot] && s->slot[slot].ifindex == s->tx_ports[i];
+		if (used) {
+			i++;
+			continue;
+		}
+		err = maps_tx_port_del(s->m, s->tx_ports[i]);
+		if (err && err != -ENOENT)
+			return err;
+		s->tx_ports[i] = s->tx_ports[--s->ntx];
+	}
+	return 0;
+}
+
 /* Phase B for one backend: resolve its next hop and write its slot if changed */
 static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_backend *b)
 {
@@ -274,6 +335,8 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 		if (!err)
 			err = maps_be_pasv_reset(s->m, b->slot); /* nor its passive signal */
 		if (!err)
+			err = maps_be_stats_reset(s->m, b->slot); /* nor its packets */
+		if (!err)
 			err = maps_be_brk_set(s->m, b->slot, &closed);
 		if (err)
 			return err;
@@ -293,6 +356,9 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 		s->pending = true;
 		/* keep the slot owned (inactive in rings) until it resolves */
 	}
+	err = tx_port_need(s, nb.ifindex); /* before the entry can send packets there */
+	if (err)
+		return err;
 	if (!memcmp(&nb, &s->slot[b->slot], sizeof(nb)))
 		return 0;
 	err = maps_backend_set(s->m, b->slot, &nb);
@@ -388,17 +454,21 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	s->last_build_ns = mono_ns() - t0;
 	if (err)
 		return err;
-	err = maps_ring_set(s->m, v->vip_id, s->table, m);
+	/* into the bank the VIP entry does not name; phase D flips the entry, table
+	 * and size at once */
+	err = maps_ring_set(s->m, v->vip_id, s->ring_live[v->vip_id] ^ 1, s->table, m);
 	if (err)
 		return err;
+	s->ring_bank[v->vip_id] = s->ring_live[v->vip_id] ^ 1;
 	s->ring_sig[v->vip_id] = sig;
 	return 0;
 }
 
-static void vip_val(const struct cfg_vip *v, struct xlb_vip_val *out)
+static void vip_val(const struct sync *s, const struct cfg_vip *v, struct xlb_vip_val *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->vip_id = v->vip_id;
+	out->ring_bank = s->ring_bank[v->vip_id];
 	out->ring_size = v->opt.ring_size;
 	out->mtu = v->opt.mtu;
 	out->encap = v->opt.encap;
@@ -516,6 +586,10 @@ int sync_apply(struct sync *s, struct config *cfg)
 				err = -ENOSPC;
 				goto out;
 			}
+			/* a new owner of the id: counters from zero */
+			err = maps_vip_stats_reset(s->m, v->vip_id);
+			if (err)
+				goto out;
 		}
 		vip_live[v->vip_id] = true;
 		for (j = 0; j < v->nbe; j++) {
@@ -545,24 +619,19 @@ int sync_apply(struct sync *s, struct config *cfg)
 	}
 
 	for (i = 0; i < cfg->nvip; i++) { /* D */
-		vip_val(&cfg->vip[i], &val);
+		vip_val(s, &cfg->vip[i], &val);
 		if (!maps_vip_lookup(s->m, &cfg->vip[i].key, &cur) &&
 		    !memcmp(&cur, &val, sizeof(val)))
 			continue;
 		err = maps_vip_update(s->m, &cfg->vip[i].key, &val);
 		if (err)
 			goto out;
+		s->ring_live[val.vip_id] = val.ring_bank;
 	}
 
 	err = sync_addrs(s, cfg); /* E */
 	if (!err)
 		err = sync_flags(s, cfg);
-	for (slot = 1; !err && slot < XLB_MAX_BACKENDS; slot++) {
-		uint32_t ifi = s->slot[slot].ifindex;
-
-		if (taken[slot] && ifi)
-			err = maps_tx_port_add(s->m, ifi);
-	}
 	if (err)
 		goto out;
 
@@ -586,7 +655,7 @@ int sync_apply(struct sync *s, struct config *cfg)
 		s->slot[slot] = nb;
 		s->slot_ready[slot] = false;
 	}
-	err = 0;
+	err = tx_ports_prune(s, taken);
 out:
 	free(taken);
 	return err;
