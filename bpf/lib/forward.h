@@ -56,7 +56,7 @@ static __always_inline int xlb_forward_vip(struct xdp_md *ctx, const struct xlb_
 					   struct xlb_global_stats *st, __u32 bytes)
 {
 	struct xlb_sel sel = {};
-	__u32 hash, mtu, ohl;
+	__u32 hash, mtu, ohl = vip->ohl;
 	__u8 mode = vip->encap;
 	int ret;
 
@@ -65,22 +65,25 @@ static __always_inline int xlb_forward_vip(struct xdp_md *ctx, const struct xlb_
 	ret = xlb_policy(pkt, vip, cfg, st);
 	if (ret)
 		goto out_drop;
+
+	/* Too big once encapsulated, and may not be fragmented: answered before the
+	 * flow stage, so such a packet spends no flow state, new-flow token or
+	 * half-open budget. The overhead is the VIP's largest (over its backends'
+	 * families), which the agent writes with the VIP. */
+	mtu = vip->mtu ?: XLB_MTU_DEFAULT;
+	if (mode != XLB_ENCAP_L2 && pkt->l3_len + ohl > mtu && mtu > ohl &&
+	    (pkt->key.family == XLB_FAMILY_V6 || pkt->df)) {
+		ret = xlb_icmp_admit(cfg) ? xlb_send_too_big(ctx, pkt, mtu - ohl) :
+					    -XLB_DROP_ICMP_RATE;
+		if (ret)
+			goto out_drop;
+		XLB_COUNT(st, XLB_CNT_TOO_BIG_SENT);
+		return XDP_TX;
+	}
+
 	ret = xlb_flow_select(pkt, vip, cfg, st, &sel);
 	if (ret)
 		goto out_drop;
-
-	if (mode != XLB_ENCAP_L2) {
-		ohl = xlb_encap_overhead(mode, sel.be->family);
-		mtu = vip->mtu ?: XLB_MTU_DEFAULT;
-		if (pkt->l3_len + ohl > mtu && mtu > ohl &&
-		    (pkt->key.family == XLB_FAMILY_V6 || pkt->df)) {
-			ret = xlb_send_too_big(ctx, pkt, mtu - ohl);
-			if (ret)
-				goto out_drop;
-			XLB_COUNT(st, XLB_CNT_TOO_BIG_SENT);
-			return XDP_TX;
-		}
-	}
 	/* the outer headers' variation: ipip/gue, and fragments of any mode */
 	hash = mode != XLB_ENCAP_L2 || pkt->frag == XLB_FRAG_FIRST ? xlb_hash_outer(&pkt->key) : 0;
 	if (pkt->frag == XLB_FRAG_FIRST) {

@@ -13,6 +13,29 @@
 
 #define XLB_ICMP_HDR_LEN 8
 
+/* May this CPU send one more generated ICMP message now? A GCRA bucket per CPU
+ * (ratelimit.h explains the arithmetic): config icmp_rate per second, icmp_burst
+ * at once. Read and written by this CPU only. */
+static __always_inline int xlb_icmp_admit(const struct xlb_config *cfg)
+{
+	__u64 rate = cfg->icmp_rate ?: XLB_ICMP_RATE_DEFAULT;
+	__u64 burst = cfg->icmp_burst ?: XLB_ICMP_BURST_DEFAULT;
+	__u64 interval = 1000000000ULL / rate, now = bpf_ktime_get_coarse_ns(), t;
+	struct xlb_icmp_tb *tb;
+	__u32 zero = 0;
+
+	tb = bpf_map_lookup_elem(&xlb_icmp_tb, &zero);
+	if (unlikely(!tb))
+		return 0;
+	t = tb->tat;
+	if ((__s64)(t - now) > (__s64)((burst - 1) * interval))
+		return 0;
+	if ((__s64)(t - now) < 0)
+		t = now;
+	tb->tat = t + interval;
+	return 1;
+}
+
 /* Turn the packet into a too-big answer to its sender; the caller returns XDP_TX.
  * @mtu is the largest packet the client may send (VIP mtu minus encap overhead).
  * The checksum always walks XLB_ICMP_QUOTE_MAX quoted bytes, a constant length

@@ -61,14 +61,15 @@ struct {
 	__array(values, struct xlb_ring_inner); /* must be last: flexible array */
 } xlb_rings SEC(".maps");
 
-/* Sticky flows: client 5-tuple -> backend slot. LRU with one list per CPU:
- * no shared lock on inserts across RSS queues. (A common LRU measured ~20%
- * cheaper per new flow on 2 cores, where that lock is never contended.)
+/* Sticky flows: client 5-tuple -> backend slot. One LRU shared by every CPU,
+ * so --flow-table-size N means N flows whatever CPU they arrive on (a list
+ * per CPU gave each CPU N / CPUs). Its cost: inserts from several CPUs take
+ * the list's lock (measured ~20% cheaper per new flow than per-CPU lists on 2
+ * cores, where it is never contended; many cores at high new-flow rates pay).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_FLOW_MAX);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_flow_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -82,6 +83,14 @@ struct {
 	__type(value, struct xlb_frag_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_frags SEC(".maps");
+
+/* Generated ICMP budget of this CPU (GCRA; config icmp_rate, icmp_burst) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_icmp_tb);
+} xlb_icmp_tb SEC(".maps");
 
 /* Runtime knobs (key 0): outer sources, GUE port, flood guard rate */
 struct {

@@ -30,6 +30,7 @@
 #define XLB_MAP_VIP_STATS "xlb_vip_stats"
 #define XLB_MAP_BE_STATS "xlb_be_stats"
 #define XLB_MAP_FLOOD "xlb_flood"
+#define XLB_MAP_ICMP_TB "xlb_icmp_tb"
 #define XLB_MAP_WRR_POS "xlb_wrr_pos"
 #define XLB_MAP_BE_ACTIVE "xlb_be_active"
 #define XLB_MAP_LC_SETS "xlb_lc_sets"

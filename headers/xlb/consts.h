@@ -115,6 +115,9 @@
 #define XLB_UDP_IDLE_DEFAULT_NS (30ULL * 1000000000ULL)
 #define XLB_GUE_PORT_DEFAULT 6080
 #define XLB_FLOOD_RATE_DEFAULT 125000 /* new flows per CPU per second */
+/* Generated ICMP (RFC 4443 2.4(f): rate-limited; answers can reflect to spoofed sources) */
+#define XLB_ICMP_RATE_DEFAULT 100 /* per CPU per second */
+#define XLB_ICMP_BURST_DEFAULT 20
 #define XLB_HASH_SEED_DEFAULT 0x786c6221U
 
 /* Outer header constants */

@@ -59,6 +59,7 @@ enum xlb_drop_reason {
 	XLB_DROP_RL_PPS = 15,	      /* source over its packet rate (global or VIP scope) */
 	XLB_DROP_RL_NEW_FLOW = 16,    /* source over its new-flow rate (global or VIP scope) */
 	XLB_DROP_RL_CEILING = 17,     /* VIP over its new-flow ceiling (all sources) */
+	XLB_DROP_ICMP_RATE = 18,      /* too big, and the too-big answers are over their rate */
 	__XLB_DROP_MAX
 };
 #define XLB_DROPS_SLOTS 64

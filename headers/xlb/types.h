@@ -33,7 +33,9 @@ struct xlb_vip_val {
 	__u8 flags;	   /* XLB_VIP_F_* */
 	__u8 sched;	   /* XLB_SCHED_* */
 	__u8 ring_bank;	   /* which of the VIP's two xlb_rings entries is in use (0/1) */
-	__u8 pad[2];
+	__u8 ohl;	   /* encapsulation overhead, bytes: the largest over the VIP's
+			    * backends (ipip 20/40, gue 28/48 by outer family; l2 0) */
+	__u8 pad;
 };
 XLB_ASSERT_SIZE(struct xlb_vip_val, 24);
 
@@ -142,8 +144,10 @@ struct xlb_config {
 	__u8 flags;	  /* XLB_CFG_F_* */
 	__u8 pol_bank;	  /* policy bank in use (0/1, <xlb/policy.h>); flipped to replace rules */
 	__u8 pad[3];
+	__u32 icmp_rate; /* generated ICMP (too-big) per CPU per second; 0 = XLB_ICMP_RATE_DEFAULT */
+	__u32 icmp_burst; /* ... of which at once; 0 = XLB_ICMP_BURST_DEFAULT */
 };
-XLB_ASSERT_SIZE(struct xlb_config, 32);
+XLB_ASSERT_SIZE(struct xlb_config, 40);
 
 /* xlb_counters value (per CPU, single entry, key 0): every global counter in one
  * block, so the fast path does one map lookup for all of them.
@@ -204,5 +208,11 @@ struct xlb_flood_state {
 	__u64 new_flows;
 };
 XLB_ASSERT_SIZE(struct xlb_flood_state, 16);
+
+/* xlb_icmp_tb value (per CPU, single entry): GCRA state of generated ICMP */
+struct xlb_icmp_tb {
+	__u64 tat; /* theoretical arrival time, bpf_ktime_get_coarse_ns() */
+};
+XLB_ASSERT_SIZE(struct xlb_icmp_tb, 8);
 
 #endif /* XLB_TYPES_H */

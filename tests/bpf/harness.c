@@ -296,6 +296,7 @@ int env_clear(struct env *e)
 		err |= maps_tx_port_del(e->m, e->tx_ports[i]);
 	e->ntx = 0;
 	err |= percpu_zero(maps_map_fd(e->m, XLB_MAP_FLOOD), sizeof(struct xlb_flood_state));
+	err |= percpu_zero(maps_map_fd(e->m, XLB_MAP_ICMP_TB), sizeof(struct xlb_icmp_tb));
 	memset(&e->cfg, 0, sizeof(e->cfg));
 	err |= maps_config_set(e->m, &e->cfg);
 	return err ? -EIO : 0;
@@ -366,6 +367,11 @@ int env_vip(struct env *e, const struct vipcfg *v, int which)
 		.sched = XLB_SCHED_MAGLEV,
 		.ring_bank = v->ring_bank,
 	};
+	uint8_t be_fam = v->be_fam ? v->be_fam : v->fam;
+
+	/* as the agent writes it: the overhead of the backends' outer family */
+	if (v->encap == XLB_ENCAP_IPIP || v->encap == XLB_ENCAP_GUE)
+		val.ohl = (uint8_t)((be_fam == 6 ? 40 : 20) + (v->encap == XLB_ENCAP_GUE ? 8 : 0));
 	struct xlb_addr a = { .family = k.family };
 	int err;
 

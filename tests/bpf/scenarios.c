@@ -1126,6 +1126,55 @@ static void sc_active(struct env *e)
 	tap_end(&tc);
 }
 
+/* Generated ICMP is rate-limited per CPU (RFC 4443 2.4(f)), and a too-big packet
+ * is answered (or refused) before the flow stage: no flow entry, no new-flow
+ * count, nothing spent. */
+static void sc_icmp_rate(struct env *e)
+{
+	const struct vipcfg v = { .fam = 4, .encap = XLB_ENCAP_IPIP };
+	struct snap s0, s1;
+	struct tcase tc;
+	int tx = 0, drop = 0, entries = 0;
+
+	tap_begin(&tc, "too-big answers: burst 5 then refused (icmp_rate_limited), no flow state");
+	if (env_std(e, &v) == 0 && snap_take(e, &s0) == 0) {
+		e->cfg.icmp_rate = 1; /* one more per second: none within this test */
+		e->cfg.icmp_burst = 5;
+		maps_config_set(e->m, &e->cfg);
+		for (int c = 0; c < 20; c++) {
+			struct pspec big = { .client = (uint8_t)(120 + c), .len = 1441 };
+			__u32 verdict = send_pkt(e, &big);
+
+			tx += verdict == XDP_TX;
+			drop += verdict == XDP_DROP;
+			entries += flow_be(e, &big) != 0;
+		}
+		snap_take(e, &s1);
+		if (tx != 5 || drop != 15)
+			tap_fail(&tc, "20 oversized packets: %d answered, %d dropped (want 5, 15)",
+				 tx, drop);
+		if (cnt_delta(&s0, &s1, XLB_CNT_TOO_BIG_SENT) != 5 ||
+		    s1.drops[XLB_DROP_ICMP_RATE] - s0.drops[XLB_DROP_ICMP_RATE] != 15)
+			tap_fail(&tc, "counters: too_big_sent +%llu, icmp_rate_limited +%llu",
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_TOO_BIG_SENT),
+				 (unsigned long long)(s1.drops[XLB_DROP_ICMP_RATE] -
+						      s0.drops[XLB_DROP_ICMP_RATE]));
+		if (entries || cnt_delta(&s0, &s1, XLB_CNT_FLOW_MISS) ||
+		    cnt_delta(&s0, &s1, XLB_CNT_SYN) || active_of(e, 1))
+			tap_fail(&tc,
+				 "flow state touched: %d entries, flow_miss +%llu, active %llu",
+				 entries,
+				 (unsigned long long)cnt_delta(&s0, &s1, XLB_CNT_FLOW_MISS),
+				 (unsigned long long)active_of(e, 1));
+		/* packets that fit are not limited */
+		if (send_pkt(e, &(struct pspec){ .client = 119, .len = 100 }) != XDP_TX)
+			tap_fail(&tc, "a packet that fits was not forwarded");
+	} else {
+		tap_fail(&tc, "map setup failed");
+	}
+	tap_end(&tc);
+}
+
 void suite_scenarios(struct env *e)
 {
 	sc_sticky(e);
@@ -1148,5 +1197,6 @@ void suite_scenarios(struct env *e)
 	sc_syn_retx(e);
 	sc_active(e);
 	sc_ring_resize(e);
+	sc_icmp_rate(e);
 	sc_pins();
 }

@@ -55,7 +55,10 @@ static const char usage_text[] =
 	"      --gue-port PORT      GUE destination port (default 6080)\n"
 	"      --flood-rate N       new flows per CPU per second before the flood guard\n"
 	"                           stops inserting (default 125000, 0 = off)\n"
-	"      --flow-table-size N  flow table entries (default 1048576; fixed once pinned)\n"
+	"      --flow-table-size N  flow table entries, shared by all CPUs (default 1048576;\n"
+	"                           fixed once pinned)\n"
+	"      --icmp-rate N        too-big answers per CPU per second (default 100)\n"
+	"      --icmp-burst N       ... of which at once (default 20)\n"
 	"      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 	"                           (off by default; e.g. 127.0.0.1:9100 or [::1]:9100)\n"
 	"  -v, --verbose            more logging (-vv: libbpf debug and verifier logs)\n"
@@ -69,7 +72,7 @@ struct opts {
 	const char *metrics;
 	bool generic, use_prev;
 	uint16_t gue_port;
-	uint32_t flood_rate, flow_max;
+	uint32_t flood_rate, flow_max, icmp_rate, icmp_burst;
 };
 
 static void __attribute__((format(printf, 1, 2), noreturn)) die_usage(const char *fmt, ...)
@@ -262,6 +265,8 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 		{ "flow-table-size", required_argument, NULL, 5 },
 		{ "metrics", required_argument, NULL, 6 },
 		{ "use-previous-state", no_argument, NULL, 7 },
+		{ "icmp-rate", required_argument, NULL, 8 },
+		{ "icmp-burst", required_argument, NULL, 9 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -325,6 +330,16 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 		case 6:
 			o->metrics = optarg;
 			break;
+		case 8:
+			if (parse_uint(optarg, "icmp rate", 1, 1000000, &v, err, sizeof(err)))
+				die_usage("%s", err);
+			o->icmp_rate = v;
+			break;
+		case 9:
+			if (parse_uint(optarg, "icmp burst", 1, 1000000, &v, err, sizeof(err)))
+				die_usage("%s", err);
+			o->icmp_burst = v;
+			break;
 		case 7:
 			o->use_prev = true;
 			break;
@@ -365,6 +380,8 @@ static int setup_config_map(struct agent *a, const struct opts *o)
 	xc.src_bits = bits > XLB_SRC_BITS_MAX ? 0 : bits;
 	xc.gue_port = o->gue_port;
 	xc.flood_rate = o->flood_rate;
+	xc.icmp_rate = o->icmp_rate;
+	xc.icmp_burst = o->icmp_burst;
 	if (!xc.src4)
 		pr_warn("lbd: %s has no IPv4 address and no --src4: IPv4 backends get source 0.0.0.0",
 			a->ifaces[0]);
@@ -414,7 +431,9 @@ int main(int argc, char **argv)
 	struct opts o = { .state = STATE_PATH_DEFAULT,
 			  .socket = CTL_SOCKET_DEFAULT,
 			  .pin_dir = XLB_PIN_ROOT_DEFAULT,
-			  .flood_rate = XLB_FLOOD_RATE_DEFAULT };
+			  .flood_rate = XLB_FLOOD_RATE_DEFAULT,
+			  .icmp_rate = XLB_ICMP_RATE_DEFAULT,
+			  .icmp_burst = XLB_ICMP_BURST_DEFAULT };
 	struct agent a = {};
 	struct xlb_maps_opts mo = {};
 	struct ctl_server *ctl = NULL;

@@ -464,9 +464,28 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	return 0;
 }
 
+/* The largest encapsulation overhead over @v's backends (their outer family) */
+static uint8_t vip_overhead(const struct cfg_vip *v)
+{
+	uint8_t ohl = 0, o;
+	size_t i;
+
+	if (v->opt.encap == XLB_ENCAP_L2)
+		return 0;
+	for (i = 0; i < v->nbe; i++) {
+		o = v->be[i].addr.family == XLB_FAMILY_V6 ? XLB_IPV6_HDR_LEN : XLB_IPV4_HDR_LEN;
+		if (v->opt.encap == XLB_ENCAP_GUE)
+			o += XLB_UDP_HDR_LEN;
+		if (o > ohl)
+			ohl = o;
+	}
+	return ohl;
+}
+
 static void vip_val(const struct sync *s, const struct cfg_vip *v, struct xlb_vip_val *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->ohl = vip_overhead(v);
 	out->vip_id = v->vip_id;
 	out->ring_bank = s->ring_bank[v->vip_id];
 	out->ring_size = v->opt.ring_size;

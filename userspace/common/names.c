@@ -60,6 +60,7 @@ static const char *const drop_names[] = {
 	[XLB_DROP_RL_PPS] = "rl_pps",
 	[XLB_DROP_RL_NEW_FLOW] = "rl_new_flow",
 	[XLB_DROP_RL_CEILING] = "rl_ceiling",
+	[XLB_DROP_ICMP_RATE] = "icmp_rate_limited",
 };
 _Static_assert(ARRAY_SIZE(drop_names) == __XLB_DROP_MAX, "names: drop table incomplete");
 
