@@ -112,6 +112,12 @@
 
 /* Defaults the agent writes; the dataplane also uses them when a field is 0. */
 #define XLB_MTU_DEFAULT 1500
+/* The largest packet (L3, after encapsulation) xlb_xdp can carry: it is
+ * single-buffer XDP (not xdp.frags), so a frame must fit one page with the XDP
+ * headroom and the shared info: 4096 - 256 - 320 = 3520 bytes, less Ethernet and
+ * two VLAN tags. Drivers refuse to attach single-buffer programs above about
+ * this MTU. */
+#define XLB_MTU_MAX 3498
 #define XLB_UDP_IDLE_DEFAULT_NS (30ULL * 1000000000ULL)
 #define XLB_GUE_PORT_DEFAULT 6080
 #define XLB_FLOOD_RATE_DEFAULT 125000 /* new flows per CPU per second */

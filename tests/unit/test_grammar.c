@@ -69,8 +69,8 @@ static const struct {
 	  "fall 3" },
 	{ "vip add " V6 " fall 5 rise 1 check udp encap gue sched wrr hash src udp-idle 120000",
 	  "vip add " V6 " sched wrr encap gue hash src udp-idle 2m check udp rise 1 fall 5" },
-	{ "vip add [::1]:0/tcp encap l2 sched lc mtu 9216 ring-size 1048573",
-	  "vip add [::1]:0/tcp sched lc encap l2 ring-size 1048573 mtu 9216" },
+	{ "vip add [::1]:0/tcp encap l2 sched lc mtu 3498 ring-size 1048573",
+	  "vip add [::1]:0/tcp sched lc encap l2 ring-size 1048573 mtu 3498" },
 	{ "vip add " V4 " check http path \"/health check#1\"",
 	  "vip add " V4 " check http path \"/health check#1\"" },
 	{ "vip add " V4 " check none", "vip add " V4 " check none" },
@@ -529,8 +529,10 @@ static const struct {
 	{ "vip add " V4 " ring-size 0", "invalid ring-size '0': must be 1-1048573" },
 	{ "vip add " V4 " ring-size 1048574", "invalid ring-size '1048574'" },
 	{ "vip add " V4 " ring-size 0x10", "invalid ring-size '0x10'" },
-	{ "vip add " V4 " mtu 575", "invalid mtu '575': must be 576-9216" },
-	{ "vip add " V4 " mtu 9217", "invalid mtu '9217'" },
+	{ "vip add " V4 " mtu 575", "invalid mtu '575': must be 576-3498" },
+	/* single-buffer XDP: a jumbo MTU cannot be carried, and is refused at vip add */
+	{ "vip add " V4 " mtu 3499", "invalid mtu '3499'" },
+	{ "vip add " V4 " mtu 9000", "invalid mtu '9000': must be 576-3498" },
 	{ "vip add " V4 " rise 0", "invalid rise '0': must be 1-100" },
 	{ "vip add " V4 " fall 101", "invalid fall '101': must be 1-100" },
 	{ "vip add " V4 " udp-idle 0", "invalid udp-idle '0': must be 100ms-24h" },
@@ -764,7 +766,7 @@ static void test_print_errors(void **state)
 	/* longest command there is still fits GR_LINE_MAX */
 	memset(&c, 0, sizeof(c));
 	parse_line("vip add [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535/tcp sched maglev "
-		   "encap ipip hash 5tuple ring-size 1048573 udp-idle 86399999 mtu 9216 "
+		   "encap ipip hash 5tuple ring-size 1048573 udp-idle 86399999 mtu 3498 "
 		   "check http check-via direct interval 86399999 timeout 86399999 rise 100 "
 		   "fall 100 eject-time 86399999 max-eject-time 86399999 half-open-flows 1000 "
 		   "panic 100 max-eject 100 "

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include "agent/config.h"
 #include "agent/sync.h"
+#include "common/grammar.h"
 
 #define NVIP 8
 #define RING_MAX 131
@@ -35,6 +36,7 @@ static struct fake {
 	} ring[XLB_MAX_VIPS * 2];
 	uint32_t tx[XLB_TX_PORTS_MAX];
 	int ntx;
+	struct xlb_lc_set lc[XLB_MAX_VIPS];
 	int writes;
 	int violations;
 	char why[256];
@@ -162,8 +164,8 @@ int maps_config_set(struct xlb_maps *m, const struct xlb_config *c)
 int maps_lc_set(struct xlb_maps *m, __u32 vip_id, const struct xlb_lc_set *set)
 {
 	(void)m;
-	(void)vip_id;
-	(void)set;
+	F.lc[vip_id] = *set;
+	check("lc_set");
 	return 0;
 }
 
@@ -386,11 +388,50 @@ static void test_backends_and_ports(void **state)
 	config_free(&c);
 }
 
+/* An lc VIP whose backends are all drained takes no new flow, like a Maglev VIP
+ * without a table: no lc candidate, no ring */
+static void test_lc_all_drained(void **state)
+{
+	struct config c;
+	struct sync *s;
+	char err[256];
+	const char *drain[] = { "backend", "drain", "192.0.2.10:80/tcp", NULL, NULL };
+	struct gr_cmd cmd;
+	uint32_t vip_id = 0;
+
+	(void)state;
+	memset(&F, 0, sizeof(F));
+	config_init(&c);
+	s = sync_new(NULL, resolve, NULL);
+	assert_non_null(s);
+	load(&c, "vip add 192.0.2.10:80/tcp sched lc ring-size 13\n" BE(1) BE(2));
+	apply(s, &c, "lc vip");
+	for (int i = 0; i < NVIP; i++)
+		if (F.vip[i].used)
+			vip_id = F.vip[i].v.vip_id;
+	assert_int_equal(F.lc[vip_id].n, 2);
+	for (int b = 1; b <= 2; b++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "198.51.100.%d", b);
+		drain[3] = addr;
+		assert_int_equal(grammar_parse(4, (char **)drain, &cmd, err, sizeof(err)), 0);
+		assert_int_equal(config_apply(&c, &cmd, err, sizeof(err)), 0);
+	}
+	apply(s, &c, "both drained");
+	assert_int_equal(F.lc[vip_id].n, 0);
+	assert_int_equal(
+		F.ring[XLB_RING_KEY(vip_id, 0)].size + F.ring[XLB_RING_KEY(vip_id, 1)].size, 0);
+	sync_free(s);
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ring_size_changes),
 		cmocka_unit_test(test_backends_and_ports),
+		cmocka_unit_test(test_lc_all_drained),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -290,8 +290,10 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 		return errmsg(-EINVAL, err, errlen,
 			      "invalid mtu '%u': an IPv6 vip needs at least %d", o->mtu,
 			      IPV6_MIN_MTU);
-	if (o->mtu < 576 || o->mtu > 9216)
-		return errmsg(-EINVAL, err, errlen, "invalid mtu '%u': must be 576-9216", o->mtu);
+	if (o->mtu < 576 || o->mtu > XLB_MTU_MAX)
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid mtu '%u': must be 576-%d (single-buffer XDP)", o->mtu,
+			      XLB_MTU_MAX);
 	if (o->path[0] != '/' || strnlen(o->path, sizeof(o->path)) > GR_PATH_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid path: must start with '/'");
 	if (o->check != GR_CHECK_HTTP &&

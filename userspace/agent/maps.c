@@ -485,6 +485,23 @@ static int link_pin_path(const struct xlb_maps *m, const char *ifname, char *buf
 	return 0;
 }
 
+/* The MTU of @ifname, 0 if unknown */
+static unsigned int iface_mtu(const char *ifname)
+{
+	char path[PATH_MAX];
+	unsigned int mtu = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%u", &mtu) != 1)
+			mtu = 0;
+		fclose(f);
+	}
+	return mtu;
+}
+
 int maps_attach(struct xlb_maps *m, const char *ifname, bool generic)
 {
 	struct bpf_link_create_opts lo = { .sz = sizeof(lo) };
@@ -518,11 +535,23 @@ int maps_attach(struct xlb_maps *m, const char *ifname, bool generic)
 
 	lo.flags = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	fd = bpf_link_create(maps_prog_fd(m), ifindex, BPF_XDP, &lo);
-	if (fd < 0)
+	if (fd < 0) {
+		unsigned int mtu = iface_mtu(ifname);
+		char what[160];
+
+		if (!generic && mtu > XLB_MTU_MAX) {
+			/* drivers refuse single-buffer programs on jumbo MTUs */
+			snprintf(what, sizeof(what),
+				 "native XDP attach failed: mtu %u is above %d, the most xlb_xdp "
+				 "(single-buffer XDP) carries; lower it (ip link set %s mtu %d)",
+				 mtu, XLB_MTU_MAX, ifname, XLB_MTU_MAX);
+			return maps_err(ifname, what, fd);
+		}
 		return maps_err(ifname,
 				generic ? "generic XDP attach failed" :
 					  "native XDP attach failed (try generic mode)",
 				fd);
+	}
 	err = bpf_obj_pin(fd, path);
 	close(fd); /* the pin holds the link */
 	if (err)

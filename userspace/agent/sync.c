@@ -426,6 +426,15 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	sig = sig_mix(sig, &m, sizeof(m));
 	sig = sig_mix(sig, &v->opt.sched, sizeof(v->opt.sched));
 	if (!n) {
+		if (v->opt.sched == GR_SCHED_LC) {
+			/* no candidate either: lc refuses new flows like a VIP without
+			 * a table (no_ring), instead of picking drained backends */
+			struct xlb_lc_set none = {};
+
+			err = maps_lc_set(s->m, v->vip_id, &none);
+			if (err)
+				return err;
+		}
 		if (s->ring_sig[v->vip_id]) {
 			err = maps_ring_delete(s->m, v->vip_id);
 			if (err && err != -ENOENT)

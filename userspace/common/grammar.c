@@ -149,7 +149,7 @@ static const struct kw vip_kws[] = {
 	{ "hash", GR_OPT_HASH, KW_ENUM, OPT(hash), 0, 0, gr_hash_name, __GR_HASH_MAX, 0 },
 	{ "ring-size", GR_OPT_RING_SIZE, KW_UINT, OPT(ring_size), 1, XLB_MAGLEV_M_MAX, NULL, 0, 0 },
 	{ "udp-idle", GR_OPT_UDP_IDLE, KW_DUR, OPT(udp_idle_ms), 100, GR_DUR_MAX_MS, NULL, 0, 0 },
-	{ "mtu", GR_OPT_MTU, KW_UINT, OPT(mtu), 576, 9216, NULL, 0, 0 },
+	{ "mtu", GR_OPT_MTU, KW_UINT, OPT(mtu), 576, XLB_MTU_MAX, NULL, 0, 0 },
 	{ "check", GR_OPT_CHECK, KW_ENUM, OPT(check), 0, 0, gr_check_name, __GR_CHECK_MAX, 0 },
 	{ "check-via", GR_OPT_CHECK_VIA, KW_ENUM, OPT(check_via), 0, 0, gr_via_name, __GR_VIA_MAX,
 	  0 },
