@@ -263,6 +263,7 @@ static int route_get(struct nh_ctx *ctx, const struct xlb_addr *dst, struct rout
 
 struct neigh_res {
 	int got;
+	uint32_t flags_ext; /* NTF_EXT_* */
 	uint16_t state;
 	int lladdr_len;
 	uint8_t lladdr[6];
@@ -281,6 +282,8 @@ static int neigh_parse(struct nlmsghdr *nlh, void *arg)
 	ndm = nlmsg_data(nlh);
 	res->got = 1;
 	res->state = ndm->ndm_state;
+	if (tb[NDA_FLAGS_EXT] && nla_len(tb[NDA_FLAGS_EXT]) == 4)
+		res->flags_ext = nla_get_u32(tb[NDA_FLAGS_EXT]);
 	if (tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == 6) {
 		res->lladdr_len = 6;
 		memcpy(res->lladdr, nla_data(tb[NDA_LLADDR]), 6);
@@ -289,6 +292,10 @@ static int neigh_parse(struct nlmsghdr *nlh, void *arg)
 }
 
 /* RTM_GETNEIGH (RTM_NEWNEIGH with NTF_USE when @trigger) for @af/@addr on @ifindex */
+#define NEIGH_GET 0
+#define NEIGH_RESOLVE 1 /* create if missing and resolve (NTF_USE) */
+#define NEIGH_MANAGED 2 /* create a managed entry, or make one managed */
+
 static int neigh_msg(struct nh_ctx *ctx, int trigger, int af, const void *addr, int len,
 		     uint32_t ifindex, struct neigh_res *res)
 {
@@ -297,7 +304,17 @@ static int neigh_msg(struct nh_ctx *ctx, int trigger, int af, const void *addr, 
 
 	ndm.ndm_family = af;
 	ndm.ndm_ifindex = ifindex;
-	if (trigger) {
+	if (trigger == NEIGH_MANAGED) {
+		/* A managed entry (5.16+): the kernel keeps it resolved by itself and its
+		 * garbage collector leaves it alone. XDP traffic never refreshes a
+		 * neighbour entry, so a plain one goes stale and is removed. */
+		ndm.ndm_state = NUD_NONE; /* an existing entry keeps its state and address */
+		msg = msg_new(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, &ndm, sizeof(ndm));
+		if (msg && nla_put_u32(msg, NDA_FLAGS_EXT, NTF_EXT_MANAGED) < 0) {
+			nlmsg_free(msg);
+			return -ENOMEM;
+		}
+	} else if (trigger) {
 		/* kernel: create the entry if missing, then neigh_event_send() it */
 		ndm.ndm_flags = NTF_USE;
 		msg = msg_new(RTM_NEWNEIGH, NLM_F_CREATE, &ndm, sizeof(ndm));
@@ -409,7 +426,7 @@ int netlink_resolve(struct nh_ctx *ctx, const struct xlb_addr *dst, struct nh_en
 	if (af < 0)
 		return af;
 
-	err = neigh_msg(ctx, 0, af, bytes, len, rt.oif, &nb);
+	err = neigh_msg(ctx, NEIGH_GET, af, bytes, len, rt.oif, &nb);
 	if (err && err != -ENOENT)
 		return err;
 	if (!neigh_usable(&nb)) {
@@ -417,7 +434,13 @@ int netlink_resolve(struct nh_ctx *ctx, const struct xlb_addr *dst, struct nh_en
 			return -EAGAIN; /* resolution already in progress */
 		if (nb.got && (nb.state & (NUD_PERMANENT | NUD_NOARP)))
 			return -EHOSTUNREACH; /* static entry without a MAC: will not change */
-		err = neigh_msg(ctx, 1, af, bytes, len, rt.oif, &nb);
+		/* no entry: make it a managed one, kept resolved from now on (a
+		 * kernel before 5.16 refuses: a plain entry then); then ask for
+		 * resolution now rather than at the kernel's next managed round */
+		if (!nb.got && neigh_msg(ctx, NEIGH_MANAGED, af, bytes, len, rt.oif, &nb))
+			pr_debug("netlink: neighbour %s: no managed entry (kernel before 5.16?)",
+				 addr_str(&via, buf, sizeof(buf)));
+		err = neigh_msg(ctx, NEIGH_RESOLVE, af, bytes, len, rt.oif, &nb);
 		if (err) {
 			pr_warn("netlink: neighbour %s: resolve request failed: %s",
 				addr_str(&via, buf, sizeof(buf)), strerror(-err));
@@ -433,6 +456,16 @@ int netlink_resolve(struct nh_ctx *ctx, const struct xlb_addr *dst, struct nh_en
 		return err;
 	if (lk.type != ARPHRD_ETHER || lk.addr_len != 6)
 		return -EOPNOTSUPP;
+	if (!(nb.state & (NUD_PERMANENT | NUD_NOARP)) && !(nb.flags_ext & NTF_EXT_MANAGED)) {
+		/* a learnt entry we depend on: managed from now on, so it is not
+		 * garbage-collected while only XDP traffic uses it */
+		struct neigh_res mr;
+
+		if (neigh_msg(ctx, NEIGH_MANAGED, af, bytes, len, rt.oif, &mr))
+			pr_debug(
+				"netlink: neighbour %s: cannot make it managed (kernel before 5.16?)",
+				addr_str(&via, buf, sizeof(buf)));
+	}
 
 	memset(out, 0, sizeof(*out));
 	out->ifindex = rt.oif;

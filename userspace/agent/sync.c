@@ -25,6 +25,10 @@
 #include "common/log.h"
 #include "common/parse.h"
 
+/* How long a backend keeps its last known next hop while the neighbour is being
+ * resolved again, before it leaves the tables */
+#define SYNC_NH_GRACE_MS 10000
+
 struct sync_brk_mirror {
 	uint32_t state;
 	uint32_t gen;
@@ -43,6 +47,7 @@ struct sync {
 	bool vip_in_map[XLB_MAX_VIPS];
 	uint32_t tx_ports[XLB_TX_PORTS_MAX]; /* ifindexes in xlb_tx_ports */
 	size_t ntx;
+	uint64_t *nh_lost_ms;	   /* per slot: when its next hop stopped resolving, 0 = resolved */
 	uint32_t *table;	   /* Maglev scratch, XLB_MAGLEV_M_MAX entries */
 	struct maglev_backend *mb; /* scratch, XLB_MAX_BACKENDS entries */
 	bool pending;
@@ -87,7 +92,8 @@ struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg)
 	s->table = calloc(XLB_MAGLEV_M_MAX, sizeof(*s->table));
 	s->mb = calloc(XLB_MAX_BACKENDS, sizeof(*s->mb));
 	s->brk_mirror = calloc(XLB_MAX_BACKENDS, sizeof(*s->brk_mirror));
-	if (!s->slot || !s->slot_ready || !s->table || !s->mb || !s->brk_mirror) {
+	s->nh_lost_ms = calloc(XLB_MAX_BACKENDS, sizeof(*s->nh_lost_ms));
+	if (!s->slot || !s->slot_ready || !s->table || !s->mb || !s->brk_mirror || !s->nh_lost_ms) {
 		errno = ENOMEM;
 		goto out_free;
 	}
@@ -114,6 +120,7 @@ void sync_free(struct sync *s)
 	free(s->table);
 	free(s->mb);
 	free(s->brk_mirror);
+	free(s->nh_lost_ms);
 	free(s);
 }
 
@@ -347,6 +354,25 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 	if (b->has_mac && (err == 0 || err == -EAGAIN)) {
 		memcpy(nb.dmac, b->mac, sizeof(nb.dmac)); /* operator's MAC wins */
 		err = 0;
+	}
+	if (!err) {
+		s->nh_lost_ms[b->slot] = 0;
+	} else if (err == -EAGAIN && nb.gen == s->slot[b->slot].gen && s->slot[b->slot].ifindex) {
+		/* The neighbour entry went away or is being re-resolved (the kernel's
+		 * garbage collector removes entries XDP traffic never refreshes):
+		 * keep forwarding to the last known next hop while it resolves again,
+		 * for at most SYNC_NH_GRACE_MS; only then does the backend leave the
+		 * tables. Zeroed MACs would blackhole its established flows. */
+		uint64_t now = mono_ms();
+
+		if (!s->nh_lost_ms[b->slot])
+			s->nh_lost_ms[b->slot] = now;
+		nb.ifindex = s->slot[b->slot].ifindex;
+		memcpy(nb.dmac, s->slot[b->slot].dmac, sizeof(nb.dmac));
+		memcpy(nb.smac, s->slot[b->slot].smac, sizeof(nb.smac));
+		s->pending = true; /* retried on the next tick and on every neighbour event */
+		if (now - s->nh_lost_ms[b->slot] < SYNC_NH_GRACE_MS)
+			err = 0;
 	}
 	s->slot_ready[b->slot] = err == 0;
 	if (err) {
