@@ -142,7 +142,7 @@ static __always_inline void xlb_flow_hit(struct xlb_flow_val *fv, int tcp, __u8 
 	if (fv->flags & XLB_FLOW_F_ENDED)
 		return; /* the last packets of an ended flow count for nothing */
 	if (xlb_active_win(now) != xlb_active_win(fv->last_seen_ns)) {
-		xlb_active_touch(be_id, now);
+		xlb_active_touch(be_id, now, fv->last_seen_ns);
 		fv->last_seen_ns = now;
 	} else if (!tcp && (__s64)(now - fv->last_seen_ns) >
 				   (__s64)xlb_min_u64(idle >> 4, XLB_FLOW_TOUCH_NS)) {
@@ -168,7 +168,7 @@ static __always_inline void xlb_flow_commit(const struct xlb_flow_key *key,
 {
 	if (!old && syn) {
 		if (!bpf_map_update_elem(&xlb_flows, key, nv, BPF_NOEXIST)) {
-			xlb_active_touch(nv->backend_id, now);
+			xlb_active_touch(nv->backend_id, now, 0);
 			return;
 		}
 		old = bpf_map_lookup_elem(&xlb_flows, key);
@@ -188,13 +188,13 @@ static __always_inline void xlb_flow_commit(const struct xlb_flow_key *key,
 	if (old) {
 		xlb_flow_retire(old, now);
 		*old = *nv; /* in place: no second hash walk, no new LRU node */
-		xlb_active_touch(nv->backend_id, now);
+		xlb_active_touch(nv->backend_id, now, 0);
 		return;
 	}
 	if (bpf_map_update_elem(&xlb_flows, key, nv, BPF_ANY))
 		XLB_COUNT(st, XLB_CNT_FLOW_INSERT_FAIL);
 	else
-		xlb_active_touch(nv->backend_id, now);
+		xlb_active_touch(nv->backend_id, now, 0);
 }
 
 /* The flow stage, as classify -> decide -> commit: first what the table says of

@@ -140,7 +140,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_be_stats SEC(".maps");
 
-/* Active flows per backend slot, counted per 4.3 s window (<xlb/active.h>).
+/* Active flows per backend slot, counted per 68.7 s window (<xlb/active.h>).
  * Shared, atomic: lc reads it across CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

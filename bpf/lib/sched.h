@@ -24,13 +24,30 @@ static __always_inline __u32 xlb_wrr_next(const struct xlb_vip_val *vip)
 	return (*pos)++;  /* per CPU: no atomics; each CPU walks the sequence */
 }
 
-/* Counts a flow of backend @be_id in the window of @now (once per flow and window:
- * the caller checks the flow's stamp). The first count of a new window moves the
- * finished one to `prev`; racing CPUs settle it with compare-and-swap. */
-static __always_inline void xlb_active_touch(__u32 be_id, __u64 now)
+/* One less in window @w's count, whichever word holds it (none: nothing) */
+static __always_inline void xlb_active_dec(struct xlb_be_active *a, __u64 w)
+{
+	__u64 v = a->cur;
+
+	if (xlb_active_word_win(v) == w) {
+		if (xlb_active_word_cnt(v))
+			__sync_fetch_and_add(&a->cur, -1);
+		return;
+	}
+	v = a->prev;
+	if (xlb_active_word_win(v) == w && xlb_active_word_cnt(v))
+		__sync_fetch_and_add(&a->prev, -1);
+}
+
+/* Counts a flow of backend @be_id in the window of @now; the caller does it once
+ * per flow and window (the flow's stamp says). @stamp is the flow's last counted
+ * time, 0 for a new flow: a flow counted in the previous window moves out of
+ * `prev`. The first count of a new window makes the finished one `prev`; racing
+ * CPUs settle that with compare-and-swap. */
+static __always_inline void xlb_active_touch(__u32 be_id, __u64 now, __u64 stamp)
 {
 	struct xlb_be_active *a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
-	__u64 w = xlb_active_win(now), v;
+	__u64 w = xlb_active_win(now), before = (w - 1) & XLB_ACTIVE_WIN_MASK, v;
 	int i;
 
 	if (unlikely(!a))
@@ -39,31 +56,29 @@ static __always_inline void xlb_active_touch(__u32 be_id, __u64 now)
 		v = a->cur;
 		if (xlb_active_word_win(v) == w) {
 			__sync_fetch_and_add(&a->cur, 1);
-			return;
+			break;
 		}
-		a->prev = xlb_active_word_win(v) == ((w - 1) & XLB_ACTIVE_WIN_MASK) ?
-				  v :
-				  xlb_active_word(w - 1, 0);
+		a->prev = xlb_active_word_win(v) == before ? v : xlb_active_word(before, 0);
 		if (__sync_val_compare_and_swap(&a->cur, v, xlb_active_word(w, 1)) == v)
-			return;
+			break;
 	}
+	if (stamp && xlb_active_win(stamp) == before)
+		xlb_active_dec(a, before);
 }
 
 /* A flow of backend @be_id last counted at @stamp ends at @now: it leaves the
- * current window's count if it is in it (if not, it never entered it) */
+ * window it is counted in (this one or the one before; older: it is in none) */
 static __always_inline void xlb_active_end(__u32 be_id, __u64 now, __u64 stamp)
 {
 	struct xlb_be_active *a;
-	__u64 w = xlb_active_win(now), v;
+	__u64 w = xlb_active_win(now), sw = xlb_active_win(stamp);
 
-	if (xlb_active_win(stamp) != w)
+	if (sw != w && sw != ((w - 1) & XLB_ACTIVE_WIN_MASK))
 		return;
 	a = bpf_map_lookup_elem(&xlb_be_active, &be_id);
 	if (unlikely(!a))
 		return;
-	v = a->cur;
-	if (xlb_active_word_win(v) == w && xlb_active_word_cnt(v))
-		__sync_fetch_and_add(&a->cur, -1);
+	xlb_active_dec(a, sw);
 }
 
 static __always_inline __u64 xlb_active_get(__u32 be_id, __u64 now)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The active-flow estimate (headers/xlb/active.h), which `sched lc` and lbd's
- * active_flows both read: the current window's count, or the previous window's
+ * active_flows both read: the current window's count plus the previous window's
  * fading out; stale words count nothing, so nothing can drift. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +30,7 @@ static void test_word(void **state)
 	/* the window number wraps in 24 bits, and so does "the one before" */
 	assert_int_equal(xlb_active_word_win(xlb_active_word(XLB_ACTIVE_WIN_MASK + 3, 1)), 2);
 	assert_int_equal(est(xlb_active_word(0, 4), xlb_active_word(XLB_ACTIVE_WIN_MASK, 9), 0),
-			 9); /* window 0 at its start: the previous one is window 2^24 - 1 */
+			 13); /* window 0 at its start: the previous one is window 2^24 - 1 */
 }
 
 static void test_current_window(void **state)
@@ -45,17 +45,20 @@ static void test_current_window(void **state)
 
 static void test_previous_fades(void **state)
 {
+	/* 2 flows sent in this window; 100 last sent in the previous one (a flow is
+	 * counted in one window only, so the two add up) */
 	uint64_t cur = xlb_active_word(1000, 2), prev = xlb_active_word(999, 100);
 
 	(void)state;
-	/* at the start of the window the previous count stands, then fades linearly */
-	assert_int_equal(est(cur, prev, T0), 100);
-	assert_int_equal(est(cur, prev, T0 + W / 2), 50);
-	assert_int_equal(est(cur, prev, T0 + W / 4 * 3), 25);
-	/* ... until this window's own count is larger */
-	assert_int_equal(est(cur, prev, T0 + W - W / 64), 2);
+	assert_int_equal(est(cur, prev, T0), 102);
+	assert_int_equal(est(cur, prev, T0 + W / 2), 52);
+	assert_int_equal(est(cur, prev, T0 + W / 4 * 3), 27);
+	assert_int_equal(est(cur, prev, T0 + W - W / 1024), 2);
 	/* nobody counted in this window yet: cur is the previous window */
 	assert_int_equal(est(xlb_active_word(999, 40), xlb_active_word(998, 7), T0 + W / 2), 20);
+	/* a lone idle flow counts while more than half of the window is left */
+	assert_int_equal(est(xlb_active_word(999, 1), 0, T0 + W / 4), 1);
+	assert_int_equal(est(xlb_active_word(999, 1), 0, T0 + W / 4 * 3), 0);
 }
 
 static void test_stale_counts_nothing(void **state)
