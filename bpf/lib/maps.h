@@ -61,6 +61,17 @@ struct {
 	__array(values, struct xlb_ring_inner); /* must be last: flexible array */
 } xlb_rings SEC(".maps");
 
+/* The agent's digest of the inputs of each table in xlb_rings (same key), so a
+ * restart with pins rebuilds only the tables whose inputs changed. The
+ * dataplane never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS * 2);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_ring_sig SEC(".maps");
+
 /* Sticky flows: client 5-tuple -> backend slot. One LRU shared by every CPU,
  * so --flow-table-size N means N flows whatever CPU they arrive on (a list
  * per CPU gave each CPU N / CPUs). Its cost: inserts from several CPUs take

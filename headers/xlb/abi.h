@@ -22,6 +22,7 @@
 #define XLB_MAP_VIP_ADDRS "xlb_vip_addrs"
 #define XLB_MAP_BACKENDS "xlb_backends"
 #define XLB_MAP_RINGS "xlb_rings"
+#define XLB_MAP_RING_SIG "xlb_ring_sig"
 #define XLB_MAP_FLOWS "xlb_flows"
 #define XLB_MAP_FRAGS "xlb_frags"
 #define XLB_MAP_CONFIG "xlb_config"

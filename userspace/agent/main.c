@@ -89,7 +89,7 @@ static void __attribute__((format(printf, 1, 2), noreturn)) die_usage(const char
 
 /* sync's next-hop resolver, backed by netlink.c */
 static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, uint8_t dmac[6],
-		      uint8_t smac[6])
+		      uint8_t smac[6], struct xlb_addr *via)
 {
 	struct nh_entry nh;
 	int err = netlink_resolve(arg, dst, &nh);
@@ -99,6 +99,7 @@ static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, 
 	*ifindex = nh.ifindex;
 	memcpy(dmac, nh.dmac, 6);
 	memcpy(smac, nh.smac, 6);
+	*via = nh.via;
 	return 0;
 }
 
@@ -417,13 +418,18 @@ static void on_sv_changed(void *arg)
 	*resync = true; /* a backend became usable or not: rebuild its tables */
 }
 
+struct nh_ev_ctx {
+	struct sync *sync;
+	bool *resync;
+};
+
+/* A route or neighbour changed: only the next hops it concerns are resolved again */
 static void on_nh_event(void *arg, int what, const struct xlb_addr *addr)
 {
-	bool *resync = arg;
+	struct nh_ev_ctx *c = arg;
 
-	(void)what;
-	(void)addr;
-	*resync = true; /* re-resolve everything: sync writes only what changed */
+	if (sync_nh_invalidate(c->sync, what == NH_EV_NEIGH ? addr : NULL))
+		*c->resync = true;
 }
 
 int main(int argc, char **argv)
@@ -640,7 +646,9 @@ int main(int argc, char **argv)
 			} else if (mx && fd == metrics_fd(mx)) {
 				metrics_dispatch(mx, &a);
 			} else if (fd == netlink_event_fd(nh)) {
-				netlink_process_events(nh, on_nh_event, &resync);
+				struct nh_ev_ctx nctx = { .sync = a.sync, .resync = &resync };
+
+				netlink_process_events(nh, on_nh_event, &nctx);
 			}
 		}
 		if (resync && !a.stop) {

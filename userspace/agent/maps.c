@@ -49,6 +49,7 @@ static int check_sizes(struct xlb_xdp_bpf *skel)
 		{ skel->maps.xlb_vip_addrs, sizeof(struct xlb_addr), sizeof(__u32) },
 		{ skel->maps.xlb_backends, sizeof(__u32), sizeof(struct xlb_backend) },
 		{ skel->maps.xlb_rings, sizeof(__u32), sizeof(__u32) },
+		{ skel->maps.xlb_ring_sig, sizeof(__u32), sizeof(__u64) },
 		{ skel->maps.xlb_flows, sizeof(struct xlb_flow_key), sizeof(struct xlb_flow_val) },
 		{ skel->maps.xlb_frags, sizeof(struct xlb_frag_key), sizeof(struct xlb_frag_val) },
 		{ skel->maps.xlb_config, sizeof(__u32), sizeof(struct xlb_config) },
@@ -344,16 +345,33 @@ out_free:
 	return err;
 }
 
+int maps_ring_sig_set(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u64 sig)
+{
+	__u32 key = XLB_RING_KEY(vip_id, bank);
+
+	return map_update(m->skel->maps.xlb_ring_sig, &key, &sig);
+}
+
+int maps_ring_sig_get(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u64 *sig)
+{
+	__u32 key = XLB_RING_KEY(vip_id, bank);
+
+	return map_lookup(m->skel->maps.xlb_ring_sig, &key, sig);
+}
+
 int maps_ring_delete(struct xlb_maps *m, __u32 vip_id)
 {
 	int err = 0;
 
 	for (__u32 bank = 0; !err && bank < 2; bank++) {
 		__u32 key = XLB_RING_KEY(vip_id, bank);
+		__u64 none = 0;
 
 		err = map_delete(m->skel->maps.xlb_rings, &key);
 		if (err == -ENOENT)
 			err = 0;
+		if (!err) /* no table: no digest either, or a restart would trust it */
+			err = map_update(m->skel->maps.xlb_ring_sig, &key, &none);
 	}
 	return err;
 }

@@ -72,7 +72,10 @@ int maps_backend_get(struct xlb_maps *m, __u32 id, struct xlb_backend *be);
  * bpf/lib/maps.h: the kernel compares map flags when an inner map is inserted
  * (only max_entries may differ). */
 int maps_ring_set(struct xlb_maps *m, __u32 vip_id, __u32 bank, const __u32 *slots, __u32 size);
-/* Removes both banks of @vip_id */
+/* The digest of the inputs of bank @bank's table (0: none), kept across restarts */
+int maps_ring_sig_set(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u64 sig);
+int maps_ring_sig_get(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u64 *sig);
+/* Removes both banks of @vip_id, and their digests */
 int maps_ring_delete(struct xlb_maps *m, __u32 vip_id);
 /* Backend slot in @slot of bank @bank of @vip_id; -ENOENT without a table */
 int maps_ring_lookup(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u32 slot, __u32 *be_id);

@@ -29,6 +29,25 @@
  * resolved again, before it leaves the tables */
 #define SYNC_NH_GRACE_MS 10000
 
+/* A next hop as the resolver gave it, reused until a route or neighbour event */
+struct sync_nh {
+	uint32_t ifindex;
+	uint8_t dmac[6], smac[6];
+	struct xlb_addr via; /* the neighbour whose MAC dmac is */
+	bool valid;
+};
+
+struct sync_vip_cache {
+	struct xlb_vip_key key;
+	struct xlb_vip_val val;
+	bool known; /* the map holds val under key */
+};
+
+struct sync_addr_cache {
+	struct xlb_addr addr;
+	uint32_t count;
+};
+
 struct sync_brk_mirror {
 	uint32_t state;
 	uint32_t gen;
@@ -47,7 +66,14 @@ struct sync {
 	bool vip_in_map[XLB_MAX_VIPS];
 	uint32_t tx_ports[XLB_TX_PORTS_MAX]; /* ifindexes in xlb_tx_ports */
 	size_t ntx;
-	uint64_t *nh_lost_ms;	   /* per slot: when its next hop stopped resolving, 0 = resolved */
+	uint64_t *nh_lost_ms; /* per slot: when its next hop stopped resolving, 0 = resolved */
+	/* What the maps hold, so a change costs what it changes (not the whole config) */
+	struct sync_nh *nh;	       /* per slot: the resolver's last answer */
+	struct sync_vip_cache *vipc;   /* per vip_id: the VIP entry in the map */
+	bool vips_known;	       /* every VIP entry in the map is in vipc */
+	struct sync_addr_cache *addrc; /* VIP addresses and counts in xlb_vip_addrs */
+	size_t naddr;
+	bool addrs_known;	   /* addrc is all of xlb_vip_addrs */
 	uint32_t *table;	   /* Maglev scratch, XLB_MAGLEV_M_MAX entries */
 	struct maglev_backend *mb; /* scratch, XLB_MAX_BACKENDS entries */
 	bool pending;
@@ -93,7 +119,11 @@ struct sync *sync_new(struct xlb_maps *m, sync_resolve_fn resolve, void *arg)
 	s->mb = calloc(XLB_MAX_BACKENDS, sizeof(*s->mb));
 	s->brk_mirror = calloc(XLB_MAX_BACKENDS, sizeof(*s->brk_mirror));
 	s->nh_lost_ms = calloc(XLB_MAX_BACKENDS, sizeof(*s->nh_lost_ms));
-	if (!s->slot || !s->slot_ready || !s->table || !s->mb || !s->brk_mirror || !s->nh_lost_ms) {
+	s->nh = calloc(XLB_MAX_BACKENDS, sizeof(*s->nh));
+	s->vipc = calloc(XLB_MAX_VIPS, sizeof(*s->vipc));
+	s->addrc = calloc(XLB_MAX_VIPS, sizeof(*s->addrc));
+	if (!s->slot || !s->slot_ready || !s->table || !s->mb || !s->brk_mirror || !s->nh_lost_ms ||
+	    !s->nh || !s->vipc || !s->addrc) {
 		errno = ENOMEM;
 		goto out_free;
 	}
@@ -121,6 +151,9 @@ void sync_free(struct sync *s)
 	free(s->mb);
 	free(s->brk_mirror);
 	free(s->nh_lost_ms);
+	free(s->nh);
+	free(s->vipc);
+	free(s->addrc);
 	free(s);
 }
 
@@ -144,6 +177,27 @@ static bool slot_addr_eq(const struct xlb_backend *b, const struct xlb_addr *a)
 	return b->family == a->family && !memcmp(b->addr, a->addr, sizeof(b->addr));
 }
 
+bool sync_nh_invalidate(struct sync *s, const struct xlb_addr *addr)
+{
+	bool any = false;
+	uint32_t slot;
+
+	for (slot = 1; slot < XLB_MAX_BACKENDS; slot++) {
+		struct sync_nh *nh = &s->nh[slot];
+
+		if (!nh->valid || !(s->slot[slot].flags & XLB_BE_F_ACTIVE))
+			continue;
+		if (addr &&
+		    !(nh->via.family == addr->family &&
+		      !memcmp(nh->via.addr, addr->addr, sizeof(addr->addr))) &&
+		    !slot_addr_eq(&s->slot[slot], addr))
+			continue;
+		nh->valid = false;
+		any = true;
+	}
+	return any || s->pending;
+}
+
 struct recover_ctx {
 	struct sync *s;
 	struct config *cfg;
@@ -156,6 +210,14 @@ static int recover_vip(void *arg, const struct xlb_vip_key *k, const struct xlb_
 
 	if (v->vip_id < XLB_MAX_VIPS)
 		c->s->ring_live[v->vip_id] = c->s->ring_bank[v->vip_id] = v->ring_bank & 1;
+	/* the digest of the table in use: the same inputs after the restart rebuild
+	 * nothing (a missing digest reads 0: rebuilt) */
+	if (v->vip_id < XLB_MAX_VIPS) {
+		__u64 sig = 0;
+
+		maps_ring_sig_get(c->s->m, v->vip_id, v->ring_bank & 1, &sig);
+		c->s->ring_sig[v->vip_id] = sig;
+	}
 	if (cv && v->vip_id < XLB_MAX_VIPS)
 		cv->vip_id = v->vip_id;
 	return 0;
@@ -224,11 +286,42 @@ static bool vip_id_used(const struct config *cfg, uint32_t id)
 	return false;
 }
 
+/* Phase A, once the cache knows every VIP entry: the ones the config lost */
+static int delete_stale_cached(struct sync *s, struct config *cfg)
+{
+	uint32_t id;
+	int err;
+
+	for (id = 0; id < XLB_MAX_VIPS; id++) {
+		struct sync_vip_cache *c = &s->vipc[id];
+
+		if (!c->known)
+			continue;
+		if (config_vip(cfg, &c->key)) {
+			s->vip_in_map[id] = true;
+			continue;
+		}
+		err = maps_vip_delete(s->m, &c->key);
+		if (err && err != -ENOENT)
+			return err;
+		c->known = false;
+		if (!vip_id_used(cfg, id)) {
+			err = maps_ring_delete(s->m, id);
+			if (err && err != -ENOENT)
+				return err;
+			s->ring_sig[id] = 0;
+		}
+	}
+	return 0;
+}
+
 static int delete_stale_vips(struct sync *s, struct config *cfg)
 {
 	struct stale_ctx c = { .s = s, .cfg = cfg };
 	int ret, i, err;
 
+	if (s->vips_known)
+		return delete_stale_cached(s, cfg);
 	do {
 		c.n = 0;
 		ret = maps_vip_foreach(s->m, collect_stale, &c);
@@ -245,6 +338,7 @@ static int delete_stale_vips(struct sync *s, struct config *cfg)
 			}
 		}
 	} while (ret == 1); /* more than one batch */
+	/* the entries the config keeps are learnt in phase D (vipc[].known) */
 	return ret < 0 ? ret : 0;
 }
 
@@ -326,6 +420,7 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 {
 	struct xlb_backend nb = {};
 	char a[PARSE_ADDR_STRLEN];
+	struct sync_nh *nh;
 	int err;
 
 	memcpy(nb.addr, b->addr.addr, sizeof(nb.addr));
@@ -350,7 +445,20 @@ static int write_backend(struct sync *s, const struct cfg_vip *v, struct cfg_bac
 		s->brk_mirror[b->slot].known = false;
 	}
 
-	err = s->resolve ? s->resolve(s->arg, &b->addr, &nb.ifindex, nb.dmac, nb.smac) : -ENOSYS;
+	nh = &s->nh[b->slot];
+	if (!nh->valid || nb.gen != s->slot[b->slot].gen) {
+		err = s->resolve ? s->resolve(s->arg, &b->addr, &nh->ifindex, nh->dmac, nh->smac,
+					      &nh->via) :
+				   -ENOSYS;
+		nh->valid = err == 0;
+	} else {
+		err = 0; /* resolved, and no route or neighbour event since: no netlink */
+	}
+	if (!err) {
+		nb.ifindex = nh->ifindex;
+		memcpy(nb.dmac, nh->dmac, sizeof(nb.dmac));
+		memcpy(nb.smac, nh->smac, sizeof(nb.smac));
+	}
 	if (b->has_mac && (err == 0 || err == -EAGAIN)) {
 		memcpy(nb.dmac, b->mac, sizeof(nb.dmac)); /* operator's MAC wins */
 		err = 0;
@@ -492,6 +600,8 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	/* into the bank the VIP entry does not name; phase D flips the entry, table
 	 * and size at once */
 	err = maps_ring_set(s->m, v->vip_id, s->ring_live[v->vip_id] ^ 1, s->table, m);
+	if (!err) /* with the table: a restart keeps a table whose inputs did not change */
+		err = maps_ring_sig_set(s->m, v->vip_id, s->ring_live[v->vip_id] ^ 1, sig);
 	if (err)
 		return err;
 	s->ring_bank[v->vip_id] = s->ring_live[v->vip_id] ^ 1;
@@ -564,6 +674,61 @@ static int collect_gone_addr(void *arg, const struct xlb_addr *a, __u32 count)
 	return c->n == (int)(sizeof(c->gone) / sizeof(c->gone[0])) ? 1 : 0;
 }
 
+/* The VIP addresses of @cfg and how many VIPs each hosts, into @out; their number */
+static size_t addr_list(const struct config *cfg, struct sync_addr_cache *out)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < cfg->nvip && n < XLB_MAX_VIPS; i++) {
+		struct xlb_addr a = { .family = cfg->vip[i].key.family };
+
+		memcpy(a.addr, cfg->vip[i].key.addr, sizeof(a.addr));
+		for (j = 0; j < n && !addr_eq(&out[j].addr, &a); j++)
+			;
+		if (j == n) {
+			out[n].addr = a;
+			out[n++].count = 0;
+		}
+		out[j].count++;
+	}
+	return n;
+}
+
+/* Phase E, once the cache holds all of xlb_vip_addrs: write what changed */
+static int sync_addrs_cached(struct sync *s, struct config *cfg)
+{
+	struct sync_addr_cache *next = calloc(XLB_MAX_VIPS, sizeof(*next));
+	size_t i, j, n;
+	int err = 0;
+
+	if (!next)
+		return -ENOMEM;
+	n = addr_list(cfg, next);
+	for (j = 0; !err && j < n; j++) { /* new or changed */
+		for (i = 0; i < s->naddr && !addr_eq(&s->addrc[i].addr, &next[j].addr); i++)
+			;
+		if (i == s->naddr || s->addrc[i].count != next[j].count)
+			err = maps_vip_addr_set(s->m, &next[j].addr, next[j].count);
+	}
+	for (i = 0; !err && i < s->naddr; i++) { /* gone */
+		for (j = 0; j < n && !addr_eq(&s->addrc[i].addr, &next[j].addr); j++)
+			;
+		if (j == n) {
+			err = maps_vip_addr_set(s->m, &s->addrc[i].addr, 0);
+			if (err == -ENOENT)
+				err = 0;
+		}
+	}
+	if (!err) {
+		memcpy(s->addrc, next, n * sizeof(*next));
+		s->naddr = n;
+	} else {
+		s->addrs_known = false; /* a full pass next time */
+	}
+	free(next);
+	return err;
+}
+
 static int sync_addrs(struct sync *s, struct config *cfg)
 {
 	struct addr_ctx c = { .cfg = cfg };
@@ -571,6 +736,8 @@ static int sync_addrs(struct sync *s, struct config *cfg)
 	size_t i;
 	int ret, err;
 
+	if (s->addrs_known)
+		return sync_addrs_cached(s, cfg);
 	for (i = 0; i < cfg->nvip; i++) {
 		memset(&a, 0, sizeof(a));
 		memcpy(a.addr, cfg->vip[i].key.addr, sizeof(a.addr));
@@ -588,7 +755,11 @@ static int sync_addrs(struct sync *s, struct config *cfg)
 				return err;
 		}
 	} while (ret == 1);
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	s->naddr = addr_list(cfg, s->addrc); /* what the map holds now */
+	s->addrs_known = true;
+	return 0;
 }
 
 static int sync_flags(struct sync *s, const struct config *cfg)
@@ -673,15 +844,24 @@ int sync_apply(struct sync *s, struct config *cfg)
 	}
 
 	for (i = 0; i < cfg->nvip; i++) { /* D */
+		struct sync_vip_cache *vc = &s->vipc[cfg->vip[i].vip_id];
+
 		vip_val(s, &cfg->vip[i], &val);
-		if (!maps_vip_lookup(s->m, &cfg->vip[i].key, &cur) &&
-		    !memcmp(&cur, &val, sizeof(val)))
-			continue;
-		err = maps_vip_update(s->m, &cfg->vip[i].key, &val);
-		if (err)
-			goto out;
+		if (vc->known && vip_key_eq(&vc->key, &cfg->vip[i].key) &&
+		    !memcmp(&vc->val, &val, sizeof(val)))
+			continue; /* the map holds it: no bpf call at all */
+		if (!(vc->known = !maps_vip_lookup(s->m, &cfg->vip[i].key, &cur) &&
+				  !memcmp(&cur, &val, sizeof(val)))) {
+			err = maps_vip_update(s->m, &cfg->vip[i].key, &val);
+			if (err)
+				goto out;
+		}
+		vc->key = cfg->vip[i].key;
+		vc->val = val;
+		vc->known = true;
 		s->ring_live[val.vip_id] = val.ring_bank;
 	}
+	s->vips_known = true;
 
 	err = sync_addrs(s, cfg); /* E */
 	if (!err)

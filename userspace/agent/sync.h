@@ -15,7 +15,7 @@
 /* How to reach @dst: egress ifindex, next-hop MAC and egress MAC. 0, or -EAGAIN
  * while the neighbour is unresolved, or another -errno. */
 typedef int (*sync_resolve_fn)(void *arg, const struct xlb_addr *dst, uint32_t *ifindex,
-			       uint8_t dmac[6], uint8_t smac[6]);
+			       uint8_t dmac[6], uint8_t smac[6], struct xlb_addr *via);
 
 struct sync;
 
@@ -48,6 +48,12 @@ int sync_recover(struct sync *s, struct config *cfg);
  * sync_pending() true until a later sync_apply() resolves them. 0 or -errno. */
 int sync_apply(struct sync *s, struct config *cfg);
 bool sync_pending(const struct sync *s);
+
+/* A route or neighbour changed: @addr is the neighbour (NULL: routes, or events
+ * lost: everything). Next hops resolved through it are resolved again on the next
+ * sync_apply(); the others keep their cached answer, so a change resolves only
+ * the next hops it needs. Returns whether a sync_apply() is needed. */
+bool sync_nh_invalidate(struct sync *s, const struct xlb_addr *addr);
 
 /* Duration of the last table build (Maglev or wrr), ns; 0 before the first */
 uint64_t sync_last_build_ns(const struct sync *s);
