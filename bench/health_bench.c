@@ -32,11 +32,13 @@ struct counts {
 	char last_reason[HEALTH_REASON_MAX];
 };
 
-static void on_result(void *arg, uint64_t id, bool ok, uint32_t lat_us, const char *reason)
+static void on_result(void *arg, uint64_t id, uint64_t tag, bool ok, uint32_t lat_us,
+		      const char *reason)
 {
 	struct counts *c = arg;
 
 	(void)id;
+	(void)tag;
 	if (ok) {
 		c->ok++;
 		c->lat_sum_us += lat_us;

@@ -3,9 +3,11 @@
 # Active health checks through lbd with real servers in namespaces: a stopped
 # server is marked down (and its breaker opened) within fall x interval +
 # timeout and new connections avoid it; started again it is up after rise
-# successes, half-open after eject-time, closed after rise more, and gets
-# traffic again; panic keeps a VIP serving when every check fails, and a
-# restart of lbd keeps what the checks learnt.
+# successes, half-open at once (the checks ejected it, so the checks bring it
+# back, whatever eject-time), closed after rise more, and gets traffic again;
+# panic keeps a VIP serving when every check fails, and a restart of lbd keeps
+# what the checks learnt. Clients reusing source ports after refusals are not
+# the passive signal; lc's active flows return to zero.
 
 load lib/assert
 load lib/topo
@@ -27,9 +29,13 @@ server_stop() { # N: stop the test server of backend N
 }
 
 server_start() { # N
-	ip netns exec "$(topo_ns "be$1")" python3 "$XLB_ROOT/$SRV" "be$1" --http 80 93 --echo 90 \
+	ip netns exec "$(topo_ns "be$1")" python3 "$XLB_ROOT/$SRV" "be$1" --http 80 93 95 --echo 90 \
 		>/dev/null 2>&1 3>&- &
 	echo $! >"$BATS_FILE_TMPDIR/server.be$1.pid"
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
 }
 
 field_of() { # ADDR FIELD
@@ -136,9 +142,9 @@ teardown_file() {
 	server_start 2
 	took=$(wait_health "$XLB_BE2_4" up 1500)
 	echo "# health up in ${took} ms" >&3
-	# the breaker waits out eject-time (1 s), tries half-open, closes after rise
-	# each failed half-open trial while the server was down lengthened the open
-	# time (eject-time x ejections): allow for a few
+	# the checks that ejected it bring it back: half-open as it comes up,
+	# closed after rise more (while the server was down, eject-time 1 s may
+	# have run out first: a half-open trial that failed and reopened it)
 	wait_field "$XLB_BE2_4" breaker closed 8000 >/dev/null
 	closed=$(($(date +%s%N) / 1000000 - t0))
 	echo "# breaker closed ${closed} ms after the restart" >&3
@@ -366,5 +372,168 @@ check_via_vip() {
 	check_via_vip "[$XLB_VIP6]:93/tcp" 6 gue gue6
 	for n in 1 2 3; do
 		ip -n "$(topo_ns "be$n")" addr del "$XLB_VIP6/128" dev lo
+	done
+}
+
+# extra_start PORT N...: an HTTP server on PORT in backend N's namespace (on
+# top of server_start's), answering once ready; extra_stop N... ends them
+extra_start() {
+	local port=$1 n
+	shift
+	for n in "$@"; do
+		ip netns exec "$(topo_ns "be$n")" python3 "$XLB_ROOT/$SRV" "be$n" --http "$port" \
+			>/dev/null 2>&1 3>&- &
+		echo $! >"$BATS_FILE_TMPDIR/extra.be$n.pid"
+	done
+	for n in "$@"; do
+		for _ in $(seq 50); do
+			ip netns exec "$(topo_ns "be$n")" python3 "$XLB_ROOT/$CLI" http 127.0.0.1 "$port" \
+				>/dev/null 2>&1 && break
+			sleep 0.05
+		done
+	done
+}
+
+extra_stop() {
+	local n pidf
+	for n in "$@"; do
+		pidf=$BATS_FILE_TMPDIR/extra.be$n.pid
+		[[ -s $pidf ]] && kill "$(cat "$pidf")" 2>/dev/null
+		rm -f "$pidf"
+	done
+}
+
+# checked_vip VIP OPTIONS...: a VIP with tcp checks every 200 ms (timeout as
+# long as the interval), rise 2, fall 2, default ejection settings, be1-be3,
+# all up
+checked_vip() {
+	local vv=$1 n
+	shift
+	lbctl vip add "$vv" check tcp interval 200ms timeout 200ms rise 2 fall 2 "$@"
+	for n in 1 2 3; do
+		eval "lbctl backend add $vv \$XLB_BE${n}_4"
+	done
+	for n in 1 2 3; do
+		eval "wait_on $vv \$XLB_BE${n}_4 health up 2000 >/dev/null"
+	done
+}
+
+@test "breaker: a client reusing 48 source ports after refused connections leaves it closed" {
+	local vv=$VIP:94/tcp out took t0 be a n
+	# checks to port 80 pass; nobody listens on 94 yet. hash src: every
+	# connection of the client goes to the same backend
+	checked_vip "$vv" hash src check-port 80
+	# 48 connections from ports 41000-41047, each refused (the backend's RST
+	# goes straight to the client: the flows never get past their SYN)
+	t0=$(now_ms)
+	out=$(topo_exec client python3 "$XLB_ROOT/$CLI" --sport 41000 many "$VIP" 94 48)
+	took=$(($(now_ms) - t0))
+	assert_equal "$out" "failed 48"
+	((took < 2500)) || fail "48 refusals took ${took} ms: timeouts, not refusals"
+	# the service starts; the client tries again from the same 48 ports: a
+	# new SYN (another sequence number) on each 5-tuple, well within one
+	# second, six times syn-burst (8)
+	extra_start 94 1 2 3
+	out=$(topo_exec client python3 "$XLB_ROOT/$CLI" --sport 41000 many "$VIP" 94 48)
+	[[ $out =~ ^be[123]\ 48$ ]] || fail "the reused ports were not all served by one backend: $out"
+	be=${out%% *}
+	eval "a=\$XLB_${be^^}_4"
+	sleep 1.3 # lbd reads the passive counters once a second: one reading after the reuses
+	echo "# 48 refusals in ${took} ms, then the 48 ports reused: all served by $be" >&3
+	assert_equal "$(field_on "$vv" "$a" syn_retx)" 0 "syn_retx of $be"
+	(($(field_on "$vv" "$a" established) >= 48)) ||
+		fail "established $(field_on "$vv" "$a" established): the reuses were not new flows"
+	assert_equal "$(field_on "$vv" "$a" breaker)" closed
+	assert_equal "$(field_on "$vv" "$a" dp_breaker)" closed
+	assert_equal "$(field_on "$vv" "$a" ejections)" 0
+	run -0 lbctl -j events
+	assert_equal "$(jq --arg v "$vv" '[.[] | select(.vip == $v and .kind != "health")] | length' \
+		<<<"$output")" 0 "breaker events of $vv"
+	extra_stop 1 2 3
+	lbctl vip del "$vv"
+}
+
+@test "health: a restarted server gets new connections within rise x interval + 1 s (default eject-time)" {
+	local vv=$VIP:95/tcp a=$XLB_BE2_4 round t0 took out limit seq
+	# eject-time is the default (30 s, 60 s for a second ejection in a row)
+	checked_vip "$vv"
+	run -0 lbctl -j vip show "$vv"
+	assert_equal "$(jq -r '.[0] | [.interval, .timeout, .eject_time] | join(" ")' <<<"$output")" \
+		"200ms 200ms 30s"
+	limit=$((2 * 200 + 1000)) # rise x interval + 1 s
+	for round in 1 2; do
+		server_stop 2
+		wait_on "$vv" "$a" breaker open 1500 >/dev/null
+		assert_equal "$(field_on "$vv" "$a" ejections)" "$round"
+		t0=$(now_ms)
+		server_start 2
+		took=
+		while (($(now_ms) - t0 < limit + 1500)); do
+			out=$(topo_exec client python3 "$XLB_ROOT/$CLI" many "$VIP" 95 6)
+			[[ $out != *failed* ]] || fail "connections failed while be2 came back: $out"
+			if [[ $out == *be2* ]]; then
+				took=$(($(now_ms) - t0))
+				break
+			fi
+		done
+		[[ -n $took ]] || fail "round $round: no new connection reached be2 in $((limit + 1500)) ms"
+		echo "# restart $round (ejection $round): be2 served a new connection ${took} ms" \
+			"after its server started (bound ${limit} ms)" >&3
+		((took <= limit)) || fail "round $round: be2 got new connections only after ${took} ms"
+		wait_on "$vv" "$a" breaker closed 2000 >/dev/null
+	done
+	# never waited out an open time: open, half-open by the checks, closed; twice
+	run -0 lbctl -j events
+	seq=$(jq -r --arg a "$a" --arg v "$vv" \
+		'[.[] | select(.vip == $v and .backend == $a and .kind == "state") | .to] | join(",")' \
+		<<<"$output")
+	assert_equal "$seq" "open,half-open,closed,open,half-open,closed" "breaker states of be2"
+	[[ $(jq -r --arg a "$a" --arg v "$vv" \
+		'[.[] | select(.vip == $v and .backend == $a and .to == "half-open") | .reason] | unique | join(",")' \
+		<<<"$output") == "checks up after 2 successes, half-open budget 3" ]] ||
+		fail "half-open not by the checks: $output"
+	lbctl vip del "$vv"
+}
+
+@test "sched lc: active_flows of every backend back to 0 after all connections close" {
+	local lv=203.0.113.31 vv=203.0.113.31:90/tcp n c i a took t0 sum
+	for n in 1 2 3; do
+		ip -n "$(topo_ns "be$n")" addr add "$lv/32" dev lo
+	done
+	checked_vip "$vv" sched lc
+	# six held connections (two per backend: least connections spreads them)
+	# and six short ones, each ended by the client's FIN
+	for c in a b c d e f; do
+		hold_open "lc$c" "$lv" 90
+	done
+	assert_equal "$(for c in a b c d e f; do hold_answer "lc$c" 1; done | sort | uniq -c |
+		awk '{ print $1 }' | xargs)" "2 2 2" "held connections per backend"
+	for n in 1 2 3; do
+		eval "a=\$XLB_BE${n}_4"
+		(($(field_on "$vv" "$a" active_flows) > 0)) || fail "be$n: no active flow counted"
+	done
+	for i in $(seq 6); do
+		hold_once "$lv" 90 >/dev/null
+	done
+	for c in a b c d e f; do
+		hold_close "lc$c"
+	done
+	# closed flows leave the count at once (the balancer sees their FINs)
+	t0=$(now_ms)
+	while :; do
+		sum=0
+		for n in 1 2 3; do
+			eval "a=\$XLB_BE${n}_4"
+			sum=$((sum + $(field_on "$vv" "$a" active_flows)))
+		done
+		((sum == 0)) && break
+		(($(now_ms) - t0 < 10000)) || fail "active_flows still $sum 10 s after the last close"
+		sleep 0.2
+	done
+	took=$(($(now_ms) - t0))
+	echo "# lc: active_flows of all backends 0 ${took} ms after the last connection closed" >&3
+	lbctl vip del "$vv"
+	for n in 1 2 3; do
+		ip -n "$(topo_ns "be$n")" addr del "$lv/32" dev lo
 	done
 }

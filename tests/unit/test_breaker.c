@@ -903,28 +903,40 @@ static void test_vip_panic_all_failing(void **state)
 		assert_true(usable[i]);
 		assert_int_equal(breaker_vip_dp_state(&v, i), BREAKER_CLOSED);
 	}
-	/* recovery: two rounds of successes; b0, b1 are still open */
+	/* recovery: two rounds of successes. b0 and b1 were ejected by the
+	 * checks, so the checks bring them back: half-open as their health comes
+	 * up, long before their open time (30 s) */
 	log.n = 0;
 	for (r = 0; r < 2; r++)
 		for (i = 0; i < 4; i++)
 			breaker_vip_probe(&v, i, be[i].gen, true, 10000 + r);
-	/* health up x4, then panic left when b3 comes up (2 of 4) */
-	assert_int_equal(log.n, 5);
-	for (k = 0; k < 4; k++) {
+	/* b0 up, half-open; b1 up, half-open, panic left (2 of 4); b2, b3 up */
+	assert_int_equal(log.n, 7);
+	for (k = 0; k < 7; k++)
+		assert_int_equal(log.ev[k].time_ms, 10001);
+	assert_int_equal(log.ev[0].kind, BREAKER_EV_HEALTH);
+	assert_int_equal(log.ev[0].new_state, BREAKER_HEALTH_UP);
+	assert_int_equal(log.ev[1].kind, BREAKER_EV_STATE);
+	assert_int_equal(log.ev[1].backend, 0);
+	assert_int_equal(log.ev[1].old_state, BREAKER_OPEN);
+	assert_int_equal(log.ev[1].new_state, BREAKER_HALF_OPEN);
+	assert_string_equal(log.ev[1].reason, "checks up after 2 successes, half-open budget 3");
+	assert_int_equal(log.ev[2].kind, BREAKER_EV_HEALTH);
+	assert_int_equal(log.ev[3].kind, BREAKER_EV_STATE);
+	assert_int_equal(log.ev[3].backend, 1);
+	assert_int_equal(log.ev[3].new_state, BREAKER_HALF_OPEN);
+	assert_int_equal(log.ev[4].kind, BREAKER_EV_PANIC);
+	assert_int_equal(log.ev[4].new_state, 0);
+	assert_string_equal(log.ev[4].reason, "2 of 4 usable, at or above 50%");
+	for (k = 5; k < 7; k++) {
 		assert_int_equal(log.ev[k].kind, BREAKER_EV_HEALTH);
 		assert_int_equal(log.ev[k].new_state, BREAKER_HEALTH_UP);
 	}
-	assert_int_equal(log.ev[4].kind, BREAKER_EV_PANIC);
-	assert_int_equal(log.ev[4].time_ms, 10001);
-	assert_int_equal(log.ev[4].new_state, 0);
-	assert_string_equal(log.ev[4].reason, "2 of 4 usable, at or above 50%");
 	assert_false(breaker_vip_panic(&v));
-	assert_int_equal(breaker_vip_usable_set(&v, usable), 2);
-	assert_false(usable[0]);
-	assert_false(usable[1]);
-	assert_true(usable[2]);
-	assert_true(usable[3]);
-	assert_int_equal(breaker_vip_dp_state(&v, 0), BREAKER_OPEN);
+	assert_int_equal(breaker_vip_usable_set(&v, usable), 4);
+	assert_int_equal(breaker_vip_dp_state(&v, 0), BREAKER_HALF_OPEN);
+	assert_int_equal(be[0].budget, 3);
+	assert_int_equal(breaker_vip_dp_state(&v, 2), BREAKER_CLOSED);
 }
 
 static void test_vip_panic_ignores_unknown(void **state)
@@ -1040,6 +1052,218 @@ static void test_vip_tick_and_deadline(void **state)
 	assert_int_equal(be[3].state, BREAKER_HALF_OPEN);
 }
 
+/* A probe as lbd runs it: it carries the generation it was sent in */
+struct fake_probe {
+	uint32_t i;
+	uint32_t gen;
+};
+
+static struct fake_probe probe_send(const struct breaker_vip *v, uint32_t i)
+{
+	struct fake_probe p = { .i = i, .gen = v->be[i].gen };
+
+	return p;
+}
+
+static int probe_end(struct breaker_vip *v, const struct fake_probe *p, bool ok, uint64_t now)
+{
+	return breaker_vip_probe(v, p->i, p->gen, ok, now);
+}
+
+/* n probes of backend i, each sent and answered at @now */
+static void probes(struct breaker_vip *v, uint32_t i, int n, bool ok, uint64_t now)
+{
+	struct fake_probe p;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		p = probe_send(v, i);
+		assert_true(probe_end(v, &p, ok, now) >= 0);
+	}
+}
+
+/* Ejected by its checks: back on trial as soon as the checks bring it up
+ * (rise successes), not at the end of its open time; closed after rise more,
+ * as any half-open. The second ejection in a row (open for 60 s) too. */
+static void test_vip_checks_end_open(void **state)
+{
+	struct fake_clock clk = { 0 };
+	struct breaker be[3];
+	struct breaker_vip v;
+	struct evlog log;
+	struct fake_probe p;
+	uint32_t gen;
+	int round;
+
+	(void)state;
+	mk_vip(&v, be, 3, &log, 0);
+	all_up(&v, &log, 0);
+	for (round = 1; round <= 2; round++) {
+		/* the server stops: fall failures, down and open */
+		probes(&v, 0, 3, false, clk_at(&clk, clk.ms + 1000));
+		assert_int_equal(be[0].health.state, BREAKER_HEALTH_DOWN);
+		assert_int_equal(be[0].state, BREAKER_OPEN);
+		assert_int_equal(be[0].ejections, round);
+		assert_int_equal(be[0].open_until_ms, clk.ms + 30000 * (uint64_t)round);
+		assert_int_equal(breaker_vip_dp_state(&v, 0), BREAKER_OPEN);
+		/* back 2 s later: the first success changes nothing yet */
+		log.n = 0;
+		gen = be[0].gen;
+		probes(&v, 0, 1, true, clk_at(&clk, clk.ms + 2000));
+		assert_int_equal(log.n, 0);
+		assert_int_equal(be[0].gen, gen);
+		/* the second (rise 2): up, and half-open with a full budget */
+		assert_int_equal(breaker_vip_probe(&v, 0, gen, true, clk_at(&clk, clk.ms + 200)),
+				 2);
+		assert_int_equal(log.ev[0].kind, BREAKER_EV_HEALTH);
+		assert_int_equal(log.ev[0].new_state, BREAKER_HEALTH_UP);
+		assert_int_equal(log.ev[1].kind, BREAKER_EV_STATE);
+		assert_int_equal(log.ev[1].old_state, BREAKER_OPEN);
+		assert_int_equal(log.ev[1].new_state, BREAKER_HALF_OPEN);
+		assert_int_equal(log.ev[1].gen, gen + 1);
+		assert_int_equal(log.ev[1].ejections, round);
+		assert_true(clk.ms < be[0].open_until_ms); /* well before its open time */
+		assert_int_equal(be[0].state, BREAKER_HALF_OPEN);
+		assert_int_equal(be[0].budget, 3);
+		assert_int_equal(breaker_vip_dp_state(&v, 0), BREAKER_HALF_OPEN);
+		assert_true(breaker_vip_usable(&v, 0));
+		/* the result that brought it up belongs to the open generation */
+		assert_int_equal(be[0].ok_run, 0);
+		assert_int_equal(be[0].stale, 0);
+		assert_true(breaker_vip_deadline(&v) == UINT64_MAX);
+		/* then closed after rise successes sent in half-open */
+		log.n = 0;
+		probes(&v, 0, 1, true, clk_at(&clk, clk.ms + 50));
+		assert_int_equal(be[0].state, BREAKER_HALF_OPEN);
+		probes(&v, 0, 1, true, clk_at(&clk, clk.ms + 50));
+		assert_int_equal(be[0].state, BREAKER_CLOSED);
+		assert_int_equal(log.n, 1);
+		assert_string_equal(log.ev[0].reason, "succeeded 2x in half-open");
+	}
+	/* a failure in a half-open reached this way reopens it longer, as ever */
+	probes(&v, 0, 3, false, clk_at(&clk, clk.ms + 1000));
+	probes(&v, 0, 2, true, clk_at(&clk, clk.ms + 1000));
+	assert_int_equal(be[0].state, BREAKER_HALF_OPEN);
+	p = probe_send(&v, 0);
+	assert_int_equal(probe_end(&v, &p, false, clk_at(&clk, clk.ms + 50)), 1);
+	assert_int_equal(be[0].state, BREAKER_OPEN);
+	assert_int_equal(be[0].ejections, 4);
+	assert_int_equal(be[0].open_until_ms, clk.ms + 120000);
+	assert_int_equal(be[0].health.state, BREAKER_HEALTH_UP); /* one failure */
+}
+
+/* Ejected while the checks pass (the passive signal, the failure ratio):
+ * the open time governs; successes while open change nothing. Once the
+ * checks say down, they govern again: up ends the open. */
+static void test_vip_open_time_while_checks_pass(void **state)
+{
+	struct breaker_vip_cfg vc;
+	struct breaker_cfg cfg;
+	struct breaker be[3];
+	struct breaker_vip v;
+	struct evlog log;
+	uint32_t i;
+	int k;
+
+	(void)state;
+	mk_vip(&v, be, 3, &log, 0);
+	all_up(&v, &log, 0);
+	/* the passive signal ejects backend 1 (circuit only) */
+	for (k = 0; k < 3; k++)
+		breaker_vip_result(&v, 1, be[1].gen, false, 1000);
+	assert_int_equal(be[1].state, BREAKER_OPEN);
+	assert_int_equal(be[1].open_until_ms, 31000);
+	log.n = 0;
+	for (k = 0; k < 20; k++)
+		probes(&v, 1, 1, true, 1000 + 1000 * (uint64_t)k);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(be[1].state, BREAKER_OPEN);
+	assert_int_equal(breaker_vip_tick(&v, 31000), 1);
+	assert_int_equal(be[1].state, BREAKER_HALF_OPEN);
+	probes(&v, 1, 2, true, 31100);
+	assert_int_equal(be[1].state, BREAKER_CLOSED);
+
+	/* passive again; now the server stops and starts: down, then up */
+	for (k = 0; k < 3; k++)
+		breaker_vip_result(&v, 1, be[1].gen, false, 40000);
+	assert_int_equal(be[1].open_until_ms, 40000 + 60000);
+	probes(&v, 1, 3, false, 41000);
+	assert_int_equal(be[1].health.state, BREAKER_HEALTH_DOWN);
+	probes(&v, 1, 2, true, 42000);
+	assert_int_equal(be[1].state, BREAKER_HALF_OPEN);
+
+	/* the failure ratio trips backend 2 while its health stays up */
+	breaker_cfg_default(&cfg);
+	cfg.ratio_pct = 50;
+	cfg.window = 4;
+	cfg.min_count = 4;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(breaker_init(&be[i], &cfg, i, 0), 0);
+	breaker_vip_cfg_default(&vc);
+	log.n = 0;
+	assert_int_equal(breaker_vip_init(&v, &vc, be, 3, collect, &log), 0);
+	all_up(&v, &log, 0);
+	for (k = 0; k < 4; k++)
+		probes(&v, 2, 1, k % 2 == 0, 100 + (uint64_t)k);
+	assert_int_equal(be[2].state, BREAKER_OPEN);
+	assert_int_equal(be[2].health.state, BREAKER_HEALTH_UP);
+	log.n = 0;
+	probes(&v, 2, 5, true, 200);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(be[2].state, BREAKER_OPEN);
+	assert_int_equal(breaker_vip_tick(&v, 30103), 1);
+	assert_int_equal(be[2].state, BREAKER_HALF_OPEN);
+}
+
+/* lbd's probes carry the generation they were sent in: one sent while open
+ * that ends after half-open began counts for the health only, never toward
+ * the trial's rise, and a failure sent then does not reopen it */
+static void test_vip_probe_generation(void **state)
+{
+	struct fake_clock clk = { 0 };
+	struct fake_probe slow_ok, slow_bad, p;
+	struct breaker be[3];
+	struct breaker_vip v;
+	struct evlog log;
+
+	(void)state;
+	mk_vip(&v, be, 3, &log, 0);
+	all_up(&v, &log, 0);
+	/* the passive signal opens backend 0: its checks still pass */
+	breaker_vip_result(&v, 0, be[0].gen, false, clk_at(&clk, 1000));
+	breaker_vip_result(&v, 0, be[0].gen, false, clk.ms);
+	breaker_vip_result(&v, 0, be[0].gen, false, clk.ms);
+	assert_int_equal(be[0].state, BREAKER_OPEN);
+	/* two probes sent just before the open time ends */
+	clk_at(&clk, 30900);
+	slow_ok = probe_send(&v, 0);
+	slow_bad = probe_send(&v, 0);
+	assert_int_equal(breaker_vip_tick(&v, clk_at(&clk, 31000)), 1);
+	assert_int_equal(be[0].state, BREAKER_HALF_OPEN);
+	/* a probe sent in half-open succeeds: one of rise 2 */
+	p = probe_send(&v, 0);
+	assert_int_equal(probe_end(&v, &p, true, clk_at(&clk, 31050)), 0);
+	assert_int_equal(be[0].ok_run, 1);
+	/* the slow success from the open period ends now: it would have been
+	 * the second; ignored by the circuit, counted by the health */
+	assert_int_equal(probe_end(&v, &slow_ok, true, clk_at(&clk, 31100)), 0);
+	assert_int_equal(be[0].state, BREAKER_HALF_OPEN);
+	assert_int_equal(be[0].ok_run, 1);
+	assert_int_equal(be[0].stale, 1);
+	assert_int_equal(be[0].health.ok_run, 2);
+	/* the slow failure neither reopens nor breaks the run */
+	assert_int_equal(probe_end(&v, &slow_bad, false, clk_at(&clk, 31150)), 0);
+	assert_int_equal(be[0].state, BREAKER_HALF_OPEN);
+	assert_int_equal(be[0].stale, 2);
+	assert_int_equal(be[0].health.bad_run, 1); /* the health saw it */
+	/* the next probe of this generation closes it */
+	p = probe_send(&v, 0);
+	assert_int_equal(probe_end(&v, &p, true, clk_at(&clk, 31200)), 1);
+	assert_int_equal(be[0].state, BREAKER_CLOSED);
+	assert_int_equal(log.ev[log.n - 1].kind, BREAKER_EV_STATE);
+	assert_int_equal(log.ev[log.n - 1].new_state, BREAKER_CLOSED);
+}
+
 static void test_vip_set_backends(void **state)
 {
 	struct breaker be[4];
@@ -1133,6 +1357,9 @@ int main(void)
 		cmocka_unit_test(test_vip_panic_ignores_unknown),
 		cmocka_unit_test(test_vip_thresholds_configurable),
 		cmocka_unit_test(test_vip_tick_and_deadline),
+		cmocka_unit_test(test_vip_checks_end_open),
+		cmocka_unit_test(test_vip_open_time_while_checks_pass),
+		cmocka_unit_test(test_vip_probe_generation),
 		cmocka_unit_test(test_vip_set_backends),
 		cmocka_unit_test(test_bad_args_and_clock_backwards),
 	};

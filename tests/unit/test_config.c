@@ -256,6 +256,14 @@ static void test_vip_set(void **state)
 	apply_ok(&c, "vip set " V4 " interval 500ms timeout 200ms");
 	assert_int_equal(v->opt.interval_ms, 500);
 	assert_int_equal(v->opt.timeout_ms, 200);
+	/* a check may take the whole interval (HAProxy's default) */
+	apply_ok(&c, "vip set " V4 " timeout 500ms");
+	assert_int_equal(v->opt.timeout_ms, 500);
+	apply_ok(&c, "vip set " V4 " interval 200ms timeout 200ms");
+	assert_int_equal(v->opt.interval_ms, 200);
+	assert_int_equal(v->opt.timeout_ms, 200);
+	apply_ok(&c, "vip set " V4 " interval 500ms timeout 200ms");
+	apply_ok(&c, "vip add 192.0.2.12:80/tcp timeout 2s"); /* the default interval */
 	/* leaving http drops expect, leaving udp drops send and receive */
 	apply_ok(&c, "vip set " V4 " check http expect 200-204,301");
 	assert_int_equal(v->opt.nexpect, 2);
@@ -520,10 +528,13 @@ static const struct bad bad_inputs[] = {
 	{ "vip set " V4 " path /x", -EINVAL, "'path'" },
 	{ "vip add 192.0.2.11:80/tcp path /", -EINVAL, "'path'" }, /* even the default */
 	{ "vip set " V4 " check tcp path /x", -EINVAL, "'path'" },
-	{ "vip add 192.0.2.11:80/tcp timeout 2s interval 1s", -EINVAL, "2s" },
-	{ "vip add 192.0.2.11:80/tcp timeout 2s", -EINVAL, "2s" },
+	{ "vip add 192.0.2.11:80/tcp timeout 2s interval 1s", -EINVAL,
+	  "invalid timeout '2s': must be at most interval 1s" },
+	{ "vip add 192.0.2.11:80/tcp timeout 2001ms", -EINVAL,
+	  "invalid timeout '2001ms': must be at most interval 2s" },
 	{ "vip set " V4 " timeout 3s", -EINVAL, "3s" },
-	{ "vip set " V4 " interval 500ms", -EINVAL, "500ms" },
+	{ "vip set " V4 " interval 500ms", -EINVAL,
+	  "invalid interval '500ms': must be at least timeout 1s" },
 	{ "vip add [2001:db8::11]:80/tcp mtu 1000", -EINVAL, "1000" },
 	{ "vip set " V6 " mtu 1279", -EINVAL, "1279" },
 	{ "backend add " V6 " 10.1.0.9", -EINVAL, "10.1.0.9" },

@@ -32,6 +32,7 @@
 
 struct result {
 	uint64_t id;
+	uint64_t tag;
 	bool ok;
 	uint32_t lat_us;
 	uint64_t t_ms;
@@ -49,6 +50,8 @@ struct fix {
 	struct result *res;
 	unsigned int nres;
 	int del_in_cb; /* id + 1 to delete from the callback, 0 none */
+	uint64_t gen;  /* what the start hook returns (test_tag) */
+	unsigned int nstarts;
 	/* servers */
 	int tcp_lfd; /* accepts and closes */
 	uint16_t tcp_port;
@@ -78,7 +81,8 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void on_result(void *arg, uint64_t id, bool ok, uint32_t lat_us, const char *reason)
+static void on_result(void *arg, uint64_t id, uint64_t tag, bool ok, uint32_t lat_us,
+		      const char *reason)
 {
 	struct fix *f = arg;
 	struct result *r;
@@ -90,6 +94,7 @@ static void on_result(void *arg, uint64_t id, bool ok, uint32_t lat_us, const ch
 		return;
 	r = &f->res[f->nres++];
 	r->id = id;
+	r->tag = tag;
 	r->ok = ok;
 	r->lat_us = lat_us;
 	r->t_ms = mono_ms();
@@ -319,6 +324,7 @@ static void test_tcp_up(void **state)
 	for (i = 0; i < f->nres; i++) {
 		assert_true(f->res[i].ok);
 		assert_true(f->res[i].lat_us > 0 && f->res[i].lat_us < 200000);
+		assert_int_equal(f->res[i].tag, 0); /* no start hook */
 	}
 	assert_int_equal(health_stats(f->h, 1, &last, &avg), 0);
 	assert_true(last > 0 && avg > 0);
@@ -622,6 +628,55 @@ static void test_del(void **state)
 	assert_int_equal(count(f, 31), 1);
 	assert_true(count(f, 32) >= 3);
 	assert_int_equal(health_nr_targets(f->h), 1);
+}
+
+static uint64_t on_start(void *arg, uint64_t id)
+{
+	struct fix *f = arg;
+
+	assert_int_equal(id, 45);
+	f->nstarts++;
+	return f->gen;
+}
+
+/* A result carries the tag its probe started with, not the one current when
+ * it ends (the agent's breaker generation): a UDP probe to a mute port runs
+ * its whole timeout, and the tag changes meanwhile */
+static void test_tag(void **state)
+{
+	struct fix *f = *state;
+	struct health_target t;
+	uint64_t end;
+
+	health_set_start_fn(f->h, on_start);
+	f->gen = 7;
+	target(&t, HEALTH_UDP, AF_INET, f->udp_mute_port);
+	t.interval_ms = 200;
+	t.timeout_ms = 200; /* as long as the interval */
+	assert_int_equal(health_add(f->h, 45, &t), 0);
+	end = mono_ms() + 1000;
+	while (!f->nstarts && mono_ms() < end)
+		pump(f, 1);
+	assert_int_equal(f->nstarts, 1);
+	assert_int_equal(health_nr_inflight(f->h), 1);
+	f->gen = 8; /* the state changes while the probe runs */
+	assert_int_equal(pump_until(f, 45, 2, 1000), 2);
+	assert_int_equal(f->nstarts, 2);
+	assert_false(f->res[0].ok);
+	assert_int_equal(f->res[0].tag, 7);
+	assert_int_equal(f->res[1].tag, 8);
+	/* a probe that fails as it starts carries its tag too */
+	f->gen = 9;
+	t.kind = HEALTH_TCP;
+	t.port = 9;
+	t.addr.addr[0] = htonl(0xe0000001); /* TCP to multicast: connect() fails at once */
+	assert_int_equal(health_update(f->h, 45, &t), 0);
+	assert_int_equal(pump_until(f, 45, 3, 1000), 3);
+	assert_int_equal(f->res[2].tag, 9);
+	health_set_start_fn(f->h, NULL);
+	f->gen = 10;
+	assert_int_equal(pump_until(f, 45, 4, 1000), 4);
+	assert_int_equal(f->res[3].tag, 0);
 }
 
 /* Interval 1 s, fast 50 ms: fast on gives about 8 probes in 400 ms, off again
@@ -1251,13 +1306,14 @@ int main(void)
 		T(test_http_timeout), T(test_udp),
 		T(test_first_probe),  T(test_interval),
 		T(test_del),	      T(test_fast),
-		T(test_update),	      T(test_invalid),
-		T(test_seed),	      T(test_thousand),
-		T(test_vip_syn4),     T(test_vip_syn6),
-		T(test_vip_match),    T(test_vip_parse4),
-		T(test_vip_filter),   T(test_vip_ipip4),
-		T(test_vip_gue4),     T(test_vip_ipip6),
-		T(test_vip_gue6),     T(test_vip_invalid),
+		T(test_tag),	      T(test_update),
+		T(test_invalid),      T(test_seed),
+		T(test_thousand),     T(test_vip_syn4),
+		T(test_vip_syn6),     T(test_vip_match),
+		T(test_vip_parse4),   T(test_vip_filter),
+		T(test_vip_ipip4),    T(test_vip_gue4),
+		T(test_vip_ipip6),    T(test_vip_gue6),
+		T(test_vip_invalid),
 	};
 	struct rlimit rl;
 

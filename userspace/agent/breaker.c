@@ -453,6 +453,21 @@ static bool vip_may_eject(const void *ctx, char *why, size_t len)
 	return false;
 }
 
+/* The active checks brought a backend back up (down -> up after `rise`
+ * successes): an open circuit goes half-open now instead of waiting out its
+ * open time, so a restarted server gets flows again as soon as its checks say
+ * so. Its ejection count stays (a failure in half-open reopens it longer).
+ * Returns as breaker_tick. */
+static int checks_up(struct breaker *b, uint64_t now_ms, struct breaker_event *ev)
+{
+	if (b->state != BREAKER_OPEN)
+		return 0;
+	set_state(b, BREAKER_HALF_OPEN, now_ms, ev);
+	snprintf(ev->reason, sizeof(ev->reason),
+		 "checks up after %u successes, half-open budget %u", b->health.rise, b->budget);
+	return 1;
+}
+
 static int vip_step(struct breaker_vip *v, uint32_t i, uint32_t gen, bool ok, bool health,
 		    bool circuit, uint64_t now_ms)
 {
@@ -463,9 +478,18 @@ static int vip_step(struct breaker_vip *v, uint32_t i, uint32_t gen, bool ok, bo
 	if (!v || i >= v->n)
 		return -EINVAL;
 	if (health && breaker_health_on_result(&v->be[i].health, ok, now_ms, &ev) == 1) {
+		bool up = ev.old_state == BREAKER_HEALTH_DOWN && ev.new_state == BREAKER_HEALTH_UP;
+
 		emit(v, &ev);
 		changed = true;
 		n++;
+		if (up && checks_up(&v->be[i], now_ms, &ev) == 1) {
+			emit(v, &ev);
+			n++;
+			/* this result started under the open generation: the
+			 * half-open trial counts only results started in it */
+			circuit = false;
+		}
 	}
 	if (circuit) {
 		ret = step(&v->be[i], gen, ok, now_ms, vip_may_eject, v, &ev);

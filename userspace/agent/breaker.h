@@ -85,7 +85,7 @@ struct breaker {
 	uint32_t ok_run;	/* consecutive successes in this generation */
 	uint32_t bad_run;	/* consecutive failures in this generation */
 	uint64_t since_ms;	/* last state change (or init) */
-	uint64_t open_until_ms; /* open: when it becomes half-open */
+	uint64_t open_until_ms; /* open: half-open then at the latest (checks coming up: sooner) */
 	uint64_t win;		/* ratio window, bit i = result i steps ago failed */
 	uint32_t win_len;	/* results in the window */
 	uint64_t stale;		/* results ignored for an old generation (metrics) */
@@ -157,7 +157,8 @@ int breaker_init(struct breaker *b, const struct breaker_cfg *cfg, uint32_t id, 
  * started under generation @gen (read b->gen when starting it). Closed trips
  * on `fall` consecutive failures or the failure ratio; half-open closes after
  * `rise` consecutive successes and reopens (longer) on any failure; results
- * while open are ignored (only time ends an open). Does not touch b->health.
+ * while open are ignored (here only time ends an open; the VIP functions
+ * below also end it when the health comes back up). Does not touch b->health.
  * Returns 1 with *ev filled on a state change, 0 if none, -ESTALE if @gen is
  * not the current generation (ignored, counted in b->stale), -EINVAL on NULL.
  * No VIP limit applies here: use breaker_vip_result for max-eject.
@@ -190,11 +191,20 @@ int breaker_vip_set_backends(struct breaker_vip *v, struct breaker *be, uint32_t
  * max_eject_pct of the VIP's backends not closed (open or half-open) is
  * refused: the backend stays closed, a REFUSED event is emitted once (until
  * it succeeds or trips), and the next failure asks again.
+ * Recovery by the checks: when a result takes the health from down to up
+ * (`rise` successes) while the circuit is open, the circuit goes half-open at
+ * once (new generation, budget refilled; the HEALTH event, then the STATE
+ * one) rather than at open_until_ms, and that result is not counted by the
+ * circuit (it started under the open generation). So while the checks say
+ * down they govern the circuit; while they pass (an ejection by the passive
+ * signal or by the failure ratio) only time ends an open.
  *  breaker_vip_probe: an active check result: health and circuit.
  *  breaker_vip_result: a passive result (flow outcome, SYN-only burst): circuit only.
  *  breaker_vip_health: health only (when circuit results come separately).
- * Return the number of events emitted, -EINVAL on a bad index. A stale
- * circuit result is ignored as in breaker_on_result (not an error here).
+ * @gen is the circuit generation the result started under (a probe: when it
+ * was sent). Return the number of events emitted, -EINVAL on a bad index. A
+ * stale circuit result is ignored as in breaker_on_result (not an error here);
+ * health takes every result whatever its generation.
  */
 int breaker_vip_probe(struct breaker_vip *v, uint32_t i, uint32_t gen, bool ok, uint64_t now_ms);
 int breaker_vip_result(struct breaker_vip *v, uint32_t i, uint32_t gen, bool ok, uint64_t now_ms);

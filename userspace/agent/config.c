@@ -396,14 +396,16 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 	if (!o->interval_ms || o->interval_ms > GR_DUR_MAX_MS)
 		return errmsg(-EINVAL, err, errlen, "invalid interval '%s': must be 1ms-24h",
 			      dur_str(o->interval_ms, d1, sizeof(d1)));
-	if (!o->timeout_ms || o->timeout_ms >= o->interval_ms) {
+	/* a check may take the whole interval (HAProxy's default: `inter` is
+	 * also the timeout); the next one starts an interval after it began */
+	if (!o->timeout_ms || o->timeout_ms > o->interval_ms) {
 		dur_str(o->timeout_ms, d1, sizeof(d1));
 		dur_str(o->interval_ms, d2, sizeof(d2));
 		if (given & GR_OPT_TIMEOUT || !(given & GR_OPT_INTERVAL))
 			return errmsg(-EINVAL, err, errlen,
-				      "invalid timeout '%s': must be below interval %s", d1, d2);
+				      "invalid timeout '%s': must be at most interval %s", d1, d2);
 		return errmsg(-EINVAL, err, errlen,
-			      "invalid interval '%s': must be above timeout %s", d2, d1);
+			      "invalid interval '%s': must be at least timeout %s", d2, d1);
 	}
 	if (!o->rise || o->rise > 100)
 		return errmsg(-EINVAL, err, errlen, "invalid rise '%u': must be 1-100", o->rise);

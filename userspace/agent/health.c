@@ -59,6 +59,7 @@ struct hc {
 	uint64_t due_ms;
 	uint64_t start_ms;
 	uint64_t start_us;
+	uint64_t tag;	   /* the start hook's value for the running (or last) probe */
 	uint32_t heap_idx; /* UINT32_MAX: not in the heap */
 	int fd;
 	enum phase ph;
@@ -78,6 +79,7 @@ struct hc {
 
 struct health {
 	health_result_fn cb;
+	health_start_fn start; /* NULL: tags are 0 */
 	void *arg;
 	int epfd;
 	int tfd;
@@ -372,7 +374,7 @@ static void probe_done(struct health *h, struct hc *c, bool ok, const char *reas
 	/* the interval counts from the previous start, never schedules in the past */
 	next = c->start_ms + jittered(h, c, cur_interval(c));
 	schedule(h, c, next > now_ms ? next : now_ms);
-	h->cb(h->arg, c->id, ok, lat_us, ok ? NULL : reason);
+	h->cb(h->arg, c->id, c->tag, ok, lat_us, ok ? NULL : reason);
 }
 
 static void probe_fail_errno(struct health *h, struct hc *c, const char *what, int err)
@@ -890,6 +892,8 @@ static void probe_start(struct health *h, struct hc *c, uint64_t now_ms)
 
 	c->start_ms = now_ms;
 	c->start_us = mono_us();
+	/* before anything can fail: every result carries its start's tag */
+	c->tag = h->start ? h->start(h->arg, c->id) : 0;
 	c->io_len = 0;
 	h->inflight++;
 	c->ph = c->t.kind == HEALTH_UDP	    ? PH_UDP_WAIT :
@@ -1237,6 +1241,11 @@ out_free:
 	free(h);
 	errno = -err;
 	return NULL;
+}
+
+void health_set_start_fn(struct health *h, health_start_fn fn)
+{
+	h->start = fn;
 }
 
 void health_free(struct health *h)

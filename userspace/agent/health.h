@@ -78,15 +78,25 @@ struct health_target {
 	uint16_t gue_port;
 };
 
-/* One finished probe. ok: healthy. latency_us: probe start to result (for a
- * timeout, the time waited). reason: NULL when ok, else a short lowercase string
- * such as "connect: Connection refused", "timeout after 1000ms", "http 503",
- * "udp: no reply", "via vip: connection refused", "timeout after 1000ms (via
- * vip)" (valid during the call only). The callback may call
- * health_add/update/del/set_fast (also on id itself), but not health_free.
+/* One finished probe. tag: what the start hook returned when this probe
+ * started (0 without a hook; see health_set_start_fn). ok: healthy.
+ * latency_us: probe start to result (for a timeout, the time waited). reason:
+ * NULL when ok, else a short lowercase string such as "connect: Connection
+ * refused", "timeout after 1000ms", "http 503", "udp: no reply", "via vip:
+ * connection refused", "timeout after 1000ms (via vip)" (valid during the call
+ * only). The callback may call health_add/update/del/set_fast (also on id
+ * itself), but not health_free.
  */
-typedef void (*health_result_fn)(void *arg, uint64_t id, bool ok, uint32_t latency_us,
+typedef void (*health_result_fn)(void *arg, uint64_t id, uint64_t tag, bool ok, uint32_t latency_us,
 				 const char *reason);
+
+/* Called as a probe of id starts, with the engine's arg; its return value
+ * travels with that probe and comes back as the result's tag. The agent
+ * returns the backend's breaker generation, so a result is judged against the
+ * state its probe was sent in, not the one it finished in. Must not call into
+ * the engine.
+ */
+typedef uint64_t (*health_start_fn)(void *arg, uint64_t id);
 
 struct health;
 
@@ -94,6 +104,9 @@ struct health;
  * fixed seed, so a run is reproducible; see health_set_seed().
  */
 struct health *health_new(health_result_fn cb, void *arg);
+
+/* Sets (or with NULL removes) the start hook for probes started from now on */
+void health_set_start_fn(struct health *h, health_start_fn fn);
 
 /* Reseeds the jitter PRNG (the agent may use a random seed so LB nodes do not
  * probe in step). Affects delays drawn from now on.

@@ -258,7 +258,20 @@ static int saved_state(const struct supervise *s, const struct xlb_vip_key *k,
 	return BREAKER_HEALTH_UNKNOWN;
 }
 
-static void on_result(void *arg, uint64_t id, bool ok, uint32_t latency_us, const char *reason)
+/* A probe starts: it carries its backend's circuit generation (as of now) */
+static uint64_t on_start(void *arg, uint64_t id)
+{
+	const struct supervise *s = arg;
+	const struct sv_target *t;
+
+	if (id >= s->nt || !s->t[id].vip)
+		return 0;
+	t = &s->t[id];
+	return t->vip->be[t->be].gen;
+}
+
+static void on_result(void *arg, uint64_t id, uint64_t tag, bool ok, uint32_t latency_us,
+		      const char *reason)
 {
 	struct supervise *s = arg;
 	const struct breaker *b;
@@ -269,10 +282,20 @@ static void on_result(void *arg, uint64_t id, bool ok, uint32_t latency_us, cons
 	if (id >= s->nt || !s->t[id].vip)
 		return;
 	t = &s->t[id];
-	/* health and circuit both; a probe is short against any state's life, so
-	 * the current generation is the one it ran under */
-	breaker_vip_probe(&t->vip->bv, t->be, t->vip->be[t->be].gen, ok, s->now_ms);
 	b = &t->vip->be[t->be];
+	if (tag != b->gen) {
+		char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
+
+		format_vip(&t->vip->key, vs, sizeof(vs));
+		format_addr(&t->vip->addr[t->be], as, sizeof(as));
+		pr_debug("breaker: vip %s backend %s: check sent in generation %llu, now %u: "
+			 "for the health only",
+			 vs, as, (unsigned long long)tag, b->gen);
+	}
+	/* health takes every result; the circuit only one sent in its current
+	 * generation (a probe sent while open that ends after half-open began
+	 * says nothing of the trial) */
+	breaker_vip_probe(&t->vip->bv, t->be, (uint32_t)tag, ok, s->now_ms);
 	/* changing state (a run toward up or down under way, or on trial in
 	 * half-open): probe at the fast interval until it settles */
 	health_set_fast(s->h, id,
@@ -292,6 +315,7 @@ struct supervise *supervise_new(void (*changed)(void *arg), void *arg)
 		free(s);
 		return NULL;
 	}
+	health_set_start_fn(s->h, on_start);
 	/* nodes must not probe in lockstep */
 	health_set_seed(s->h, ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)s);
 	s->changed = changed;

@@ -11,21 +11,34 @@
 #   hold ADDR PORT GATE       keeps one TCP connection: prints the backend once,
 #                             waits until the file GATE exists, talks again and
 #                             prints the backend that answered then
-# Option, anywhere on the line, every mode:
+# Options, anywhere on the line, every mode:
 #   --src ADDR                bind the socket to the source address ADDR
 #                             (which must be local) before connecting/sending
+#   --sport PORT              bind the first socket to source port PORT and
+#                             each further one to the next port: many N uses
+#                             PORT..PORT+N-1, and a second run with the same
+#                             PORT reuses those 5-tuples
 import socket
 import sys
 import time
 
 SRC = None  # --src ADDR
+SPORT = None  # --sport PORT: the next socket's source port
 
 
 def sock(addr, kind):
+    global SPORT
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, kind)
-    if SRC is not None:
-        s.bind((SRC, 0))
+    port = 0
+    if SPORT is not None:
+        # the port of a refused connection is free again at once; one left
+        # in TIME_WAIT can be bound again with SO_REUSEADDR
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        port = SPORT
+        SPORT += 1
+    if SRC is not None or port:
+        s.bind((SRC or ("::" if fam == socket.AF_INET6 else "0.0.0.0"), port))
     return s
 
 
@@ -72,13 +85,19 @@ def parallel(addr, port, n, timeout):
 
 
 def main():
-    global SRC
+    global SRC, SPORT
     args = sys.argv[1:]
     if "--src" in args:
         i = args.index("--src")
         if i + 1 >= len(args):
             sys.exit("--src needs an address")
         SRC = args[i + 1]
+        del args[i : i + 2]
+    if "--sport" in args:
+        i = args.index("--sport")
+        if i + 1 >= len(args):
+            sys.exit("--sport needs a port")
+        SPORT = int(args[i + 1])
         del args[i : i + 2]
     sys.argv[1:] = args
     mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
