@@ -35,7 +35,7 @@ include userspace/userspace.mk
 include tests/tests.mk
 include bench/bench.mk
 include tests/kernels/kernels.mk
--include tests/vm/vm.mk
+include tests/vm/vm.mk
 
 .PHONY: all deps clean help check format demo install
 all: bpf userspace
@@ -81,6 +81,9 @@ help:
 	@echo '  test-integration bats + network namespaces (root)'
 	@echo '  test-long        long randomized runs and soaks'
 	@echo '  test-kernels     xlb_xdp/xlb_decap load on Debian 12 and 13 kernels (QEMU, ~1 min)'
+	@echo '  test-vm          xlb in 3 QEMU VMs on Debian 12 (XLB_VM_KERNEL=backports|all)'
+	@echo '  vm-image         build (or find cached) the VM image of test-vm'
+	@echo '  vagrant-box      the same image as a libvirt Vagrant box (vagrant/README.md)'
 	@echo '  test-fresh       build, unit and packet tests in a fresh Debian root (root)'
 	@echo '  bench            build and run the benchmarks (prints numbers)'
 	@echo '  check            clang-format, cppcheck, no glibc headers in BPF sources'
