@@ -41,12 +41,13 @@ struct {
 } xlb_backends SEC(".maps");
 
 /* Inner map template of xlb_rings: Maglev slot -> backend slot id.
- * BPF_F_INNER_MAP lets each VIP's table have its own (prime) size.
+ * BPF_F_INNER_MAP lets each VIP's table have its own (prime) size;
+ * BPF_F_MMAPABLE lets the agent fill a new table with one memcpy.
  */
 struct xlb_ring_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_MAGLEV_M);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u32);
 };

@@ -172,16 +172,52 @@ int maps_lc_set(struct xlb_maps *m, __u32 vip_id, const struct xlb_lc_set *set)
 	return 0;
 }
 
-int maps_ring_set(struct xlb_maps *m, __u32 vip_id, __u32 bank, const __u32 *slots, __u32 size)
+int maps_ring_refill(struct xlb_maps *m, __u32 vip_id, __u32 bank, const __u32 *slots, __u32 size)
 {
 	__u32 key = XLB_RING_KEY(vip_id, bank);
 
 	(void)m;
-	assert_true(size <= RING_MAX);
-	F.ring[key].size = size;
+	if (!F.ring[key].size)
+		return -ENOENT;
+	if (F.ring[key].size != size)
+		return -EINVAL;
 	memcpy(F.ring[key].slots, slots, size * sizeof(*slots));
 	F.ring_sets++;
-	check("ring_set");
+	check("ring_refill");
+	return 0;
+}
+
+/* tables built and not installed, by fake fd */
+static struct {
+	uint32_t size;
+	uint32_t slots[RING_MAX];
+} built[64];
+static int nbuilt;
+
+int maps_ring_new(struct xlb_maps *m, const __u32 *slots, __u32 size)
+{
+	(void)m;
+	assert_true(size <= RING_MAX && nbuilt < 64);
+	built[nbuilt].size = size;
+	memcpy(built[nbuilt].slots, slots, size * sizeof(*slots));
+	return 1000 + nbuilt++; /* sync closes it: close() of an unused number fails harmlessly */
+}
+
+/* one update: every table of the batch becomes visible at once */
+int maps_ring_install(struct xlb_maps *m, const __u32 *vip_ids, const __u32 *banks, const int *fds,
+		      __u32 n)
+{
+	(void)m;
+	for (__u32 i = 0; i < n; i++) {
+		__u32 key = XLB_RING_KEY(vip_ids[i], banks[i]);
+		int b = fds[i] - 1000;
+
+		F.ring[key].size = built[b].size;
+		memcpy(F.ring[key].slots, built[b].slots, built[b].size * sizeof(__u32));
+		F.ring_sets++;
+	}
+	nbuilt = 0;
+	check("ring_install");
 	return 0;
 }
 

@@ -72,6 +72,18 @@ int maps_backend_get(struct xlb_maps *m, __u32 id, struct xlb_backend *be);
  * bpf/lib/maps.h: the kernel compares map flags when an inner map is inserted
  * (only max_entries may differ). */
 int maps_ring_set(struct xlb_maps *m, __u32 vip_id, __u32 bank, const __u32 *slots, __u32 size);
+/* The same in two steps, so many tables swap in with one update: a new table,
+ * filled (its fd, to close after installing, or -errno); then @n of them
+ * installed as bank @banks[i] of @vip_ids[i]. */
+int maps_ring_new(struct xlb_maps *m, const __u32 *slots, __u32 size);
+/* Rewrite bank @bank of @vip_id in place, when it holds a table of @size slots
+ * (-ENOENT: no table there; -EINVAL: another size). Only for a bank no packet
+ * can be reading: one the VIP entry has not named for well over an RCU grace
+ * period (sync.c waits a second). It spares the outer update, whose RCU wait
+ * costs 5-20 ms per table. */
+int maps_ring_refill(struct xlb_maps *m, __u32 vip_id, __u32 bank, const __u32 *slots, __u32 size);
+int maps_ring_install(struct xlb_maps *m, const __u32 *vip_ids, const __u32 *banks, const int *fds,
+		      __u32 n);
 /* The digest of the inputs of bank @bank's table (0: none), kept across restarts */
 int maps_ring_sig_set(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u64 sig);
 int maps_ring_sig_get(struct xlb_maps *m, __u32 vip_id, __u32 bank, __u64 *sig);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "common/clock.h"
 #include "agent/maglev.h"
 #include "agent/sched.h"
@@ -48,6 +49,19 @@ struct sync_addr_cache {
 	uint32_t count;
 };
 
+/* A bank not named by its VIP entry for this long has no reader left: it may be
+ * rewritten in place (an RCU grace period is milliseconds) */
+#define SYNC_REFILL_IDLE_MS 1000
+
+/* Tables built in phase C and not installed yet (open fds: bounded) */
+#define SYNC_PEND_MAX 256
+
+struct sync_pend {
+	uint32_t vip_id, bank;
+	uint64_t sig;
+	int fd;
+};
+
 struct sync_brk_mirror {
 	uint32_t state;
 	uint32_t gen;
@@ -58,15 +72,18 @@ struct sync {
 	struct xlb_maps *m;
 	sync_resolve_fn resolve;
 	void *arg;
-	struct xlb_backend *slot;	 /* mirror of xlb_backends */
-	bool *slot_ready;		 /* resolved and eligible for the ring */
-	uint64_t ring_sig[XLB_MAX_VIPS]; /* inputs of the installed table, 0 = none */
-	uint8_t ring_live[XLB_MAX_VIPS]; /* the bank the VIP entry in the map names */
-	uint8_t ring_bank[XLB_MAX_VIPS]; /* the bank of the newest table (phase D names it) */
+	struct xlb_backend *slot;	     /* mirror of xlb_backends */
+	bool *slot_ready;		     /* resolved and eligible for the ring */
+	uint64_t ring_sig[XLB_MAX_VIPS];     /* inputs of the installed table, 0 = none */
+	uint8_t ring_live[XLB_MAX_VIPS];     /* the bank the VIP entry in the map names */
+	uint8_t ring_bank[XLB_MAX_VIPS];     /* the bank of the newest table (phase D names it) */
+	uint64_t ring_idle_ms[XLB_MAX_VIPS]; /* when the live bank's other went idle */
 	bool vip_in_map[XLB_MAX_VIPS];
 	uint32_t tx_ports[XLB_TX_PORTS_MAX]; /* ifindexes in xlb_tx_ports */
 	size_t ntx;
 	uint64_t *nh_lost_ms; /* per slot: when its next hop stopped resolving, 0 = resolved */
+	struct sync_pend pend[SYNC_PEND_MAX];
+	size_t npend;
 	/* What the maps hold, so a change costs what it changes (not the whole config) */
 	struct sync_nh *nh;	       /* per slot: the resolver's last answer */
 	struct sync_vip_cache *vipc;   /* per vip_id: the VIP entry in the map */
@@ -533,6 +550,35 @@ static uint64_t sig_mix(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* Phase C: the tables built so far swap in with one update (the kernel waits
+ * for its programs to leave the old ones once per update, where it batches) */
+static int rings_flush(struct sync *s)
+{
+	__u32 ids[SYNC_PEND_MAX], banks[SYNC_PEND_MAX];
+	int fds[SYNC_PEND_MAX], err;
+	size_t i;
+
+	for (i = 0; i < s->npend; i++) {
+		ids[i] = s->pend[i].vip_id;
+		banks[i] = s->pend[i].bank;
+		fds[i] = s->pend[i].fd;
+	}
+	err = maps_ring_install(s->m, ids, banks, fds, (__u32)s->npend);
+	for (i = 0; i < s->npend; i++) {
+		/* with the table, its digest: a restart keeps a table whose inputs
+		 * did not change */
+		if (!err)
+			err = maps_ring_sig_set(s->m, ids[i], banks[i], s->pend[i].sig);
+		if (!err) {
+			s->ring_bank[ids[i]] = banks[i];
+			s->ring_sig[ids[i]] = s->pend[i].sig;
+		}
+		close(fds[i]);
+	}
+	s->npend = 0;
+	return err;
+}
+
 /* Phase C for one VIP */
 static int build_ring(struct sync *s, struct cfg_vip *v)
 {
@@ -540,6 +586,7 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	uint32_t m = v->opt.ring_size;
 	size_t i, n = 0;
 	uint64_t t0;
+	uint32_t bank;
 	int err;
 
 	for (i = 0; i < v->nbe; i++) {
@@ -597,16 +644,29 @@ static int build_ring(struct sync *s, struct cfg_vip *v)
 	s->last_build_ns = mono_ns() - t0;
 	if (err)
 		return err;
-	/* into the bank the VIP entry does not name; phase D flips the entry, table
+	/* into the bank the VIP entry does not name; installed with the others of
+	 * this phase in one update (rings_flush), and phase D flips the entry, table
 	 * and size at once */
-	err = maps_ring_set(s->m, v->vip_id, s->ring_live[v->vip_id] ^ 1, s->table, m);
-	if (!err) /* with the table: a restart keeps a table whose inputs did not change */
-		err = maps_ring_sig_set(s->m, v->vip_id, s->ring_live[v->vip_id] ^ 1, sig);
-	if (err)
+	bank = s->ring_live[v->vip_id] ^ 1;
+	if (mono_ms() - s->ring_idle_ms[v->vip_id] >= SYNC_REFILL_IDLE_MS &&
+	    !maps_ring_refill(s->m, v->vip_id, bank, s->table, m)) {
+		/* the idle bank had a table of this size, not named for a second:
+		 * rewritten in place, no outer update (and no RCU wait) */
+		err = maps_ring_sig_set(s->m, v->vip_id, bank, sig);
+		if (err)
+			return err;
+		s->ring_bank[v->vip_id] = bank;
+		s->ring_sig[v->vip_id] = sig;
+		return 0;
+	}
+	err = maps_ring_new(s->m, s->table, m);
+	if (err < 0)
 		return err;
-	s->ring_bank[v->vip_id] = s->ring_live[v->vip_id] ^ 1;
-	s->ring_sig[v->vip_id] = sig;
-	return 0;
+	s->pend[s->npend].fd = err;
+	s->pend[s->npend].vip_id = v->vip_id;
+	s->pend[s->npend].bank = bank;
+	s->pend[s->npend++].sig = sig;
+	return s->npend == SYNC_PEND_MAX ? rings_flush(s) : 0;
 }
 
 /* The largest encapsulation overhead over @v's backends (their outer family) */
@@ -842,6 +902,9 @@ int sync_apply(struct sync *s, struct config *cfg)
 			goto out;
 		cfg->vip[i].dirty = false;
 	}
+	err = rings_flush(s);
+	if (err)
+		goto out;
 
 	for (i = 0; i < cfg->nvip; i++) { /* D */
 		struct sync_vip_cache *vc = &s->vipc[cfg->vip[i].vip_id];
@@ -859,6 +922,8 @@ int sync_apply(struct sync *s, struct config *cfg)
 		vc->key = cfg->vip[i].key;
 		vc->val = val;
 		vc->known = true;
+		if (s->ring_live[val.vip_id] != val.ring_bank) /* the old bank goes idle now */
+			s->ring_idle_ms[val.vip_id] = mono_ms();
 		s->ring_live[val.vip_id] = val.ring_bank;
 	}
 	s->vips_known = true;
@@ -891,6 +956,9 @@ int sync_apply(struct sync *s, struct config *cfg)
 	}
 	err = tx_ports_prune(s, taken);
 out:
+	for (i = 0; i < s->npend; i++) /* a failure in phase C: built, not installed */
+		close(s->pend[i].fd);
+	s->npend = 0;
 	free(taken);
 	return err;
 }
