@@ -16,11 +16,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/fsutil.h"
 #include "agent/maps.h"
 #include "xlb_xdp.skel.h"
@@ -584,6 +589,68 @@ static int link_pin_path(const struct xlb_maps *m, const char *ifname, char *buf
 	return 0;
 }
 
+/* A veth drops every frame XDP_TX or XDP_REDIRECT sends into it unless its peer
+ * has an XDP program (the driver counts them as xdp_tx_errors, and nothing else
+ * shows them): say so at attach. The peer is checked when it is in our network
+ * namespace; otherwise the warning says where to look. */
+static bool is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool veth;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&di;
+	veth = !ioctl(fd, SIOCETHTOOL, &ifr) && !strcmp(di.driver, "veth");
+	close(fd);
+	return veth;
+}
+
+static void veth_peer_check(const char *ifname, unsigned int ifindex)
+{
+	char path[PATH_MAX], peer_name[IF_NAMESIZE] = "";
+	unsigned int peer = 0, back = 0;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	FILE *f;
+
+	if (!is_veth(ifname))
+		return;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/iflink", ifname);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%u", &peer) != 1)
+			peer = 0;
+		fclose(f);
+	}
+	/* the peer, if it is in our namespace: its iflink points back at us */
+	if (peer && if_indextoname(peer, peer_name)) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s/iflink", peer_name);
+		f = fopen(path, "re");
+		if (f) {
+			if (fscanf(f, "%u", &back) != 1)
+				back = 0;
+			fclose(f);
+		}
+	}
+	if (back == ifindex) {
+		if (!bpf_xdp_query(peer, 0, &q) && q.attach_mode != XDP_ATTACHED_NONE)
+			return;
+		pr_warn("maps: %s: its veth peer %s has no XDP program: frames xlb_xdp sends "
+			"back (XDP_TX) or redirects into %s are dropped (ethtool -S %s: "
+			"xdp_tx_errors); attach one to %s (an XDP_PASS program is enough)",
+			ifname, peer_name, ifname, ifname, peer_name);
+		return;
+	}
+	/* cannot be checked from here: a note, not a warning */
+	pr_info("maps: %s: a veth whose peer is in another namespace: frames xlb_xdp sends "
+		"into a veth are dropped unless its peer has an XDP program (an XDP_PASS one "
+		"is enough); ethtool -S %s shows them as xdp_tx_errors",
+		ifname, ifname);
+}
+
 /* The MTU of @ifname, 0 if unknown */
 static unsigned int iface_mtu(const char *ifname)
 {
@@ -655,6 +722,7 @@ int maps_attach(struct xlb_maps *m, const char *ifname, bool generic)
 	close(fd); /* the pin holds the link */
 	if (err)
 		return maps_err(path, "cannot pin link", -errno);
+	veth_peer_check(ifname, ifindex);
 	return 0;
 }
 
