@@ -609,32 +609,35 @@ static bool is_veth(const char *ifname)
 	return veth;
 }
 
+/* /sys/class/net/@ifname/@attr as a number, 0 if unknown */
+static unsigned int sysfs_net_uint(const char *ifname, const char *attr)
+{
+	char path[PATH_MAX];
+	unsigned int v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", ifname, attr);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 static void veth_peer_check(const char *ifname, unsigned int ifindex)
 {
-	char path[PATH_MAX], peer_name[IF_NAMESIZE] = "";
-	unsigned int peer = 0, back = 0;
+	char peer_name[IF_NAMESIZE] = "";
+	unsigned int peer, back = 0;
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	FILE *f;
 
 	if (!is_veth(ifname))
 		return;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/iflink", ifname);
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%u", &peer) != 1)
-			peer = 0;
-		fclose(f);
-	}
+	peer = sysfs_net_uint(ifname, "iflink");
 	/* the peer, if it is in our namespace: its iflink points back at us */
-	if (peer && if_indextoname(peer, peer_name)) {
-		snprintf(path, sizeof(path), "/sys/class/net/%s/iflink", peer_name);
-		f = fopen(path, "re");
-		if (f) {
-			if (fscanf(f, "%u", &back) != 1)
-				back = 0;
-			fclose(f);
-		}
-	}
+	if (peer && if_indextoname(peer, peer_name))
+		back = sysfs_net_uint(peer_name, "iflink");
 	if (back == ifindex) {
 		if (!bpf_xdp_query(peer, 0, &q) && q.attach_mode != XDP_ATTACHED_NONE)
 			return;
@@ -654,18 +657,7 @@ static void veth_peer_check(const char *ifname, unsigned int ifindex)
 /* The MTU of @ifname, 0 if unknown */
 static unsigned int iface_mtu(const char *ifname)
 {
-	char path[PATH_MAX];
-	unsigned int mtu = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%u", &mtu) != 1)
-			mtu = 0;
-		fclose(f);
-	}
-	return mtu;
+	return sysfs_net_uint(ifname, "mtu");
 }
 
 int maps_attach(struct xlb_maps *m, const char *ifname, bool generic)
