@@ -19,6 +19,17 @@ pkg-config --exists zlib || die "zlib not found: install 'zlib1g-dev' (make deps
 pkg-config --exists libnl-3.0 libnl-route-3.0 || die "libnl not found: install 'libnl-3-dev libnl-route-3-dev' (make deps)"
 pkg-config --exists json-c || die "json-c not found: install 'libjson-c-dev' (make deps)"
 pkg-config --exists cmocka || die "cmocka not found: install 'libcmocka-dev' (make deps)"
+# libsystemd: lbd tells systemd when it is ready (Type=notify). Optional: without it
+# (or with XLB_SYSTEMD=0) lbd builds and runs, but cannot serve a Type=notify unit.
+systemd=0
+if [ "${XLB_SYSTEMD:-1}" != 0 ]; then
+	if pkg-config --exists libsystemd; then
+		systemd=1
+	else
+		echo "configure: libsystemd not found: lbd is built without systemd readiness" \
+			"notification; install 'libsystemd-dev' (make deps)" >&2
+	fi
+fi
 
 # clang's own system include dirs, so BPF code sees the host's <linux/*.h> and asm/
 sys_incs=$("$CLANG" -v -E - </dev/null 2>&1 |
@@ -36,3 +47,10 @@ echo "JSONC_CFLAGS := $(pkg-config --cflags json-c)"
 echo "JSONC_LDLIBS := $(pkg-config --libs json-c)"
 echo "CMOCKA_CFLAGS := $(pkg-config --cflags cmocka)"
 echo "CMOCKA_LDLIBS := $(pkg-config --libs cmocka)"
+if [ "$systemd" = 1 ]; then
+	echo "SYSTEMD_CFLAGS := -DXLB_HAVE_LIBSYSTEMD $(pkg-config --cflags libsystemd)"
+	echo "SYSTEMD_LDLIBS := $(pkg-config --libs libsystemd)"
+else
+	echo "SYSTEMD_CFLAGS :="
+	echo "SYSTEMD_LDLIBS :="
+fi

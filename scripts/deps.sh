@@ -7,14 +7,16 @@ set -eu
 
 # build: toolchain, BPF, libraries found by scripts/configure.sh; check: make check
 # tests: cmocka, bats, the libFuzzer runtime (tests/fuzz), namespaces and packet tools
-# used by tests/integration and bench
+# used by tests/integration and bench; packaging: dpkg-dev (make deb: dpkg-shlibdeps),
+# man-db (man pages rendered and checked by tests/integration/docs.bats)
 PKGS="
 	make gcc libc6-dev linux-libc-dev pkg-config git
 	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	libnl-3-dev libnl-route-3-dev libjson-c-dev
+	libnl-3-dev libnl-route-3-dev libjson-c-dev libsystemd-dev
 	clang-format clang-tidy cppcheck
 	libcmocka-dev bats jq python3 libclang-rt-14-dev
 	iproute2 ethtool iputils-ping procps tcpdump netcat-openbsd
+	dpkg-dev man-db
 "
 
 say() { echo "deps: $*"; }

@@ -52,6 +52,11 @@ void cmd_conn_closed(void *arg, uint64_t conn);
  * Returns an lbctl exit code; msg says why on failure. */
 int cmd_reload(struct agent *a, char *msg, size_t msglen);
 
+/* Whether the request @argv (a JSON array of strings) only reads: shows, stats,
+ * flow lookups, events, agent status, version, help, apply ... dry-run */
+struct json_object;
+bool cmd_is_readonly(struct json_object *argv);
+
 /* The control-socket handler (ctl_handler_fn): lbctl's verbs on the agent side */
 struct ctl_peer;
 struct json_object;

@@ -15,11 +15,13 @@
 #include <xlb/hash.h>
 #include "agent/agent.h"
 #include "agent/breaker.h"
+#include "agent/cfgdiff.h"
 #include "agent/policy.h"
 #include "common/cidr.h"
 #include "agent/state.h"
 #include "agent/supervise.h"
 #include "agent/ctl.h"
+#include "agent/notify.h"
 #include "common/ctl_proto.h"
 #include "common/grammar.h"
 #include "common/log.h"
@@ -394,9 +396,53 @@ static int emit_json_line(void *arg, const char *line)
 	return 0;
 }
 
-/* apply TEXT: replace the whole config; ids of unchanged VIPs/backends are
- * kept, so their flows are not disturbed */
-static int do_apply(struct agent *a, const char *text, char *msg, size_t len)
+static int emit_change(void *arg, const struct cfgdiff_change *c)
+{
+	json_object *o = json_object_new_object();
+
+	jadd(o, "op", json_object_new_string(cfgdiff_op_name(c->op)));
+	jadd(o, "object", json_object_new_string(c->object));
+	jadd(o, "line", json_object_new_string(c->line));
+	jadd(o, "old", c->old ? json_object_new_string(c->old) : NULL);
+	json_object_array_add(arg, o);
+	return 0;
+}
+
+/* apply TEXT dry-run: what apply TEXT would change, changing nothing.
+ * Data: {"changes": [{"op", "object", "line", "old"}], "added", "removed",
+ * "changed"} (counts of lines) */
+static int do_apply_dry_run(struct agent *a, struct config *next, json_object **data, char *msg,
+			    size_t len)
+{
+	json_object *o, *arr = json_object_new_array();
+	size_t i, n[3] = { 0, 0, 0 };
+	int ret = cfgdiff(&a->cfg, next, emit_change, arr);
+
+	if (ret < 0) {
+		json_object_put(arr);
+		snprintf(msg, len, "apply: cannot compare the configurations: %s", strerror(-ret));
+		return CTL_E_FAILED;
+	}
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		const char *op = json_object_get_string(
+			json_object_object_get(json_object_array_get_idx(arr, i), "op"));
+
+		n[!strcmp(op, "add") ? 0 : !strcmp(op, "del") ? 1 : 2]++;
+	}
+	o = json_object_new_object();
+	jadd(o, "changes", arr);
+	jadd(o, "added", json_object_new_int64(n[0]));
+	jadd(o, "removed", json_object_new_int64(n[1]));
+	jadd(o, "changed", json_object_new_int64(n[2]));
+	*data = o;
+	return CTL_OK;
+}
+
+/* apply TEXT [dry-run]: replace the whole config; ids of unchanged VIPs/backends
+ * are kept, so their flows are not disturbed. With dry-run, the same checks and
+ * the list of changes, and nothing applied. */
+static int do_apply(struct agent *a, const char *text, bool dry_run, json_object **data, char *msg,
+		    size_t len)
 {
 	struct config next;
 	size_t i, j;
@@ -406,7 +452,14 @@ static int do_apply(struct agent *a, const char *text, char *msg, size_t len)
 	err = config_load_text(&next, text, msg, len);
 	if (err) {
 		config_free(&next);
-		return errno_to_code(err); /* e.g. a backend of an unknown VIP: 4 */
+		/* an invalid file is a usage error whatever the line says (a
+		 * backend of a VIP the file lacks too): 2, as documented */
+		return err == -ENOMEM ? CTL_E_FAILED : CTL_E_USAGE;
+	}
+	if (dry_run) {
+		err = do_apply_dry_run(a, &next, data, msg, len);
+		config_free(&next);
+		return err;
 	}
 	for (i = 0; i < next.nvip; i++) {
 		struct cfg_vip *nv = &next.vip[i], *ov = config_vip(&a->cfg, &nv->key);
@@ -427,7 +480,7 @@ static int do_apply(struct agent *a, const char *text, char *msg, size_t len)
 
 int cmd_reload(struct agent *a, char *msg, size_t msglen)
 {
-	char *text, why[256];
+	char *text, why[256], status[128];
 	int err, code;
 
 	if (!a->config_path) {
@@ -439,12 +492,17 @@ int cmd_reload(struct agent *a, char *msg, size_t msglen)
 		snprintf(msg, msglen, "reload: %s: %s", a->config_path, why);
 		return CTL_E_FAILED;
 	}
-	code = do_apply(a, text, msg, msglen);
+	notify_reloading();
+	code = do_apply(a, text, false, NULL, msg, msglen);
 	free(text);
 	if (code)
 		pr_err("agent: reload of %s failed: %s", a->config_path, msg);
 	else
 		pr_info("agent: reloaded %s", a->config_path);
+	/* failed or not, lbd serves on with a whole config: ready again */
+	snprintf(status, sizeof(status), "ready: %zu vips; last reload %s", a->cfg.nvip,
+		 code ? "failed (see the log)" : "applied");
+	notify_ready(status);
 	return code;
 }
 
@@ -812,6 +870,37 @@ static int do_txn(struct agent *a, const struct ctl_peer *peer, int argc, char *
 	return agent_commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
 }
 
+bool cmd_is_readonly(struct json_object *jargv)
+{
+	static const char *const reads[] = { "version", "events", "show", "list",
+					     "stats",	"flow",	  "help" };
+	static const char *const views[] = { "show", "list", "help", "status" };
+	int n = json_object_array_length(jargv), i;
+	const char *w0, *w1, *last;
+
+	if (n < 1)
+		return false;
+	w0 = json_object_get_string(json_object_array_get_idx(jargv, 0));
+	w1 = n > 1 ? json_object_get_string(json_object_array_get_idx(jargv, 1)) : NULL;
+	last = json_object_get_string(json_object_array_get_idx(jargv, n - 1));
+	if (!w0 || !last)
+		return false;
+	for (i = 0; i < (int)(sizeof(reads) / sizeof(reads[0])); i++)
+		if (!strcmp(w0, reads[i]))
+			return true;
+	if (!strcmp(w0, "apply"))
+		return n == 3 && !strcmp(last, "dry-run");
+	if (!strcmp(w0, "txn"))
+		return false;
+	/* vip, backend, policy, ratelimit, agent: alone, a view verb, or help */
+	if (!w1 || !strcmp(last, "help"))
+		return true;
+	for (i = 0; i < (int)(sizeof(views) / sizeof(views[0])); i++)
+		if (!strcmp(w1, views[i]))
+			return true;
+	return false;
+}
+
 int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv,
 	       struct json_object **data, char *msg, size_t msglen)
 {
@@ -846,15 +935,19 @@ int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv
 	if (!strcmp(argv[0], "txn"))
 		return do_txn(a, peer, argc, argv, data, msg, msglen);
 	if (!strcmp(argv[0], "apply")) {
+		/* a dry run compares with the running config: a batch may be open */
+		if (argc == 3 && !strcmp(argv[2], "dry-run"))
+			return do_apply(a, argv[1], true, data, msg, msglen);
 		if (a->txn_conn) {
 			snprintf(msg, msglen, "apply: a policy batch is being applied; try again");
 			return CTL_E_FAILED;
 		}
 		if (argc != 2) {
-			snprintf(msg, msglen, "apply: expects the file's text as one argument");
+			snprintf(msg, msglen,
+				 "apply: expects the file's text as one argument [ dry-run ]");
 			return CTL_E_USAGE;
 		}
-		return do_apply(a, argv[1], msg, msglen);
+		return do_apply(a, argv[1], false, data, msg, msglen);
 	}
 
 	if (grammar_parse(argc, argv, &c, msg, msglen))

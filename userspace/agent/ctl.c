@@ -63,11 +63,17 @@ struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint64_t next_conn;
 	void (*close_fn)(void *arg, uint64_t conn);
+	bool (*readonly_fn)(struct json_object *argv);
 };
 
 void ctl_set_close_hook(struct ctl_server *srv, void (*fn)(void *arg, uint64_t conn))
 {
 	srv->close_fn = fn;
+}
+
+void ctl_set_readonly_fn(struct ctl_server *srv, bool (*fn)(struct json_object *argv))
+{
+	srv->readonly_fn = fn;
 }
 
 /* ---- request parsing (pure) ---- */
@@ -441,7 +447,10 @@ static void handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 		client_error(c, code, NULL, msg);
 		return;
 	}
-	pr_info("ctl: uid %u pid %d: %s", c->peer.uid, c->peer.pid,
+	/* the audit log: every change at info; reads (show, status, events
+	 * follow's polling...) only at debug, so they do not drown it */
+	log_msg(srv->readonly_fn && srv->readonly_fn(argv) ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+		"ctl: uid %u pid %d: %s", c->peer.uid, c->peer.pid,
 		ctl_argv_join(argv, joined, sizeof(joined)));
 	if (!c->allowed) {
 		pr_warn("ctl: uid %u pid %d: permission denied", c->peer.uid, c->peer.pid);

@@ -6,6 +6,7 @@
 #ifndef XLB_AGENT_CTL_H
 #define XLB_AGENT_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -44,6 +45,10 @@ struct ctl_server *ctl_open(const char *path, long group, ctl_handler_fn fn, voi
 /* @fn is called with the connection id whenever a client goes away (closed by
  * either side), so state a handler keeps per connection can be dropped. */
 void ctl_set_close_hook(struct ctl_server *srv, void (*fn)(void *arg, uint64_t conn));
+
+/* @fn tells whether a request only reads: it is logged at debug level, changes
+ * at info (without @fn, every request at info) */
+void ctl_set_readonly_fn(struct ctl_server *srv, bool (*fn)(struct json_object *argv));
 
 /* The one fd to watch for EPOLLIN in the agent's loop; call ctl_dispatch() when ready */
 int ctl_fd(const struct ctl_server *srv);

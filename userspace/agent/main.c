@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <ifaddrs.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -26,6 +27,7 @@
 #include "agent/ctl.h"
 #include "agent/metrics.h"
 #include "agent/netlink.h"
+#include "agent/notify.h"
 #include "agent/polsync.h"
 #include "agent/supervise.h"
 #include "agent/state.h"
@@ -36,9 +38,13 @@
 
 static const char usage_text[] =
 	"Usage: lbd --iface IFACE [--iface IFACE...] [OPTIONS]\n"
+	"       lbd --check-config FILE\n"
 	"\n"
 	"Runs the xlb agent in the foreground, logging to stderr.\n"
 	"\n"
+	"      --check-config FILE  parse and validate FILE (config or state file), print\n"
+	"                           the configuration it holds and exit: 0 valid, 1 cannot\n"
+	"                           read, 2 invalid. Touches no map, pin, socket or state\n"
 	"  -i, --iface IFACE        attach xlb_xdp to IFACE (repeatable, at most 8)\n"
 	"  -c, --config FILE        commands to load when there is no state file\n"
 	"  -s, --state FILE         running config, rewritten on every change\n"
@@ -60,30 +66,35 @@ static const char usage_text[] =
 	"      --icmp-rate N        too-big answers per CPU per second (default 100)\n"
 	"      --icmp-burst N       ... of which at once (default 20)\n"
 	"      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-	"                           (off by default; e.g. 127.0.0.1:9100 or [::1]:9100)\n"
+	"                           (off by default; e.g. 127.0.0.1:19842 or [::1]:19842)\n"
 	"  -v, --verbose            more logging (-vv: libbpf debug and verifier logs)\n"
 	"  -h, --help               this text\n"
 	"\n"
+	"Signals: SIGHUP re-reads --config; SIGTERM/SIGINT stop, the dataplane keeps\n"
+	"forwarding. Under systemd (Type=notify) lbd reports readiness once the control\n"
+	"socket serves.\n"
 	"Exit status: 0 after a clean stop, 1 on a start-up failure, 2 on a usage error.\n";
 
 struct opts {
 	const char *config, *state, *socket, *pin_dir, *group;
 	const char *src4, *src6;
 	const char *metrics;
+	const char *check; /* --check-config FILE */
 	bool generic, use_prev;
 	uint16_t gue_port;
 	uint32_t flood_rate, flow_max, icmp_rate, icmp_burst;
 };
 
+/* A usage error: one log line (time and level, as every line lbd writes), exit 2 */
 static void __attribute__((format(printf, 1, 2), noreturn)) die_usage(const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	fprintf(stderr, "lbd: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\ntry 'lbd --help'\n");
+	pr_err("lbd: %s; try 'lbd --help'", msg);
 	exit(2);
 }
 
@@ -249,6 +260,60 @@ static int load_config(struct agent *a, const struct opts *o)
 	return 0;
 }
 
+static int print_line(void *arg, const char *line)
+{
+	return fprintf(arg, "%s\n", line) < 0 ? -EIO : 0;
+}
+
+/* lbd --check-config FILE: FILE read, parsed and validated exactly as lbd
+ * loads a --config or state file (a state file's end line checked too), and
+ * the configuration it holds printed in the canonical form on stdout. Nothing
+ * else is touched: no map, pin, socket, state file or netlink. Returns the
+ * exit status: 0 valid, 1 cannot be read, 2 invalid. */
+static int check_config(const char *path)
+{
+	struct config cfg;
+	char *text = NULL, why[512] = "", msg[1024];
+	const char *last;
+	size_t len = 0, nbe = 0, i;
+	int err, ret = 0;
+
+	err = state_read_file(path, &text, &len, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "lbd: %s: cannot read: %s\n", path, why[0] ? why : strerror(-err));
+		return 1;
+	}
+	/* a state file (its last line is the end line) must also be whole */
+	last = len > 1 ? memrchr(text, '\n', len - 1) : NULL;
+	last = last ? last + 1 : text;
+	if (!strncmp(last, STATE_END_TAG, strlen(STATE_END_TAG)) &&
+	    state_check(text, len, why, sizeof(why))) {
+		fprintf(stderr, "lbd: %s: invalid: state file not whole: %s\n", path, why);
+		free(text);
+		return 2;
+	}
+	config_init(&cfg);
+	err = config_load_text(&cfg, text, msg, sizeof(msg));
+	free(text);
+	if (err) {
+		fprintf(stderr, "lbd: %s: invalid: %s\n", path, msg);
+		ret = 2;
+		goto out;
+	}
+	if (config_print(&cfg, print_line, stdout) || fflush(stdout)) {
+		fprintf(stderr, "lbd: %s: cannot print: %s\n", path, strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	for (i = 0; i < cfg.nvip; i++)
+		nbe += cfg.vip[i].nbe;
+	fprintf(stderr, "lbd: %s: valid: %zu vips, %zu backends, %u policy rules\n", path, cfg.nvip,
+		nbe, cfg.pol.nrules);
+out:
+	config_free(&cfg);
+	return ret;
+}
+
 static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 {
 	static const struct option lo[] = {
@@ -268,6 +333,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 		{ "use-previous-state", no_argument, NULL, 7 },
 		{ "icmp-rate", required_argument, NULL, 8 },
 		{ "icmp-burst", required_argument, NULL, 9 },
+		{ "check-config", required_argument, NULL, 10 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -276,7 +342,8 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 	char err[128];
 	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "i:c:s:S:g:p:m:vh", lo, NULL)) != -1) {
+	opterr = 0; /* getopt's own messages would bypass the logger */
+	while ((c = getopt_long(argc, argv, ":i:c:s:S:g:p:m:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (a->nifaces == AGENT_IFACES_MAX)
@@ -344,20 +411,24 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 		case 7:
 			o->use_prev = true;
 			break;
+		case 10:
+			o->check = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			exit(0);
+		case ':':
+			die_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			fprintf(stderr, "try 'lbd --help'\n");
-			exit(2);
+			die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!a->nifaces)
+	if (!a->nifaces && !o->check)
 		die_usage("%s", "missing --iface");
 	log_set_level(verbose >= 2 ? LOG_LVL_LIBBPF_DEBUG : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 }
@@ -450,6 +521,7 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int ep = -1, sfd = -1, tfd = -1, i, n, ret, err = 1;
 	bool resync = false;
+	uint64_t watchdog_ms = 0;
 	long group = -1;
 	char errbuf[PATH_MAX + 256] = "";
 
@@ -457,7 +529,14 @@ int main(int argc, char **argv)
 	log_bridge_libbpf();
 	config_init(&a.cfg);
 	policy_init(&a.txn);
+	/* time and level on every line; the journal adds its own time */
+	log_set_style(log_daemon_style());
 	parse_opts(argc, argv, &o, &a);
+	if (o.check) {
+		err = check_config(o.check);
+		config_free(&a.cfg);
+		return err;
+	}
 	if (state_init(&a.st, o.state))
 		die_usage("--state '%s': path too long", o.state);
 	a.config_path = o.config;
@@ -571,6 +650,7 @@ int main(int argc, char **argv)
 	if (!ctl)
 		goto out;
 	ctl_set_close_hook(ctl, cmd_conn_closed);
+	ctl_set_readonly_fn(ctl, cmd_is_readonly);
 	ev.events = EPOLLIN;
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
@@ -587,6 +667,14 @@ int main(int argc, char **argv)
 	ev.data.fd = supervise_fd(a.sv);
 	epoll_ctl(ep, EPOLL_CTL_ADD, supervise_fd(a.sv), &ev);
 	pr_info("lbd: ready: %zu vips, socket %s", a.cfg.nvip, o.socket);
+	snprintf(errbuf, sizeof(errbuf), "ready: %zu vips, socket %s", a.cfg.nvip, o.socket);
+	notify_ready(errbuf);
+	watchdog_ms = notify_watchdog_ms();
+	if (watchdog_ms)
+		pr_info("lbd: systemd watchdog every %" PRIu64 " ms (the 1 s timer answers it)",
+			watchdog_ms);
+	if (watchdog_ms && watchdog_ms < 2000)
+		pr_warn("lbd: WatchdogSec= below 2 s: the 1 s timer may answer too late");
 
 	while (!a.stop) {
 		/* breaker deadlines (open periods ending) are kept to the ms, not the
@@ -628,6 +716,8 @@ int main(int argc, char **argv)
 
 				if (read(tfd, &ticks, sizeof(ticks)) < 0)
 					continue;
+				if (watchdog_ms)
+					notify_watchdog(); /* the loop is alive */
 				ctl_tick(ctl, mono_ms());
 				metrics_tick(mx, mono_ms());
 				supervise_tick(a.sv, mono_ms());
@@ -658,6 +748,8 @@ int main(int argc, char **argv)
 		}
 	}
 	err = 0;
+	notify_stopping(a.detach ? "stopping: detaching the dataplane" :
+				   "stopping: the dataplane keeps forwarding");
 	if (a.detach) {
 		for (i = 0; i < a.nifaces; i++)
 			if (maps_detach(a.maps, a.ifaces[i]))

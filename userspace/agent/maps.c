@@ -40,7 +40,7 @@ struct xlb_maps {
 /* Logs `maps: <obj>: <what>: <strerror>` and returns @err (a negative errno). */
 static int maps_err(const char *obj, const char *what, int err)
 {
-	fprintf(stderr, "maps: %s: %s: %s\n", obj, what, strerror(-err));
+	pr_err("maps: %s: %s: %s", obj, what, strerror(-err));
 	return err;
 }
 

@@ -23,7 +23,9 @@
 
 #include "common/clock.h"
 #include "agent/agent.h"
+#include <xlb/abi.h>
 #include "agent/metrics.h"
+#include "agent/notify.h"
 #include "common/sockio.h"
 #include "agent/supervise.h"
 #include "common/log.h"
@@ -293,11 +295,16 @@ enum be_metric {
 	BM_EJECTIONS,
 	BM_SYN_RETX,
 	BM_BRK_REFUSED,
+	BM_WEIGHT,
+	BM_DRAINING,
+	BM_LATENCY,
+	BM_LATENCY_AVG,
 	__BM_MAX
 };
 
 static const struct {
 	const char *name, *type, *help;
+	unsigned int decimals; /* value / 10^decimals (µs as seconds: 6) */
 } vip_fam[__VM_MAX] = {
 	[VM_PACKETS] = { "xlb_packets_total", "counter", "Packets received for the VIP." },
 	[VM_BYTES] = { "xlb_bytes_total", "counter", "Bytes received for the VIP." },
@@ -323,7 +330,136 @@ static const struct {
 			    "Client SYNs sent again for flows that never got past the SYN." },
 	  [BM_BRK_REFUSED] = { "xlb_backend_breaker_refused_total", "counter",
 			       "New flows the breaker sent to another backend." },
+	  [BM_WEIGHT] = { "xlb_backend_weight", "gauge",
+			  "Configured weight (share of new flows among the VIP's backends)." },
+	  [BM_DRAINING] = { "xlb_backend_draining", "gauge",
+			    "1 while `backend drain` is in effect (no new flows), else 0." },
+	  /* no per-result hook in supervise.h yet, so no histogram: the last
+	   * successful check and the moving average lbctl shows */
+	  [BM_LATENCY] = { "xlb_backend_check_latency_seconds", "gauge",
+			   "Latency of the last successful health check; 0 without checks.", 6 },
+	  [BM_LATENCY_AVG] = { "xlb_backend_check_latency_avg_seconds", "gauge",
+			       "Moving average of successful health-check latencies; 0 without "
+			       "checks.",
+			       6 },
   };
+
+/* The global dataplane counters, each in exactly one family. A family's label
+ * values are disjoint outcomes of one thing, so summing a family over its label
+ * means something (the verdicts add up to the packets seen); counters that are
+ * not outcomes of one thing get a family of their own. */
+enum global_family {
+	GF_PACKETS,
+	GF_VERDICTS,
+	GF_FORWARDED,
+	GF_FLOW_LOOKUPS,
+	GF_NOT_INSERTED,
+	GF_FRAGMENTS,
+	GF_ICMP_FWD,
+	GF_TOO_BIG,
+	GF_BRK_REROUTE,
+	GF_BRK_HALF_OPEN,
+	GF_BRK_EXHAUSTED,
+	GF_SYN_RETX,
+	GF_POL_ALLOW,
+	GF_RL_NEW_SOURCE,
+	GF_RL_NO_BUCKET,
+	__GF_MAX
+};
+
+static const struct {
+	const char *name, *label, *help;
+} global_fam[__GF_MAX] = {
+	[GF_PACKETS] = { "xlb_dataplane_packets_total", NULL,
+			 "Packets xlb_xdp saw, all attached interfaces." },
+	[GF_VERDICTS] = { "xlb_dataplane_verdicts_total", "verdict",
+			  "Packets by XDP verdict: pass (not VIP traffic), tx, redirect, drop "
+			  "(reasons in xlb_drops_by_reason_total)." },
+	[GF_FORWARDED] = { "xlb_dataplane_forwarded_total", "method",
+			   "Packets forwarded to backends, by delivery (ipip, gue, l2)." },
+	[GF_FLOW_LOOKUPS] = { "xlb_flow_lookups_total", "result",
+			      "VIP packets at the flow stage, by outcome: syn (re-selected "
+			      "unread), hit, miss, reselect (backend gone), breaker_moved, "
+			      "udp_expired." },
+	[GF_NOT_INSERTED] = { "xlb_flows_not_inserted_total", "reason",
+			      "Packets forwarded without writing the flow table: rst_fin (never "
+			      "starts a flow), flood_guard, insert_failed." },
+	[GF_FRAGMENTS] = { "xlb_fragments_total", "kind",
+			   "IP fragments to VIPs: first (tracked), followed (sent where their "
+			   "first went)." },
+	[GF_ICMP_FWD] = { "xlb_icmp_errors_forwarded_total", NULL,
+			  "ICMP errors quoting a VIP flow, sent to the flow's backend." },
+	[GF_TOO_BIG] = { "xlb_too_big_sent_total", NULL,
+			 "ICMP frag-needed / packet-too-big answers sent by xlb_xdp." },
+	[GF_BRK_REROUTE] = { "xlb_breaker_reroutes_total", NULL,
+			     "New flows whose choice was open or out of budget: next choice." },
+	[GF_BRK_HALF_OPEN] = { "xlb_breaker_half_open_admits_total", NULL,
+			       "New flows admitted to a half-open backend." },
+	[GF_BRK_EXHAUSTED] = { "xlb_breaker_exhausted_total", NULL,
+			       "New flows that found no admitted choice: the first was kept." },
+	[GF_SYN_RETX] = { "xlb_syn_retransmits_total", NULL,
+			  "SYNs sent again for flows that never got past their SYN." },
+	[GF_POL_ALLOW] = { "xlb_policy_allowed_total", NULL,
+			   "Packets an allow rule matched (either scope)." },
+	[GF_RL_NEW_SOURCE] = { "xlb_ratelimit_buckets_created_total", NULL,
+			       "Rate-limit buckets created (recycled ones included)." },
+	[GF_RL_NO_BUCKET] = { "xlb_ratelimit_no_bucket_total", NULL,
+			      "Packets let through because no rate-limit bucket could be made." },
+};
+
+static const struct {
+	enum global_family fam;
+	const char *value; /* of the family's label; NULL without one */
+} global_cnt[] = {
+	[XLB_CNT_RX] = { GF_PACKETS, NULL },
+	[XLB_CNT_PASS] = { GF_VERDICTS, "pass" },
+	[XLB_CNT_TX] = { GF_VERDICTS, "tx" },
+	[XLB_CNT_REDIRECT] = { GF_VERDICTS, "redirect" },
+	[XLB_CNT_DROP] = { GF_VERDICTS, "drop" },
+	[XLB_CNT_FLOW_HIT] = { GF_FLOW_LOOKUPS, "hit" },
+	[XLB_CNT_FLOW_MISS] = { GF_FLOW_LOOKUPS, "miss" },
+	[XLB_CNT_FLOW_RESELECT] = { GF_FLOW_LOOKUPS, "reselect" },
+	[XLB_CNT_UDP_EXPIRED] = { GF_FLOW_LOOKUPS, "udp_expired" },
+	[XLB_CNT_SYN] = { GF_FLOW_LOOKUPS, "syn" },
+	[XLB_CNT_RST_NO_FLOW] = { GF_NOT_INSERTED, "rst_fin" },
+	[XLB_CNT_FLOOD_GUARD] = { GF_NOT_INSERTED, "flood_guard" },
+	[XLB_CNT_FRAG_FIRST] = { GF_FRAGMENTS, "first" },
+	[XLB_CNT_FRAG_HIT] = { GF_FRAGMENTS, "followed" },
+	[XLB_CNT_ICMP_FWD] = { GF_ICMP_FWD, NULL },
+	[XLB_CNT_TOO_BIG_SENT] = { GF_TOO_BIG, NULL },
+	[XLB_CNT_ENCAP_IPIP] = { GF_FORWARDED, "ipip" },
+	[XLB_CNT_ENCAP_GUE] = { GF_FORWARDED, "gue" },
+	[XLB_CNT_L2_DSR] = { GF_FORWARDED, "l2" },
+	[XLB_CNT_FLOW_INSERT_FAIL] = { GF_NOT_INSERTED, "insert_failed" },
+	[XLB_CNT_BRK_REROUTE] = { GF_BRK_REROUTE, NULL },
+	[XLB_CNT_BRK_HALF_ADMIT] = { GF_BRK_HALF_OPEN, NULL },
+	[XLB_CNT_BRK_EXHAUSTED] = { GF_BRK_EXHAUSTED, NULL },
+	[XLB_CNT_BRK_FLOW_MOVED] = { GF_FLOW_LOOKUPS, "breaker_moved" },
+	[XLB_CNT_SYN_RETX] = { GF_SYN_RETX, NULL },
+	[XLB_CNT_POL_ALLOW] = { GF_POL_ALLOW, NULL },
+	[XLB_CNT_RL_NEW_SOURCE] = { GF_RL_NEW_SOURCE, NULL },
+	[XLB_CNT_RL_NO_BUCKET] = { GF_RL_NO_BUCKET, NULL },
+};
+/* a new counter must be given a family here */
+_Static_assert(sizeof(global_cnt) / sizeof(global_cnt[0]) == __XLB_CNT_MAX,
+	       "metrics: a global counter has no family");
+
+static void render_global(struct metrics_buf *b, const __u64 cnt[__XLB_CNT_MAX])
+{
+	unsigned int f, i;
+
+	for (f = 0; f < __GF_MAX; f++) {
+		metrics_family(b, global_fam[f].name, "counter", global_fam[f].help);
+		for (i = 0; i < __XLB_CNT_MAX; i++) {
+			const char *lab[] = { global_fam[f].label, global_cnt[i].value, NULL };
+
+			if (global_cnt[i].fam != f)
+				continue;
+			metrics_sample(b, global_fam[f].name, global_cnt[i].value ? lab : NULL,
+				       cnt[i]);
+		}
+	}
+}
 
 static void vip_values(struct agent *a, const struct cfg_vip *v, uint64_t x[__VM_MAX])
 {
@@ -363,12 +499,17 @@ static void be_values(struct agent *a, const struct cfg_vip *v, const struct cfg
 		x[BM_BRK_REFUSED] = pv.brk_refused;
 	}
 	{
-		uint32_t ej;
+		uint32_t ej, last_us, avg_us;
 		uint64_t left;
 
 		supervise_breaker_info(a->sv, v, be, &ej, &left);
 		x[BM_EJECTIONS] = ej;
+		supervise_latency(a->sv, v, be, &last_us, &avg_us);
+		x[BM_LATENCY] = last_us;
+		x[BM_LATENCY_AVG] = avg_us;
 	}
+	x[BM_WEIGHT] = be->weight;
+	x[BM_DRAINING] = be->draining;
 }
 
 /* State changes counted by supervise.c since lbd started */
@@ -447,7 +588,8 @@ static void render_vips(struct agent *a, struct metrics_buf *b)
 				const char *lab[] = { "vip", vip, "backend", addr, NULL };
 
 				format_addr(&v->be[j].addr, addr, sizeof(addr));
-				metrics_sample(b, be_fam[k].name, lab, bx[n++][k]);
+				metrics_sample_fixed(b, be_fam[k].name, lab, bx[n++][k],
+						     be_fam[k].decimals);
 			}
 		}
 	}
@@ -475,13 +617,7 @@ static int render(struct agent *a, const struct metrics *m, struct metrics_buf *
 	render_vips(a, b);
 	render_changes(a, b);
 
-	metrics_family(b, "xlb_dataplane_total", "counter",
-		       "Global dataplane counters, summed over CPUs (see lbctl stats show).");
-	for (i = 0; i < __XLB_CNT_MAX; i++) {
-		const char *lab[] = { "counter", names_counter(i), NULL };
-
-		metrics_sample(b, "xlb_dataplane_total", lab, cnt[i]);
-	}
+	render_global(b, cnt);
 	metrics_family(b, "xlb_drops_by_reason_total", "counter", "Dropped packets by reason.");
 	for (i = 1; i < __XLB_DROP_MAX; i++) { /* 0 is never a reason */
 		const char *lab[] = { "reason", names_drop(i), NULL };
@@ -493,6 +629,25 @@ static int render(struct agent *a, const struct metrics *m, struct metrics_buf *
 		metrics_family(b, "xlb_flow_table_capacity", "gauge",
 			       "Maximum entries of the flow table (LRU: full is normal).");
 		metrics_sample(b, "xlb_flow_table_capacity", NULL, cap);
+	}
+	if (a->flows.passes) { /* counted in the background: absent until the first pass */
+		metrics_family(b, "xlb_flow_table_entries", "gauge",
+			       "Flow-table entries at the last background count.");
+		metrics_sample(b, "xlb_flow_table_entries", NULL, a->flows.last);
+	}
+	{
+		char abi[16], js[16];
+		const char *lab[] = { "version",     XLB_VERSION,
+				      "bpf_abi",     abi,
+				      "json_schema", js,
+				      "systemd",     notify_supported() ? "yes" : "no",
+				      NULL };
+
+		snprintf(abi, sizeof(abi), "%d", XLB_ABI_VERSION);
+		snprintf(js, sizeof(js), "%d", XLB_JSON_SCHEMA);
+		metrics_family(b, "xlb_build_info", "gauge",
+			       "Always 1; the labels say which lbd this is.");
+		metrics_sample(b, "xlb_build_info", lab, 1);
 	}
 	if (m->have_build) {
 		metrics_family(b, "xlb_maglev_build_seconds", "gauge",

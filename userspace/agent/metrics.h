@@ -6,16 +6,24 @@
  *
  * Metric families (every counter ends in _total):
  *   xlb_packets_total, xlb_bytes_total, xlb_new_flows_total, xlb_drops_total {vip}
- *   xlb_backend_packets_total, xlb_backend_bytes_total,
- *   xlb_backend_new_flows_total, xlb_backend_up                    {vip, backend}
- *   xlb_dataplane_total {counter}       every global counter (names_counter)
+ *   xlb_backend_packets_total, xlb_backend_bytes_total, xlb_backend_new_flows_total,
+ *   xlb_backend_up, xlb_backend_active_flows, xlb_backend_breaker_state,
+ *   xlb_backend_ejections, xlb_backend_syn_retransmits_total,
+ *   xlb_backend_breaker_refused_total, xlb_backend_weight, xlb_backend_draining,
+ *   xlb_backend_check_latency_seconds, xlb_backend_check_latency_avg_seconds
+ *                                                                  {vip, backend}
+ *   the global counters, each in one family whose label values are disjoint
+ *   outcomes (so a family sums to something): xlb_dataplane_packets_total,
+ *   xlb_dataplane_verdicts_total {verdict}, xlb_dataplane_forwarded_total {method},
+ *   xlb_flow_lookups_total {result}, xlb_flows_not_inserted_total {reason},
+ *   xlb_fragments_total {kind}, and one family each for the others
  *   xlb_drops_by_reason_total {reason}  every drop reason (names_drop)
  *   xlb_vips, xlb_backends              configured objects
  *   xlb_flow_table_capacity             max_entries of xlb_flows
+ *   xlb_flow_table_entries              occupancy, once the background count made a pass
+ *   xlb_build_info {version, bpf_abi, json_schema, systemd}   always 1
  *   xlb_maglev_build_seconds            last table build (only after metrics_note_build)
- * Not exported yet: active flows (the dataplane does not count them) and the
- * flow-table entry count (an LRU hash has no cheap count; a walk of millions of
- * keys does not belong on the event loop).
+ *   breaker and health transitions, refused ejections, panics, SYN bursts
  */
 #ifndef XLB_AGENT_METRICS_H
 #define XLB_AGENT_METRICS_H
@@ -30,7 +38,7 @@ struct metrics;
 #define METRICS_REQ_MAX 8192  /* request line and headers */
 #define METRICS_IDLE_MS 10000 /* a client that has not sent its request by then is closed */
 
-/* Listen on "127.0.0.1:9100" or "[::1]:9100" (TCP, non-blocking, CLOEXEC,
+/* Listen on "127.0.0.1:19842" or "[::1]:19842" (TCP, non-blocking, CLOEXEC,
  * SO_REUSEADDR). NULL with errno set (the reason is logged). */
 struct metrics *metrics_open(const char *addr_port);
 /* The one fd to watch for EPOLLIN in the agent's loop */

@@ -286,9 +286,7 @@ static int do_show(int argc, char **argv)
 		json_object_array_add(arr, o);
 	}
 	if (g_opts.json)
-		printf("%s\n",
-		       json_object_to_json_string_ext(arr, g_opts.pretty ? JSON_C_TO_STRING_PRETTY :
-									   JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(arr, json_flags()));
 	else
 		render(arr);
 out:

@@ -19,7 +19,7 @@ static const char help_main[] =
 	"Usage: lbctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 	"       lbctl [ OPTIONS ] show                 (running config, as lbctl lines)\n"
 	"       lbctl [ OPTIONS ] batch { FILE | - }   (one command per line)\n"
-	"       lbctl [ OPTIONS ] apply FILE           (replace the whole config)\n"
+	"       lbctl [ OPTIONS ] apply [ --dry-run ] FILE   (replace the whole config)\n"
 	"       lbctl version\n"
 	"OBJECT := { vip | backend | policy | ratelimit | stats | flow | events | agent |\n"
 	"            decap }\n" HELP_OPTIONS HELP_EXIT;
@@ -111,6 +111,41 @@ static const char help_ratelimit[] =
 	"an LRU table: when it is full, the least recently seen source starts over with\n"
 	"a full burst (counted as rl_new_source in lbctl stats show).\n";
 
+static const char help_show[] =
+	"Usage: lbctl show\n"
+	"The whole running configuration as lbctl command lines (the config and state\n"
+	"file format, xlb.conf(5)): VIPs with their backends, then policy and rate\n"
+	"limits, each with only its non-default keywords. Valid input to `lbctl batch`\n"
+	"into an empty lbd, and to `lbctl apply`: `lbctl show > f; lbctl apply f`\n"
+	"changes nothing. -j: an array of those lines as strings.\n";
+
+static const char help_batch[] =
+	"Usage: lbctl [ -f ] [ -q ] batch { FILE | - }\n"
+	"Runs FILE's commands (-: stdin), one per line, over one connection; blank lines\n"
+	"and # comments are skipped. Stops at the first failing line (`batch: line N`)\n"
+	"and exits with its status; lines before it stay applied (use apply for all or\n"
+	"nothing). -f: run every line, exit 1 if any failed. -q: no output per line.\n"
+	"policy and ratelimit lines are applied together after the last line, or none of\n"
+	"them if the batch stops. -j: an array of {\"line\", \"command\", \"output\"}.\n";
+
+static const char help_apply[] =
+	"Usage: lbctl apply [ --dry-run ] FILE\n"
+	"Replaces the whole running configuration with FILE's (xlb.conf(5)). lbd parses\n"
+	"and validates all of FILE first: an invalid file changes nothing and exits 2\n"
+	"naming its line. Only the difference is applied; VIPs and backends in both keep\n"
+	"their ids and flows.\n"
+	"--dry-run: the same checks, then what would change, changing nothing:\n"
+	"  + LINE   added          - LINE   removed\n"
+	"  ~ LINE   changed in place (the old line follows)\n"
+	"  -j: {\"changes\": [{\"op\", \"object\", \"line\", \"old\"}], \"added\",\n"
+	"      \"removed\", \"changed\"}\n"
+	"See also `lbd --check-config FILE` (no lbd needed).\n";
+
+static const char help_version[] =
+	"Usage: lbctl version    (also lbctl -V)\n"
+	"Versions of lbctl and, if it answers, lbd: lbctl, bpf_abi, lbd, json_schema,\n"
+	"ctl_proto. Exits 0 even when lbd cannot be reached (lbd: not reachable).\n";
+
 static const char help_agent[] =
 	"Usage: lbctl agent status\n"
 	"       lbctl agent reload            (re-read lbd's --config and apply it, like apply)\n"
@@ -136,11 +171,13 @@ int print_help(const char *object)
 	static const struct {
 		const char *name;
 		const char *text;
-	} t[] = { { "vip", help_vip },	     { "backend", help_backend },
-		  { "stats", help_stats },   { "flow", help_flow },
-		  { "events", help_events }, { "agent", help_agent },
-		  { "policy", help_policy }, { "ratelimit", help_ratelimit },
-		  { "decap", help_decap },   { NULL, help_main } };
+	} t[] = { { "vip", help_vip },	       { "backend", help_backend },
+		  { "stats", help_stats },     { "flow", help_flow },
+		  { "events", help_events },   { "agent", help_agent },
+		  { "policy", help_policy },   { "ratelimit", help_ratelimit },
+		  { "decap", help_decap },     { "show", help_show },
+		  { "batch", help_batch },     { "apply", help_apply },
+		  { "version", help_version }, { NULL, help_main } };
 	unsigned int i;
 
 	for (i = 0; t[i].name; i++)

@@ -4,12 +4,15 @@
  * the answer as text or JSON. Never writes BPF maps itself.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <xlb/abi.h>
 #include "cli/lbctl.h"
 #include "common/ctl_client.h"
@@ -19,6 +22,12 @@
 #define TIMEOUT_MS 10000
 
 struct lbctl_opts g_opts = { .socket = CTL_SOCKET_DEFAULT };
+
+int json_flags(void)
+{
+	return (g_opts.pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+	       JSON_C_TO_STRING_NOSLASHESCAPE;
+}
 
 static json_object *err_obj(int code, const char *errno_name, const char *msg)
 {
@@ -42,9 +51,7 @@ int p_err(int code, const char *errno_name, const char *fmt, ...)
 	if (g_opts.json) {
 		json_object *o = err_obj(code, errno_name, msg);
 
-		printf("%s\n",
-		       json_object_to_json_string_ext(o, g_opts.pretty ? JSON_C_TO_STRING_PRETTY :
-									 JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(o, json_flags()));
 		json_object_put(o);
 	} else {
 		fprintf(stderr, "Error: %s\n", msg);
@@ -54,10 +61,7 @@ int p_err(int code, const char *errno_name, const char *fmt, ...)
 
 static void print_json(json_object *data)
 {
-	printf("%s\n",
-	       data ? json_object_to_json_string_ext(data, g_opts.pretty ? JSON_C_TO_STRING_PRETTY :
-									   JSON_C_TO_STRING_PLAIN) :
-		      "null");
+	printf("%s\n", data ? json_object_to_json_string_ext(data, json_flags()) : "null");
 }
 
 static const char *errno_name(int e)
@@ -76,10 +80,52 @@ static const char *errno_name(int e)
 	}
 }
 
+/* Why we may not use the socket: its owner, group and mode, and who we are */
+static void access_hint(char *buf, size_t len)
+{
+	char owner[64], group[64], me[64];
+	struct passwd *pw;
+	struct group *gr;
+	struct stat st;
+	bool member = false;
+	gid_t groups[256];
+	int n, i;
+
+	if (stat(g_opts.socket, &st)) {
+		snprintf(buf, len,
+			 "cannot look at the socket: %s (a directory above it is not "
+			 "searchable by you)",
+			 strerror(errno));
+		return;
+	}
+	pw = getpwuid(st.st_uid);
+	snprintf(owner, sizeof(owner), "%s", pw ? pw->pw_name : "?");
+	gr = getgrgid(st.st_gid);
+	snprintf(group, sizeof(group), "%s", gr ? gr->gr_name : "?");
+	pw = getpwuid(geteuid());
+	snprintf(me, sizeof(me), "%s", pw ? pw->pw_name : "?");
+	n = getgroups(256, groups);
+	member = getegid() == st.st_gid;
+	for (i = 0; i < n && !member; i++)
+		member = groups[i] == st.st_gid;
+	snprintf(buf, len,
+		 "socket owner %s (uid %u), group %s (gid %u), mode %04o; you are %s (uid %u), %s "
+		 "group %s: run as root, or start lbd with --socket-group GROUP and join GROUP",
+		 owner, (unsigned int)st.st_uid, group, (unsigned int)st.st_gid,
+		 (unsigned int)(st.st_mode & 07777), me, (unsigned int)geteuid(),
+		 member ? "in" : "not in", group);
+}
+
 static int connect_lbd(void)
 {
 	int fd = ctl_client_connect(g_opts.socket, TIMEOUT_MS);
+	char hint[512];
 
+	if (fd == -EACCES || fd == -EPERM) {
+		access_hint(hint, sizeof(hint));
+		return -p_err(CTL_E_CONNECT, errno_name(-fd), "cannot reach lbd at %s: %s (%s)",
+			      g_opts.socket, strerror(-fd), hint);
+	}
 	if (fd < 0)
 		return -p_err(CTL_E_CONNECT, errno_name(-fd),
 			      "cannot reach lbd at %s: %s (is lbd running?)", g_opts.socket,
@@ -104,8 +150,9 @@ static int check_syntax(int argc, char **argv)
 	return 0;
 }
 
-/* Send one command on @fd and return its exit code. Its result (data, or an
- * error object) goes to *@out when @out is given (batch -j), else it is printed. */
+/* Send one command on @fd and return its exit code. @extra (taken; may be NULL)
+ * is one more word, or an array of more words. Its result (data, or an error
+ * object) goes to *@out when @out is given (batch -j), else it is printed. */
 static int run_one(int fd, int argc, char **argv, json_object *extra, json_object **out)
 {
 	json_object *jargv = json_object_new_array(), *resp = NULL, *data;
@@ -113,8 +160,14 @@ static int run_one(int fd, int argc, char **argv, json_object *extra, json_objec
 
 	for (i = 0; i < argc; i++)
 		json_object_array_add(jargv, json_object_new_string(argv[i]));
-	if (extra)
+	if (extra && json_object_is_type(extra, json_type_array)) {
+		for (i = 0; i < (int)json_object_array_length(extra); i++)
+			json_object_array_add(jargv,
+					      json_object_get(json_object_array_get_idx(extra, i)));
+		json_object_put(extra);
+	} else if (extra) {
 		json_object_array_add(jargv, extra);
+	}
 	err = ctl_client_request(fd, jargv, &resp, TIMEOUT_MS);
 	json_object_put(jargv);
 	if (err) {
@@ -129,6 +182,20 @@ static int run_one(int fd, int argc, char **argv, json_object *extra, json_objec
 		return p_err(CTL_E_CONNECT, errno_name(-err), "%s", msg);
 	}
 	code = ctl_resp_code(resp);
+	if (code == CTL_E_CONNECT && !strcmp(ctl_resp_errno(resp), "EACCES")) {
+		/* lbd refused this peer: say what the socket allows and who we are */
+		char msg[1024], hint[512];
+
+		access_hint(hint, sizeof(hint));
+		snprintf(msg, sizeof(msg), "lbd at %s: %s (%s)", g_opts.socket,
+			 ctl_resp_message(resp), hint);
+		json_object_put(resp);
+		if (out) {
+			*out = err_obj(code, "EACCES", msg);
+			return code;
+		}
+		return p_err(code, "EACCES", "%s", msg);
+	}
 	if (out) {
 		*out = code ? err_obj(code, ctl_resp_errno(resp), ctl_resp_message(resp)) :
 			      json_object_get(ctl_resp_data(resp));
@@ -203,8 +270,10 @@ static int do_events(int argc, char **argv)
 			if (json_object_object_get_ex(ev, "seq", &seq))
 				last = (unsigned long long)json_object_get_int64(seq);
 			if (g_opts.json)
-				printf("%s\n",
-				       json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
+				printf("%s\n", /* one object per line, even with -p */
+				       json_object_to_json_string_ext(
+					       ev, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
 			else
 				render_event(ev);
 		}
@@ -558,24 +627,75 @@ static int do_batch(const char *path)
 	return failed;
 }
 
+/* apply [ --dry-run ] FILE: lbd validates the whole file, then replaces the
+ * running config with it; --dry-run prints what would change instead */
 static int do_apply(int argc, char **argv)
 {
-	char *text;
-	int fd, code, ret;
+	const char *path = NULL;
+	bool dry_run = false;
+	json_object *out = NULL, *v;
+	char *text, *req[1] = { "apply" };
+	int fd, code, ret, i;
 
-	if (argc != 2)
-		return p_err(CTL_E_USAGE, "EINVAL", "apply: expects FILE; try 'lbctl help'");
-	ret = read_file(argv[1], &text);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run") && !dry_run)
+			dry_run = true;
+		else if (!path && (argv[i][0] != '-' || !strcmp(argv[i], "-")))
+			path = argv[i];
+		else
+			return p_err(CTL_E_USAGE, "EINVAL",
+				     "apply: unexpected '%s'; try 'lbctl apply help'", argv[i]);
+	}
+	if (!path)
+		return p_err(CTL_E_USAGE, "EINVAL", "apply: expects FILE; try 'lbctl apply help'");
+	ret = read_file(path, &text);
 	if (ret)
-		return p_err(CTL_E_FAILED, "EIO", "apply: %s: %s", argv[1], strerror(-ret));
+		return p_err(CTL_E_FAILED, "EIO", "apply: %s: %s", path, strerror(-ret));
 	fd = connect_lbd();
 	if (fd < 0) {
 		free(text);
 		return -fd;
 	}
-	code = run_one(fd, 1, argv, json_object_new_string(text), NULL);
-	if (!code && g_opts.json)
-		print_json(NULL);
+	if (!dry_run) {
+		code = run_one(fd, 1, req, json_object_new_string(text), NULL);
+		if (!code && g_opts.json)
+			print_json(NULL);
+	} else {
+		json_object *jargv = json_object_new_array();
+
+		/* "apply TEXT dry-run": the text travels as one word */
+		json_object_array_add(jargv, json_object_new_string(text));
+		json_object_array_add(jargv, json_object_new_string("dry-run"));
+		code = run_one(fd, 1, req, jargv, &out);
+		if (code) {
+			json_object *e = NULL;
+
+			json_object_object_get_ex(out, "error", &e);
+			p_err(code,
+			      e ? json_object_get_string(json_object_object_get(e, "errno")) :
+				  "EIO",
+			      "%s",
+			      e ? json_object_get_string(json_object_object_get(e, "message")) :
+				  "failed");
+		} else if (g_opts.json) {
+			print_json(out);
+		} else {
+			render_apply_diff(out);
+			if (json_object_object_get_ex(out, "changes", &v) &&
+			    !json_object_array_length(v))
+				fprintf(stderr, "apply --dry-run: %s: no change\n", path);
+			else
+				fprintf(stderr,
+					"apply --dry-run: %s: %d added, %d removed, %d changed; "
+					"nothing applied\n",
+					path,
+					json_object_get_int(json_object_object_get(out, "added")),
+					json_object_get_int(json_object_object_get(out, "removed")),
+					json_object_get_int(
+						json_object_object_get(out, "changed")));
+		}
+		json_object_put(out);
+	}
 	ctl_client_close(fd);
 	free(text);
 	return code;

@@ -15,6 +15,10 @@ struct lbctl_opts {
 };
 extern struct lbctl_opts g_opts;
 
+/* json-c flags for everything lbctl prints: compact or -p pretty, and never
+ * "\/" for "/" (VIPs are ADDR:PORT/PROTO), so every command prints JSON alike */
+int json_flags(void);
+
 /* "Error: ..." to stderr (text) or {"error": ...} to stdout (JSON); returns code */
 int p_err(int code, const char *errno_name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -24,6 +28,9 @@ int print_help(const char *object);
 
 /* Text rendering of a successful response to argv (JSON mode prints data) */
 void render_text(int argc, char **argv, struct json_object *data);
+
+/* `lbctl apply --dry-run`: the changes, one line each ("+", "-", "~") */
+void render_apply_diff(struct json_object *data);
 
 /* One event of `lbctl events` as a text line */
 void render_event(struct json_object *ev);

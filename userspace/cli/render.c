@@ -161,6 +161,24 @@ static void render_ratelimit(json_object *arr)
 	}
 }
 
+void render_apply_diff(json_object *data)
+{
+	json_object *arr;
+	size_t i;
+
+	if (!json_object_object_get_ex(data, "changes", &arr))
+		return;
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		json_object *c = json_object_array_get_idx(arr, i);
+		const char *op = s_(c, "op");
+
+		if (!strcmp(op, "change"))
+			printf("~ %s\n    (was: %s)\n", s_(c, "line"), s_(c, "old"));
+		else
+			printf("%s %s\n", strcmp(op, "add") ? "-" : "+", s_(c, "line"));
+	}
+}
+
 void render_event(json_object *ev)
 {
 	json_object *t, *o;

@@ -708,6 +708,12 @@ static int parse_kw_value(const struct kw *k, const char *s, struct gr_cmd *c, c
 		break;
 	case KW_UINT:
 		ret = parse_uint(s, k->name, k->min, k->max, &v, err, errlen);
+		/* IPVS and Katran users drain with weight 0: point them at drain */
+		if (ret && !strcmp(k->name, "weight") && !parse_uint(s, k->name, 0, 0, &v, NULL, 0))
+			return errmsg(-EINVAL, err, errlen,
+				      "invalid weight '0': must be 1-65535; to stop new flows "
+				      "to a backend and keep its established ones (weight 0 in "
+				      "IPVS), use 'lbctl backend drain VIP ADDR'");
 		break;
 	case KW_DUR:
 		ret = parse_dur_range(s, k->name, k->min, k->max, &v, err, errlen);

@@ -2,6 +2,9 @@
 /* The one logger of lbd and lbctl: pr_err/pr_warn/pr_info/pr_debug to stderr,
  * printf-checked. Message shape (STYLE 45): "subsystem: object: what: reason",
  * lowercase, no final period, no trailing newline in the format.
+ * lbctl prints plain lines ("warning: ..."); lbd puts the time (UTC, ms) and the
+ * level on every line, or, when stderr is the journal, the level and a syslog
+ * priority prefix ("<4>warning: ...") that journald turns into the priority.
  */
 #ifndef XLB_COMMON_LOG_H
 #define XLB_COMMON_LOG_H
@@ -16,7 +19,19 @@ enum log_level {
 	LOG_LVL_LIBBPF_DEBUG = 4, /* -vv: also libbpf's debug output */
 };
 
+enum log_style {
+	LOG_STYLE_PLAIN,   /* "warning: msg", info without a tag (lbctl) */
+	LOG_STYLE_TIME,	   /* "2025-01-31T12:00:00.123Z warning: msg" */
+	LOG_STYLE_JOURNAL, /* "<4>warning: msg": journald adds the time */
+};
+
 void log_set_level(enum log_level lvl);
+void log_set_style(enum log_style style);
+/* The style for a daemon's stderr: LOG_STYLE_JOURNAL when $JOURNAL_STREAM names
+ * fd 2 (systemd connected it to the journal), else LOG_STYLE_TIME */
+enum log_style log_daemon_style(void);
+/* Whether a JOURNAL_STREAM value ("DEV:INO", decimal) names the file @dev/@ino. Pure */
+int log_journal_stream_is(const char *journal_stream, unsigned long dev, unsigned long ino);
 /* Route libbpf's output into this logger, one level lower (debug only at -vv) */
 void log_bridge_libbpf(void);
 
