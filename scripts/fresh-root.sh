@@ -10,7 +10,8 @@
 # -> root (bootstrap, or the day's cached tarball) -> copy (the work tree as git sees it:
 # tracked and new files with their uncommitted changes, no build/ or .git) -> deps
 # (sh scripts/deps.sh inside, always from scratch) -> build (make -j2 all) -> test build
-# (make -j2 tests-build) -> unit, bpf (scripts/run-tests.sh) -> cleanup. Each command in
+# (make -j2 tests-build) -> unit, bpf (scripts/run-tests.sh) -> package (make deb,
+# apt-get install it, lbctl --version, man -w lbctl, lbd --check-config) -> cleanup. Each command in
 # the root runs in a private mount namespace, with /proc, /sys, /dev and a bpffs of its
 # own, so no mount is ever visible outside; the root is deleted on exit, also after a
 # failure or Ctrl-C.
@@ -284,6 +285,34 @@ run_tier() {
 	return "$rc"
 }
 
+# package_check: make deb in the root, install it with apt (its Depends come from
+# Debian's archive), and use what it installed: lbctl --version, man -w lbctl, the
+# example config through lbd --check-config. One TAP line per check.
+package_check() {
+	local n=0 name cmd rc=0
+	for name in "make deb" "apt-get install the package" "lbctl --version" \
+		"man -w lbctl" "lbd --check-config /etc/xlb/xlb.conf"; do
+		n=$((n + 1))
+		case $n in
+		1) cmd="make --no-print-directory deb >/dev/null" ;;
+		2) cmd="apt-get install -y -q --no-install-recommends ./build/xlb_*.deb >/tmp/apt.log 2>&1 || { tail -n 20 /tmp/apt.log; false; }" ;;
+		3) cmd="/usr/sbin/lbctl --version" ;;
+		4) cmd="man -w lbctl" ;;
+		5) cmd="/usr/sbin/lbd --check-config /etc/xlb/xlb.conf" ;;
+		esac
+		if in_root "$cmd" 2>&1 | sed 's/^/# /'; [[ ${PIPESTATUS[0]} -eq 0 ]]; then
+			echo "ok - fresh-root: package: $name"
+			((PASSED++))
+		else
+			echo "not ok - fresh-root: package: $name"
+			((FAILED++))
+			rc=1
+			((n > 1)) || break # no package: nothing to install
+		fi
+	done
+	return $rc
+}
+
 [[ $(id -u) -eq 0 ]] || cannot_run "needs root (chroot, mounts, BPF_PROG_RUN)"
 if [[ -n $PATCH && ! -f $PATCH ]]; then
 	echo "fresh-root: XLB_FRESH_PATCH: no such file: $PATCH" >&2
@@ -305,5 +334,6 @@ phase build in_root "make -j2 all" ||
 phase "test build" in_root "make -j2 tests-build" || broken "make tests-build failed in a fresh root"
 phase unit run_tier unit
 phase bpf run_tier bpf
+phase package package_check
 report
 ((FAILED == 0))
