@@ -8,6 +8,7 @@
 # the capabilities lbd.service grants.
 
 load lib/assert
+load lib/lbd
 load lib/topo
 
 VIP=203.0.113.10
@@ -84,13 +85,7 @@ ops_lbd_start() {
 		--flow-table-size 65536 --metrics "127.0.0.1:$MPORT" ${OPS_ARGS:-} \
 		>>"$XLB_RUN/lbd.log" 2>&1 3>&- &
 	echo $! >"$XLB_RUN/lbd.pid"
-	local _
-	for _ in $(seq 100); do
-		lbctl agent status >/dev/null 2>&1 && return 0
-		kill -0 "$(cat "$XLB_RUN/lbd.pid")" 2>/dev/null || break
-		sleep 0.05
-	done
-	fail "lbd did not become ready:" "$(tail -n 20 "$XLB_RUN/lbd.log")"
+	lbd_wait_ready
 }
 
 ops_lbd_stop() {

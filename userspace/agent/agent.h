@@ -18,8 +18,10 @@
 struct agent {
 	struct xlb_maps *maps;
 	struct sync *sync;
-	struct supervise *sv;	 /* health checks and breakers */
-	struct config cfg;	 /* the running config: what the maps hold */
+	struct supervise *sv;	/* health checks and breakers */
+	struct config cfg;	/* the running config: what the maps hold */
+	struct config file_cfg; /* --config as last read: tells a reload which drains it made */
+	bool have_file_cfg;
 	struct state st;	 /* the state file and its .prev */
 	const char *config_path; /* --config, for agent reload / SIGHUP; may be NULL */
 	const char *ifaces[AGENT_IFACES_MAX];
@@ -28,8 +30,12 @@ struct agent {
 	struct polsync *ps;	      /* publishes cfg.pol to the dataplane */
 	uint64_t txn_conn;	      /* connection with an open policy transaction; 0 = none */
 	struct policy txn;	      /* its staged policy (published at commit) */
-	bool stop;		      /* leave the loop; the dataplane keeps forwarding */
-	bool detach;		      /* on stop, also detach the program */
+	uint64_t gen;		      /* goes up with every committed change */
+	uint64_t apply_conn;	      /* connection sending an apply in parts; 0 = none */
+	char *apply_buf;	      /* its text so far (apply-part) */
+	size_t apply_len;
+	bool stop;   /* leave the loop; the dataplane keeps forwarding */
+	bool detach; /* on stop, also detach the program */
 };
 
 /* Replace the running config with @next (already validated): make the maps
@@ -48,9 +54,16 @@ int agent_commit_policy(struct agent *a, struct policy *prev, char *msg, size_t 
 /* A control connection went away: its open policy transaction is dropped */
 void cmd_conn_closed(void *arg, uint64_t conn);
 
-/* Re-read --config and apply it like `lbctl apply` (agent reload, SIGHUP).
- * Returns an lbctl exit code; msg says why on failure. */
-int cmd_reload(struct agent *a, char *msg, size_t msglen);
+/* Re-read --config and apply its difference like `lbctl apply`, but keep the
+ * runtime drains the file does not mention (agent reload, SIGHUP); each change
+ * is logged. Returns an lbctl exit code; msg says why on failure; *@data (if
+ * @data) gets the changes made, as apply --dry-run, plus "kept". */
+struct json_object;
+int cmd_reload(struct agent *a, struct json_object **data, char *msg, size_t msglen);
+
+/* Read --config (if any) as the reference of the next reload: drains it makes
+ * are its own, the others are runtime drains. 0 or -errno */
+int cmd_remember_file(struct agent *a);
 
 /* Whether the request @argv (a JSON array of strings) only reads: shows, stats,
  * flow lookups, events, agent status, version, help, apply ... dry-run */

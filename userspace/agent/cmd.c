@@ -438,6 +438,27 @@ static int do_apply_dry_run(struct agent *a, struct config *next, json_object **
 	return CTL_OK;
 }
 
+/* Give the VIPs and backends of @next that the running config has already
+ * their ids, so that their flows are not disturbed */
+static void keep_ids(const struct agent *a, struct config *next)
+{
+	size_t i, j;
+
+	for (i = 0; i < next->nvip; i++) {
+		struct cfg_vip *nv = &next->vip[i], *ov = config_vip(&a->cfg, &nv->key);
+
+		if (!ov)
+			continue;
+		nv->vip_id = ov->vip_id;
+		for (j = 0; j < nv->nbe; j++) {
+			struct cfg_backend *ob = config_backend(ov, &nv->be[j].addr);
+
+			if (ob)
+				nv->be[j].slot = ob->slot;
+		}
+	}
+}
+
 /* apply TEXT [dry-run]: replace the whole config; ids of unchanged VIPs/backends
  * are kept, so their flows are not disturbed. With dry-run, the same checks and
  * the list of changes, and nothing applied. */
@@ -445,7 +466,6 @@ static int do_apply(struct agent *a, const char *text, bool dry_run, json_object
 		    size_t len)
 {
 	struct config next;
-	size_t i, j;
 	int err;
 
 	config_init(&next);
@@ -461,26 +481,105 @@ static int do_apply(struct agent *a, const char *text, bool dry_run, json_object
 		config_free(&next);
 		return err;
 	}
-	for (i = 0; i < next.nvip; i++) {
-		struct cfg_vip *nv = &next.vip[i], *ov = config_vip(&a->cfg, &nv->key);
-
-		if (!ov)
-			continue;
-		nv->vip_id = ov->vip_id;
-		for (j = 0; j < nv->nbe; j++) {
-			struct cfg_backend *ob = config_backend(ov, &nv->be[j].addr);
-
-			if (ob)
-				nv->be[j].slot = ob->slot;
-		}
-	}
+	keep_ids(a, &next);
 	err = agent_commit(a, &next, msg, len);
 	return err ? CTL_E_FAILED : CTL_OK; /* the dataplane or the state file failed */
 }
 
-int cmd_reload(struct agent *a, char *msg, size_t msglen)
+/* Runtime drains survive a reload: a backend drained in the running config,
+ * in both configs and not drained by @next (the file) stays drained, unless the
+ * file as last read drained it (then the file took its drain away). Each
+ * drain kept goes to @kept as its line. */
+static int keep_drains(const struct agent *a, struct config *next, json_object *kept)
 {
-	char *text, why[256], status[128];
+	char vip[PARSE_VIP_STRLEN], addr[PARSE_ADDR_STRLEN], line[2 * PARSE_VIP_STRLEN + 32];
+	size_t i, j, n = 0;
+
+	for (i = 0; i < next->nvip; i++) {
+		struct cfg_vip *nv = &next->vip[i], *ov = config_vip(&a->cfg, &nv->key);
+		struct cfg_vip *fv = a->have_file_cfg ? config_vip(&a->file_cfg, &nv->key) : NULL;
+
+		if (!ov)
+			continue;
+		for (j = 0; j < nv->nbe; j++) {
+			struct cfg_backend *nb = &nv->be[j], *ob = config_backend(ov, &nb->addr);
+			struct cfg_backend *fb = fv ? config_backend(fv, &nb->addr) : NULL;
+
+			if (!ob || !ob->draining || nb->draining || (fb && fb->draining))
+				continue;
+			nb->draining = true;
+			format_vip(&nv->key, vip, sizeof(vip));
+			format_addr(&nb->addr, addr, sizeof(addr));
+			snprintf(line, sizeof(line), "backend drain %s %s", vip, addr);
+			json_object_array_add(kept, json_object_new_string(line));
+			n++;
+		}
+	}
+	return (int)n;
+}
+
+/* The file as read now becomes the reference for the next reload's drains */
+static void remember_file(struct agent *a, const char *text)
+{
+	struct config f;
+	char why[256];
+
+	config_init(&f);
+	if (config_load_text(&f, text, why, sizeof(why))) {
+		config_free(&f);
+		return;
+	}
+	if (a->have_file_cfg)
+		config_free(&a->file_cfg);
+	a->file_cfg = f;
+	a->have_file_cfg = true;
+}
+
+int cmd_remember_file(struct agent *a)
+{
+	char *text, why[256];
+	int err;
+
+	if (!a->config_path)
+		return 0;
+	err = state_read_file(a->config_path, &text, NULL, why, sizeof(why));
+	if (err)
+		return err;
+	remember_file(a, text);
+	free(text);
+	return 0;
+}
+
+/* One line of the log per change a reload made */
+static void log_changes(const char *path, json_object *arr, json_object *kept)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		json_object *c = json_object_array_get_idx(arr, i);
+		const char *op = json_object_get_string(json_object_object_get(c, "op"));
+		const char *line = json_object_get_string(json_object_object_get(c, "line"));
+
+		if (!strcmp(op, "change"))
+			pr_info("agent: reload of %s: ~ %s (was: %s)", path, line,
+				json_object_get_string(json_object_object_get(c, "old")));
+		else
+			pr_info("agent: reload of %s: %s %s", path, strcmp(op, "add") ? "-" : "+",
+				line);
+	}
+	for (i = 0; i < json_object_array_length(kept); i++)
+		pr_info("agent: reload of %s: = %s (runtime drain kept)", path,
+			json_object_get_string(json_object_array_get_idx(kept, i)));
+}
+
+/* Re-read --config, keep the runtime drains, apply the difference. Data: as
+ * apply --dry-run ({"changes", "added", "removed", "changed"}) plus "kept":
+ * the lines of runtime drains the file does not mention */
+static int do_reload(struct agent *a, json_object **data, char *msg, size_t msglen)
+{
+	json_object *o = NULL, *kept;
+	struct config next;
+	char *text, why[256];
 	int err, code;
 
 	if (!a->config_path) {
@@ -492,13 +591,56 @@ int cmd_reload(struct agent *a, char *msg, size_t msglen)
 		snprintf(msg, msglen, "reload: %s: %s", a->config_path, why);
 		return CTL_E_FAILED;
 	}
-	notify_reloading();
-	code = do_apply(a, text, false, NULL, msg, msglen);
+	config_init(&next);
+	err = config_load_text(&next, text, msg, msglen);
+	if (err) {
+		config_free(&next);
+		free(text);
+		return err == -ENOMEM ? CTL_E_FAILED : CTL_E_USAGE;
+	}
+	kept = json_object_new_array();
+	keep_drains(a, &next, kept);
+	code = do_apply_dry_run(a, &next, &o, msg, msglen); /* what will change */
+	if (code) {
+		config_free(&next);
+		goto out;
+	}
+	keep_ids(a, &next);
+	err = agent_commit(a, &next, msg, msglen);
+	if (err) {
+		code = CTL_E_FAILED; /* the dataplane or the state file failed */
+		goto out;
+	}
+	remember_file(a, text);
+	log_changes(a->config_path, json_object_object_get(o, "changes"), kept);
+	pr_info("agent: reloaded %s: %d added, %d removed, %d changed, %zu runtime drains kept",
+		a->config_path, json_object_get_int(json_object_object_get(o, "added")),
+		json_object_get_int(json_object_object_get(o, "removed")),
+		json_object_get_int(json_object_object_get(o, "changed")),
+		json_object_array_length(kept));
+	jadd(o, "kept", json_object_get(kept));
+	if (data) {
+		*data = o;
+		o = NULL;
+	}
+out:
+	json_object_put(kept);
+	json_object_put(o);
 	free(text);
+	return code;
+}
+
+int cmd_reload(struct agent *a, json_object **data, char *msg, size_t msglen)
+{
+	char status[128];
+	int code;
+
+	if (!a->config_path)
+		return do_reload(a, data, msg, msglen); /* refused, nothing to say */
+	notify_reloading();
+	code = do_reload(a, data, msg, msglen);
 	if (code)
 		pr_err("agent: reload of %s failed: %s", a->config_path, msg);
-	else
-		pr_info("agent: reloaded %s", a->config_path);
 	/* failed or not, lbd serves on with a whole config: ready again */
 	snprintf(status, sizeof(status), "ready: %zu vips; last reload %s", a->cfg.nvip,
 		 code ? "failed (see the log)" : "applied");
@@ -541,11 +683,12 @@ static int do_agent(struct agent *a, int argc, char **argv, json_object **data, 
 		jadd(o, "vips", json_object_new_int64(a->cfg.nvip));
 		jadd(o, "next_hops_pending", json_object_new_boolean(sync_pending(a->sync)));
 		jadd(o, "state_file", json_object_new_string(a->st.path));
+		jadd(o, "log_lines_dropped", json_object_new_int64((int64_t)log_dropped()));
 		*data = o;
 		return CTL_OK;
 	}
 	if (!strcmp(argv[1], "reload") && argc == 2)
-		return cmd_reload(a, msg, len);
+		return cmd_reload(a, data, msg, len);
 	if (!strcmp(argv[1], "stop") && (argc == 2 || (argc == 3 && !strcmp(argv[2], "detach")))) {
 		a->stop = true;
 		a->detach = argc == 3;
@@ -744,9 +887,78 @@ static void txn_drop(struct agent *a)
 	a->txn_conn = 0;
 }
 
+/* A file too large for one request: lbctl apply sends it in parts */
+#define APPLY_TEXT_MAX (256u << 20)
+
+static void apply_drop(struct agent *a)
+{
+	free(a->apply_buf);
+	a->apply_buf = NULL;
+	a->apply_len = 0;
+	a->apply_conn = 0;
+}
+
+/* apply-part TEXT: the next part of a file whose last part comes as `apply
+ * TEXT [dry-run]` on the same connection, which then applies the whole */
+static int do_apply_part(struct agent *a, const struct ctl_peer *peer, int argc, char **argv,
+			 char *msg, size_t len)
+{
+	size_t n;
+	char *tmp;
+
+	if (argc != 2 || !peer) {
+		snprintf(msg, len, "apply-part: expects a part of the file's text");
+		return CTL_E_USAGE;
+	}
+	if (a->apply_conn && a->apply_conn != peer->conn) {
+		snprintf(msg, len, "apply: another client's apply is being sent; try again");
+		return CTL_E_FAILED;
+	}
+	n = strlen(argv[1]);
+	if (a->apply_len + n > APPLY_TEXT_MAX) {
+		apply_drop(a);
+		snprintf(msg, len, "apply: file larger than %u MiB", APPLY_TEXT_MAX >> 20);
+		return CTL_E_USAGE;
+	}
+	tmp = realloc(a->apply_buf, a->apply_len + n + 1);
+	if (!tmp) {
+		apply_drop(a);
+		snprintf(msg, len, "apply: out of memory");
+		return CTL_E_FAILED;
+	}
+	memcpy(tmp + a->apply_len, argv[1], n + 1);
+	a->apply_buf = tmp;
+	a->apply_len += n;
+	a->apply_conn = peer->conn;
+	return CTL_OK;
+}
+
+/* apply TEXT [dry-run]: with parts sent before on this connection, TEXT is
+ * the last one */
+static int do_apply_req(struct agent *a, const struct ctl_peer *peer, const char *text,
+			bool dry_run, json_object **data, char *msg, size_t len)
+{
+	char *whole;
+	int code;
+
+	if (!peer || !a->apply_conn || a->apply_conn != peer->conn)
+		return do_apply(a, text, dry_run, data, msg, len);
+	if (do_apply_part(a, peer, 2, (char *[]){ "apply-part", (char *)text }, msg, len))
+		return CTL_E_FAILED;
+	whole = a->apply_buf; /* taken */
+	a->apply_buf = NULL;
+	apply_drop(a);
+	code = do_apply(a, whole, dry_run, data, msg, len);
+	free(whole);
+	return code;
+}
+
 void cmd_conn_closed(void *arg, uint64_t conn)
 {
 	struct agent *a = arg;
+
+	if (a->apply_conn && a->apply_conn == conn)
+		apply_drop(a); /* went away before its last part */
 
 	if (a->txn_conn && a->txn_conn == conn) {
 		pr_warn("policy: client went away with a batch open: nothing of it applied");
@@ -890,6 +1102,8 @@ bool cmd_is_readonly(struct json_object *jargv)
 			return true;
 	if (!strcmp(w0, "apply"))
 		return n == 3 && !strcmp(last, "dry-run");
+	if (!strcmp(w0, "apply-part"))
+		return true; /* only staged: the final apply changes (and is audited) */
 	if (!strcmp(w0, "txn"))
 		return false;
 	/* vip, backend, policy, ratelimit, agent: alone, a view verb, or help */
@@ -934,10 +1148,16 @@ int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv
 		return do_events(a, argc, argv, data, msg, msglen);
 	if (!strcmp(argv[0], "txn"))
 		return do_txn(a, peer, argc, argv, data, msg, msglen);
+	if (!strcmp(argv[0], "apply-part"))
+		return do_apply_part(a, peer, argc, argv, msg, msglen);
 	if (!strcmp(argv[0], "apply")) {
 		/* a dry run compares with the running config: a batch may be open */
 		if (argc == 3 && !strcmp(argv[2], "dry-run"))
-			return do_apply(a, argv[1], true, data, msg, msglen);
+			return do_apply_req(a, peer, argv[1], true, data, msg, msglen);
+		if (a->txn_conn || argc != 2) {
+			if (peer && a->apply_conn == peer->conn)
+				apply_drop(a); /* its parts go with it */
+		}
 		if (a->txn_conn) {
 			snprintf(msg, msglen, "apply: a policy batch is being applied; try again");
 			return CTL_E_FAILED;
@@ -947,7 +1167,7 @@ int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv
 				 "apply: expects the file's text as one argument [ dry-run ]");
 			return CTL_E_USAGE;
 		}
-		return do_apply(a, argv[1], false, data, msg, msglen);
+		return do_apply_req(a, peer, argv[1], false, data, msg, msglen);
 	}
 
 	if (grammar_parse(argc, argv, &c, msg, msglen))

@@ -32,6 +32,9 @@
 #define CTL_OUT_HIGH CTL_MSG_MAX /* stop answering a client with this much unsent */
 #define CTL_ACCEPT_BATCH 16	 /* accepts per dispatch, so clients cannot starve */
 #define CTL_EVENTS 32		 /* epoll events per dispatch */
+/* Changes made per dispatch, round robin over the clients; reads are all
+ * answered first, so a read never waits behind a queue of changes */
+#define CTL_CHANGES_PER_DISPATCH 1
 #define CTL_LISTEN_BACKLOG 128
 #define CTL_TAG_LISTEN ((void *)&ctl_tag) /* epoll data of the listening socket */
 
@@ -42,6 +45,7 @@ struct ctl_client {
 	struct ctl_peer peer;
 	bool allowed;
 	bool closing;	  /* close once the output is flushed; read nothing more */
+	bool eof;	  /* the peer shut its side: answer the complete lines, then close */
 	uint64_t last_ms; /* accept, last complete request or write progress */
 	char *in;	  /* CTL_MSG_MAX bytes */
 	size_t in_len;
@@ -59,9 +63,12 @@ struct ctl_server {
 	dev_t dev; /* identity of our socket file, so ctl_close() unlinks only ours */
 	ino_t ino;
 	unsigned int nr_clients;
+	unsigned int rr; /* the slot whose change goes first in the next dispatch */
 	struct ctl_client *clients[CTL_CLIENTS_MAX];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint64_t next_conn;
+	uint64_t refused_log_ms; /* last warning about a refused client */
+	unsigned int refused_quiet;
 	void (*close_fn)(void *arg, uint64_t conn);
 	bool (*readonly_fn)(struct json_object *argv);
 };
@@ -322,7 +329,8 @@ static void client_update_events(struct ctl_server *srv, struct ctl_client *c)
 	struct epoll_event ev = { .data.ptr = c };
 	uint32_t want = 0;
 
-	if (!c->closing && c->out_len - c->out_off < CTL_OUT_HIGH && c->in_len < CTL_MSG_MAX)
+	if (!c->closing && !c->eof && c->out_len - c->out_off < CTL_OUT_HIGH &&
+	    c->in_len < CTL_MSG_MAX)
 		want |= EPOLLIN | EPOLLRDHUP;
 	if (c->out_len > c->out_off)
 		want |= EPOLLOUT;
@@ -471,23 +479,51 @@ static void handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 		c->closing = true;
 }
 
-/* Answers the complete lines in the input buffer, while the output backlog is small */
-static void client_process(struct ctl_server *srv, struct ctl_client *c)
+/* Whether the request line changes something (a read, or a request that is
+ * refused, is answered at once) */
+static bool line_is_change(const struct ctl_server *srv, const char *line, size_t len)
+{
+	struct json_object *argv;
+	char msg[128];
+	bool change;
+
+	if (!srv->readonly_fn || ctl_parse_request(line, len, &argv, msg, sizeof(msg)) != CTL_OK)
+		return false;
+	change = !srv->readonly_fn(argv);
+	json_object_put(argv);
+	return change;
+}
+
+/* Answers the complete lines in the input buffer, in order, while the output
+ * backlog is small, making at most *@budget changes (one less each); the first
+ * change beyond that waits, and every line after it */
+static void client_process(struct ctl_server *srv, struct ctl_client *c, int *budget)
 {
 	size_t start = 0;
 
 	while (!c->closing && c->out_len - c->out_off < CTL_OUT_HIGH) {
 		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		size_t len;
 
 		if (!nl)
 			break;
-		handle_line(srv, c, c->in + start, (size_t)(nl - (c->in + start)));
+		len = (size_t)(nl - (c->in + start));
+		if (line_is_change(srv, c->in + start, len)) {
+			if (*budget <= 0)
+				break;
+			(*budget)--;
+		}
+		handle_line(srv, c, c->in + start, len);
 		start = (size_t)(nl - c->in) + 1;
 		c->last_ms = mono_ms();
 	}
 	if (start) {
 		memmove(c->in, c->in + start, c->in_len - start);
 		c->in_len -= start;
+	}
+	if (c->eof && !c->closing && !memchr(c->in, '\n', c->in_len)) {
+		c->closing = true; /* all answered; a partial line is dropped */
+		return;
 	}
 	if (!c->closing && c->in_len == CTL_MSG_MAX && !memchr(c->in, '\n', c->in_len)) {
 		pr_warn("ctl: uid %u pid %d: request too large (max %d bytes), closing",
@@ -502,7 +538,7 @@ static int client_read(struct ctl_server *srv, struct ctl_client *c)
 {
 	ssize_t n;
 
-	if (c->closing || c->in_len == CTL_MSG_MAX)
+	if (c->closing || c->eof || c->in_len == CTL_MSG_MAX)
 		return 0;
 	n = recv(c->fd, c->in + c->in_len, CTL_MSG_MAX - c->in_len, MSG_DONTWAIT);
 	if (n < 0) {
@@ -515,12 +551,10 @@ static int client_read(struct ctl_server *srv, struct ctl_client *c)
 	}
 	if (n == 0) {
 		/* peer closed its side: answer what is complete, drop a partial line */
-		client_process(srv, c);
-		c->closing = true;
+		c->eof = true;
 		return 0;
 	}
 	c->in_len += (size_t)n;
-	client_process(srv, c);
 	return 0;
 }
 
@@ -539,6 +573,45 @@ static void refuse(int fd, const char *errname, const char *msg)
 	close(fd);
 }
 
+/* Whether @cred may take a place; if uid 0 finds none, the client that has
+ * waited longest since its last request (another uid's first) makes room.
+ * 0 or the refusal's message in @why */
+static int admit(struct ctl_server *srv, const struct ucred *cred, char *why, size_t len)
+{
+	struct ctl_client *victim = NULL;
+	unsigned int same = 0;
+	int i;
+
+	for (i = 0; i < CTL_CLIENTS_MAX; i++) {
+		struct ctl_client *c = srv->clients[i];
+
+		if (!c)
+			continue;
+		same += c->peer.uid == cred->uid;
+		if (!victim || (victim->peer.uid == 0 && c->peer.uid != 0) ||
+		    ((victim->peer.uid == 0) == (c->peer.uid == 0) && c->last_ms < victim->last_ms))
+			victim = c;
+	}
+	if (cred->uid != 0) {
+		if (srv->nr_clients >= CTL_CLIENTS_MAX - CTL_ROOT_RESERVE) {
+			snprintf(why, len, "too many clients");
+			return -EBUSY;
+		}
+		if (same >= CTL_CLIENTS_PER_UID) {
+			snprintf(why, len, "too many connections from uid %u (at most %d)",
+				 cred->uid, CTL_CLIENTS_PER_UID);
+			return -EBUSY;
+		}
+		return 0;
+	}
+	if (srv->nr_clients >= CTL_CLIENTS_MAX && victim) {
+		pr_warn("ctl: uid %u pid %d: closed to make room for uid 0 (pid %d)",
+			victim->peer.uid, victim->peer.pid, cred->pid);
+		client_free(srv, victim);
+	}
+	return 0;
+}
+
 static void accept_clients(struct ctl_server *srv)
 {
 	int k;
@@ -548,6 +621,7 @@ static void accept_clients(struct ctl_server *srv)
 		struct ucred cred;
 		socklen_t clen = sizeof(cred);
 		struct ctl_client *c;
+		char why[96];
 		int fd, i;
 
 		fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -563,10 +637,21 @@ static void accept_clients(struct ctl_server *srv)
 			close(fd);
 			continue;
 		}
-		if (srv->nr_clients >= CTL_CLIENTS_MAX) {
-			pr_warn("ctl: uid %u pid %d: refused: %d clients already connected",
-				cred.uid, cred.pid, CTL_CLIENTS_MAX);
-			refuse(fd, "EBUSY", "too many clients");
+		if (admit(srv, &cred, why, sizeof(why))) {
+			uint64_t now = mono_ms();
+
+			/* a warning a second at most (STYLE 47), with the count since */
+			if (now >= srv->refused_log_ms + 1000) {
+				pr_warn("ctl: uid %u pid %d: refused: %s (%u clients; %u more "
+					"refused since the last warning)",
+					cred.uid, cred.pid, why, srv->nr_clients,
+					srv->refused_quiet);
+				srv->refused_log_ms = now;
+				srv->refused_quiet = 0;
+			} else {
+				srv->refused_quiet++;
+			}
+			refuse(fd, "EBUSY", why);
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
@@ -603,10 +688,28 @@ static void accept_clients(struct ctl_server *srv)
 	}
 }
 
+/* Whether a client has a complete request (or one too large, or its end)
+ * waiting and room for its answer */
+static bool client_ready(const struct ctl_client *c)
+{
+	return !c->closing && c->out_len - c->out_off < CTL_OUT_HIGH &&
+	       (memchr(c->in, '\n', c->in_len) || c->eof || c->in_len == CTL_MSG_MAX);
+}
+
+bool ctl_pending(const struct ctl_server *srv)
+{
+	int i;
+
+	for (i = 0; i < CTL_CLIENTS_MAX; i++)
+		if (srv->clients[i] && client_ready(srv->clients[i]))
+			return true;
+	return false;
+}
+
 int ctl_dispatch(struct ctl_server *srv)
 {
 	struct epoll_event evs[CTL_EVENTS];
-	int i, n;
+	int i, k, n, none = 0, budget = CTL_CHANGES_PER_DISPATCH;
 
 	n = epoll_wait(srv->epfd, evs, CTL_EVENTS, 0);
 	if (n < 0)
@@ -622,12 +725,20 @@ int ctl_dispatch(struct ctl_server *srv)
 			if (client_read(srv, c) < 0)
 				continue;
 		}
-		/* answer what was read, or what waited for the backlog to drain */
-		if (client_flush(srv, c) < 0)
-			continue;
-		if (!c->closing && c->out_len == 0) {
-			client_process(srv, c);
-			client_flush(srv, c);
+		client_flush(srv, c); /* may free c */
+	}
+	/* reads first, everywhere; then the changes, round robin */
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < CTL_CLIENTS_MAX; i++) {
+			int slot = (int)((srv->rr + (unsigned int)i) % CTL_CLIENTS_MAX);
+			struct ctl_client *c = srv->clients[slot];
+
+			if (!c || !client_ready(c))
+				continue;
+			client_process(srv, c, k ? &budget : &none);
+			if (k && budget <= 0)
+				srv->rr = (unsigned int)slot + 1;
+			client_flush(srv, c); /* may free c */
 		}
 	}
 	return 0;

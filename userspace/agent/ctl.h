@@ -58,6 +58,10 @@ int ctl_fd(const struct ctl_server *srv);
  */
 int ctl_dispatch(struct ctl_server *srv);
 
+/* Whether requests wait that the next ctl_dispatch() would answer without any
+ * new event (changes are made a few per dispatch): call it again soon */
+bool ctl_pending(const struct ctl_server *srv);
+
 /* Closes clients with no complete request for CTL_IDLE_MS (and clients that stopped
  * reading their responses). now_ms is CLOCK_MONOTONIC in milliseconds.
  */

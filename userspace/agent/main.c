@@ -36,6 +36,11 @@
 #include "common/log.h"
 #include "common/parse.h"
 
+/* stderr is written without blocking through a buffer of this size; a line
+ * that does not fit is dropped (counted: agent status, metrics) */
+#define LOG_BUF_BYTES (256 * 1024) /* --log-buffer's default */
+#define LOG_RETRY_MS 100	   /* how soon a stalled stderr is tried again */
+
 static const char usage_text[] =
 	"Usage: lbd --iface IFACE [--iface IFACE...] [OPTIONS]\n"
 	"       lbd --check-config FILE\n"
@@ -67,6 +72,9 @@ static const char usage_text[] =
 	"      --icmp-burst N       ... of which at once (default 20)\n"
 	"      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 	"                           (off by default; e.g. 127.0.0.1:19842 or [::1]:19842)\n"
+	"      --log-buffer BYTES   stderr is written without blocking through a buffer of\n"
+	"                           this size; lines beyond it are dropped and counted\n"
+	"                           (default 262144)\n"
 	"  -v, --verbose            more logging (-vv: libbpf debug and verifier logs)\n"
 	"  -h, --help               this text\n"
 	"\n"
@@ -83,6 +91,7 @@ struct opts {
 	bool generic, use_prev;
 	uint16_t gue_port;
 	uint32_t flood_rate, flow_max, icmp_rate, icmp_burst;
+	uint32_t log_buf; /* --log-buffer */
 };
 
 /* A usage error: one log line (time and level, as every line lbd writes), exit 2 */
@@ -151,6 +160,7 @@ int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
 	config_free(&a->cfg);
 	a->cfg = *next; /* the model moves; next is now empty */
 	config_init(next);
+	a->gen++;
 	return 0;
 
 out_restore:
@@ -182,6 +192,7 @@ int agent_commit_policy(struct agent *a, struct policy *prev, char *msg, size_t 
 	}
 	policy_free(prev);
 	policy_init(prev);
+	a->gen++;
 	return 0;
 }
 
@@ -334,6 +345,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 		{ "icmp-rate", required_argument, NULL, 8 },
 		{ "icmp-burst", required_argument, NULL, 9 },
 		{ "check-config", required_argument, NULL, 10 },
+		{ "log-buffer", required_argument, NULL, 11 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -410,6 +422,11 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 			break;
 		case 7:
 			o->use_prev = true;
+			break;
+		case 11:
+			if (parse_uint(optarg, "log buffer", 1024, 1 << 30, &v, err, sizeof(err)))
+				die_usage("%s", err);
+			o->log_buf = v;
 			break;
 		case 10:
 			o->check = optarg;
@@ -528,6 +545,7 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	log_bridge_libbpf();
 	config_init(&a.cfg);
+	config_init(&a.file_cfg);
 	policy_init(&a.txn);
 	/* time and level on every line; the journal adds its own time */
 	log_set_style(log_daemon_style());
@@ -539,6 +557,10 @@ int main(int argc, char **argv)
 	}
 	if (state_init(&a.st, o.state))
 		die_usage("--state '%s': path too long", o.state);
+	/* a stderr nobody reads must not stop the loop (health checks, the socket) */
+	ret = log_set_nonblocking(o.log_buf ? o.log_buf : LOG_BUF_BYTES);
+	if (ret) /* err stays 1 until the loop ends well: the exit status */
+		pr_warn("lbd: log: cannot buffer: %s; stderr writes may block", strerror(-ret));
 	a.config_path = o.config;
 	if (o.group) {
 		struct group *gr = getgrnam(o.group);
@@ -558,6 +580,7 @@ int main(int argc, char **argv)
 	}
 	if (load_config(&a, &o))
 		goto out;
+	cmd_remember_file(&a); /* best effort: without it, a reload keeps every drain */
 	if (state_save(&a.st, &a.cfg)) {
 		pr_err("lbd: nothing applied: the dataplane keeps forwarding as it was");
 		goto out;
@@ -686,7 +709,14 @@ int main(int argc, char **argv)
 			   next - now > 1000  ? 1000 :
 						(int)(next - now);
 
+		if (log_pending() && (wait < 0 || wait > LOG_RETRY_MS))
+			wait = LOG_RETRY_MS; /* try the stalled stderr again soon */
+		if (ctl_pending(ctl))
+			wait = 0; /* changes wait their turn: serve them after the events */
 		n = epoll_wait(ep, evs, 8, wait);
+		log_flush();
+		if (ctl_pending(ctl))
+			ctl_dispatch(ctl);
 		if (n == 0)
 			supervise_tick(a.sv, mono_ms()); /* then on, as for any event */
 		if (n < 0 && errno == EINTR)
@@ -707,7 +737,7 @@ int main(int argc, char **argv)
 					if (si.ssi_signo != SIGHUP)
 						a.stop = true;
 					else if (a.config_path)
-						cmd_reload(&a, msg, sizeof(msg));
+						cmd_reload(&a, NULL, msg, sizeof(msg));
 					else
 						pr_warn("lbd: SIGHUP without --config: nothing to reload");
 				}
@@ -773,10 +803,13 @@ out:
 	supervise_free(a.sv);
 	polsync_free(a.ps);
 	policy_free(&a.txn);
+	free(a.apply_buf);
 	sync_free(a.sync);
 	netlink_close(nh);
 	config_free(&a.cfg);
+	config_free(&a.file_cfg);
 	maps_flow_count_free(&a.flows);
 	maps_close(a.maps);
+	log_close(1000); /* the last lines, if stderr is read at all */
 	return err;
 }

@@ -33,6 +33,10 @@
 #include "common/parse.h"
 
 #define METRICS_EVENTS 32
+/* A scrape within this long of the last one gets the same text: a tight
+ * scrape loop then costs lbd a render every METRICS_CACHE_MS, not one a
+ * scrape (Prometheus scrapes every few seconds; counters stay as fresh) */
+#define METRICS_CACHE_MS 200
 #define METRICS_ACCEPT_BATCH 16
 #define METRICS_BACKLOG 64
 #define METRICS_TAG_LISTEN ((void *)&metrics_tag)
@@ -56,6 +60,9 @@ struct metrics {
 	unsigned int nr_clients;
 	struct metrics_client *clients[METRICS_CLIENTS_MAX];
 	char addr[PARSE_VIP_STRLEN]; /* as given, for messages */
+	struct metrics_buf cache;    /* the last rendered body */
+	uint64_t cache_ms;	     /* when it was rendered; valid if cache.len */
+	uint64_t cache_gen;	     /* agent.gen then: a change renders anew */
 };
 
 /* ---- text writer (pure) ---- */
@@ -649,6 +656,9 @@ static int render(struct agent *a, const struct metrics *m, struct metrics_buf *
 			       "Always 1; the labels say which lbd this is.");
 		metrics_sample(b, "xlb_build_info", lab, 1);
 	}
+	metrics_family(b, "xlb_log_lines_dropped_total", "counter",
+		       "Log lines dropped because stderr was not read fast enough.");
+	metrics_sample(b, "xlb_log_lines_dropped_total", NULL, log_dropped());
 	if (m->have_build) {
 		metrics_family(b, "xlb_maglev_build_seconds", "gauge",
 			       "Duration of the last Maglev table build.");
@@ -710,13 +720,23 @@ static int client_respond(struct metrics *m, struct agent *a, struct metrics_cli
 	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
 	int err;
 
-	if (status == 200) {
+	uint64_t now = mono_ms();
+
+	if (status == 200 && m->cache.len && now < m->cache_ms + METRICS_CACHE_MS &&
+	    m->cache_gen == a->gen) {
+		body = m->cache; /* borrowed: not freed below */
+	} else if (status == 200) {
+		metrics_buf_free(&m->cache);
 		err = render(a, m, &body);
 		if (err) {
 			pr_warn("metrics: %s: cannot read the counters: %s", m->addr,
 				strerror(-err));
 			metrics_buf_free(&body);
 			status = 500;
+		} else {
+			m->cache = body; /* kept for the next scrapes; freed with m */
+			m->cache_ms = now;
+			m->cache_gen = a->gen;
 		}
 	}
 	if (status != 200)
@@ -731,9 +751,13 @@ static int client_respond(struct metrics *m, struct agent *a, struct metrics_cli
 			   status == 200 ? "text/plain; version=0.0.4; charset=utf-8" :
 					   "text/plain; charset=utf-8",
 			   body.len, status == 405 ? "Allow: GET\r\n" : "");
-	if (body.len)
-		metrics_buf_printf(&r, "%.*s", (int)body.len, body.data);
-	metrics_buf_free(&body);
+	if (body.len && buf_reserve(&r, body.len)) {
+		memcpy(r.data + r.len, body.data, body.len);
+		r.len += body.len;
+		r.data[r.len] = '\0';
+	}
+	if (status != 200)
+		metrics_buf_free(&body); /* a 200 body is the cache's */
 	if (r.err) {
 		pr_warn("metrics: %s: cannot build a response: %s", m->addr, strerror(-r.err));
 		metrics_buf_free(&r);
@@ -992,5 +1016,6 @@ void metrics_close(struct metrics *m)
 			client_free(m, m->clients[i]);
 	close(m->epfd);
 	close(m->lfd);
+	metrics_buf_free(&m->cache);
 	free(m);
 }

@@ -148,7 +148,8 @@ static const char help_version[] =
 
 static const char help_agent[] =
 	"Usage: lbctl agent status\n"
-	"       lbctl agent reload            (re-read lbd's --config and apply it, like apply)\n"
+	"       lbctl agent reload            (re-read lbd's --config and apply it, keeping\n"
+	"                                      runtime drains; prints what changed)\n"
 	"       lbctl agent stop [ detach ]   (stop lbd; detach also removes the program)\n";
 
 static const char help_decap[] =

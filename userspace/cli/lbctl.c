@@ -627,6 +627,50 @@ static int do_batch(const char *path)
 	return failed;
 }
 
+/* A file larger than one request goes to lbd in parts of whole lines
+ * ("apply-part TEXT"), its last part as "apply TEXT [dry-run]": lbd applies
+ * the whole at once, as for a small file */
+#define APPLY_PART_MAX (32 * 1024) /* raw bytes of one part (JSON escaping grows it) */
+
+/* Sends every part of @text but the last; returns where the last starts, or
+ * NULL with *@code set (the error printed) */
+static char *apply_send_parts(int fd, char *text, int *code)
+{
+	char *req[1] = { "apply-part" }, *p = text, *cut, save;
+	json_object *out = NULL, *e = NULL;
+
+	while (strlen(p) > APPLY_PART_MAX) {
+		cut = p + APPLY_PART_MAX;
+		while (cut > p && cut[-1] != '\n')
+			cut--;
+		if (cut == p) /* one line longer than a part: alone */
+			cut = strchr(p + APPLY_PART_MAX, '\n') ?: p + strlen(p);
+		if (!*cut)
+			break;
+		if (*cut == '\n')
+			cut++;
+		save = *cut;
+		*cut = '\0';
+		*code = run_one(fd, 1, req, json_object_new_string(p), &out);
+		*cut = save;
+		if (*code) {
+			json_object_object_get_ex(out, "error", &e);
+			p_err(*code,
+			      e ? json_object_get_string(json_object_object_get(e, "errno")) :
+				  "EIO",
+			      "%s",
+			      e ? json_object_get_string(json_object_object_get(e, "message")) :
+				  "failed");
+			json_object_put(out);
+			return NULL;
+		}
+		json_object_put(out);
+		out = NULL;
+		p = cut;
+	}
+	return p;
+}
+
 /* apply [ --dry-run ] FILE: lbd validates the whole file, then replaces the
  * running config with it; --dry-run prints what would change instead */
 static int do_apply(int argc, char **argv)
@@ -634,8 +678,8 @@ static int do_apply(int argc, char **argv)
 	const char *path = NULL;
 	bool dry_run = false;
 	json_object *out = NULL, *v;
-	char *text, *req[1] = { "apply" };
-	int fd, code, ret, i;
+	char *text, *last, *req[1] = { "apply" };
+	int fd, code = 0, ret, i;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--dry-run") && !dry_run)
@@ -656,15 +700,21 @@ static int do_apply(int argc, char **argv)
 		free(text);
 		return -fd;
 	}
+	last = apply_send_parts(fd, text, &code);
+	if (!last) {
+		ctl_client_close(fd);
+		free(text);
+		return code;
+	}
 	if (!dry_run) {
-		code = run_one(fd, 1, req, json_object_new_string(text), NULL);
+		code = run_one(fd, 1, req, json_object_new_string(last), NULL);
 		if (!code && g_opts.json)
 			print_json(NULL);
 	} else {
 		json_object *jargv = json_object_new_array();
 
 		/* "apply TEXT dry-run": the text travels as one word */
-		json_object_array_add(jargv, json_object_new_string(text));
+		json_object_array_add(jargv, json_object_new_string(last));
 		json_object_array_add(jargv, json_object_new_string("dry-run"));
 		code = run_one(fd, 1, req, jargv, &out);
 		if (code) {

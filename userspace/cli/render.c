@@ -179,6 +179,26 @@ void render_apply_diff(json_object *data)
 	}
 }
 
+/* agent reload: what changed, line by line, then the runtime drains kept; a
+ * summary on stderr */
+static void render_reload(json_object *data)
+{
+	json_object *kept;
+	size_t i, n = 0;
+
+	render_apply_diff(data);
+	if (json_object_object_get_ex(data, "kept", &kept)) {
+		n = json_object_array_length(kept);
+		for (i = 0; i < n; i++)
+			printf("= %s (runtime drain kept)\n",
+			       json_object_get_string(json_object_array_get_idx(kept, i)));
+	}
+	fprintf(stderr, "agent reload: %d added, %d removed, %d changed, %zu runtime drains kept\n",
+		json_object_get_int(json_object_object_get(data, "added")),
+		json_object_get_int(json_object_object_get(data, "removed")),
+		json_object_get_int(json_object_object_get(data, "changed")), n);
+}
+
 void render_event(json_object *ev)
 {
 	json_object *t, *o;
@@ -223,11 +243,12 @@ void render_text(int argc, char **argv, json_object *data)
 	} else if (!strcmp(argv[0], "events")) {
 		for (i = 0; i < json_object_array_length(data); i++)
 			render_event(json_object_array_get_idx(data, i));
+	} else if (!strcmp(argv[0], "agent") && argc > 1 && !strcmp(argv[1], "reload")) {
+		render_reload(data);
 	} else if (!strcmp(argv[0], "flow")) {
 		printf("%s from %s port %s -> %s (%s)\n", s_(data, "vip"), s_(data, "src"),
 		       s_(data, "src_port"), s_(data, "backend"), s_(data, "reason"));
 	} else if (json_object_is_type(data, json_type_object)) {
 		render_object(data);
 	}
-	(void)argc;
 }

@@ -16,10 +16,17 @@
  *   or       {"v":1,"code":4,"errno":"ENOENT","message":"backend 10.1.0.5 not found in ..."}
  *   "code"  enum ctl_code, equal to lbctl's exit code; "errno" is a symbolic name
  *
+ * A file larger than one request goes as ["apply-part", TEXT]... then
+ * ["apply", TEXT (, "dry-run")], all on one connection: the apply takes the
+ * concatenation of the parts and its own TEXT.
+ *
  * Several requests may be sent on one connection; they are answered in order. A
  * connection with no complete request for CTL_IDLE_MS is closed. At most
- * CTL_CLIENTS_MAX clients are served at once; a further one receives one error
- * line (code 3, "EBUSY") and is closed.
+ * CTL_CLIENTS_MAX clients are served at once, of which the last
+ * CTL_ROOT_RESERVE only to uid 0, and at most CTL_CLIENTS_PER_UID from any
+ * other one uid; a client beyond these receives one error line (code 3,
+ * "EBUSY") and is closed. uid 0 is never refused: when every place is taken,
+ * the client that has waited longest since its last request makes room.
  */
 #ifndef XLB_COMMON_CTL_PROTO_H
 #define XLB_COMMON_CTL_PROTO_H
@@ -30,6 +37,8 @@
 #define CTL_RESP_MAX (16 * 1024 * 1024) /* response line, '\n' included */
 #define CTL_ARGV_MAX 256
 #define CTL_CLIENTS_MAX 64
+#define CTL_ROOT_RESERVE 8     /* places only uid 0 takes */
+#define CTL_CLIENTS_PER_UID 16 /* for every uid but 0 */
 #define CTL_IDLE_MS 30000
 
 /* Response codes; each equals the lbctl exit code for that outcome */

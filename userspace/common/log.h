@@ -10,6 +10,9 @@
 #define XLB_COMMON_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 enum log_level {
 	LOG_LVL_ERR = 0,
@@ -34,6 +37,20 @@ enum log_style log_daemon_style(void);
 int log_journal_stream_is(const char *journal_stream, unsigned long dev, unsigned long ino);
 /* Route libbpf's output into this logger, one level lower (debug only at -vv) */
 void log_bridge_libbpf(void);
+
+/* From now on, never wait for stderr (lbd's event loop): lines go through a
+ * buffer of @cap bytes written without blocking; a line that does not fit is
+ * dropped and counted, and once the buffer is out again a warning says how
+ * many were. 0 or -errno */
+int log_set_nonblocking(size_t cap);
+/* Write what is pending, without waiting (call it from the event loop) */
+void log_flush(void);
+/* Whether lines wait in the buffer */
+int log_pending(void);
+/* Lines dropped since start because stderr was not read */
+uint64_t log_dropped(void);
+/* Leave non-blocking mode, waiting at most @wait_ms for pending lines */
+void log_close(int wait_ms);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)

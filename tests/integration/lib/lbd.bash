@@ -44,9 +44,16 @@ lbd_start() {
 		--socket "$SOCK" --pin-dir "$PIN" --src4 10.255.0.0/24 --src6 fd00:ff::/120 "$@" \
 		>>"$XLB_RUN/lbd.log" 2>&1 3>&- &
 	echo $! >"$XLB_RUN/lbd.pid"
+	lbd_wait_ready
+}
+
+# lbd_wait_ready: lbd, started in the background with its pid in $XLB_RUN/lbd.pid and
+# its output in $XLB_RUN/lbd.log, answers on $SOCK within 5 s (or the test fails with
+# the log's tail). Without lib/topo: usable by any suite that sets those.
+lbd_wait_ready() {
 	local _
 	for _ in $(seq 100); do
-		"$XLB_ROOT/build/lbctl" -S "$SOCK" vip show >/dev/null 2>&1 && return 0
+		"$XLB_ROOT/build/lbctl" -S "$SOCK" agent status >/dev/null 2>&1 && return 0
 		kill -0 "$(cat "$XLB_RUN/lbd.pid")" 2>/dev/null || break
 		sleep 0.05
 	done
