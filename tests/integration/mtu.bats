@@ -14,6 +14,7 @@ setup_file() {
 	NS=$(topo_ns jumbo)
 	export NS
 	ip netns add "$NS"
+	ip -n "$NS" link set lo up
 	ip -n "$NS" link add j0 type veth peer name j1
 	ip -n "$NS" link set j0 mtu 9000
 	ip -n "$NS" link set j1 mtu 9000
@@ -59,4 +60,44 @@ lbd_on() { # IFACE ARGS...: lbd in the namespace, stopped after 3 s if it starts
 	run lbd_on k0
 	assert_output_contains "k0: its veth peer k1 has no XDP program"
 	assert_output_contains "xdp_tx_errors"
+}
+
+# A VIP whose backend is reached back out of k0: xlb_xdp sends each SYN out of k0
+# with XDP_TX, the veth drops it (k1 has no XDP program), and lbctl stats shows the
+# driver's count of that, which no counter of xlb_xdp can see.
+@test "lbctl stats and metrics show the driver's XDP transmit errors of the interface" {
+	local conf=$BATS_FILE_TMPDIR/xdp-tx.conf sock=$BATS_FILE_TMPDIR/xdp-tx.sock n
+	ip -n "$NS" addr add 192.0.2.2/32 dev k1
+	ip -n "$NS" route add 203.0.113.77/32 dev k1 src 192.0.2.2
+	ip -n "$NS" neigh add 203.0.113.77 lladdr "$(ip -n "$NS" -j link show k0 | jq -r '.[0].address')" \
+		dev k1 nud permanent
+	ip -n "$NS" route add 198.18.0.5/32 dev k0
+	ip -n "$NS" neigh add 198.18.0.5 lladdr 02:00:00:00:00:05 dev k0 nud permanent
+	ip netns exec "$NS" ethtool -K k1 tx off >/dev/null 2>&1 || true
+	printf 'vip add 203.0.113.77:80/tcp check none\nbackend add 203.0.113.77:80/tcp 198.18.0.5\n' >"$conf"
+	ip netns exec "$NS" "$XLB_ROOT/build/lbd" --iface k0 --config "$conf" \
+		--pin-dir "$BATS_FILE_TMPDIR/bpf" --socket "$sock" --state "$BATS_FILE_TMPDIR/xdp-tx.state" \
+		--src4 10.255.0.0/24 --metrics 127.0.0.1:19843 >"$BATS_FILE_TMPDIR/xdp-tx.log" 2>&1 3>&- &
+	local pid=$!
+	local up=0
+	for _ in $(seq 100); do
+		"$XLB_ROOT/build/lbctl" -S "$sock" agent status >/dev/null 2>&1 && up=1 && break
+		sleep 0.05
+	done
+	((up)) || fail "lbd did not start: $(cat "$BATS_FILE_TMPDIR/xdp-tx.log")"
+	# a connection that cannot succeed: its SYN and the retransmissions are XDP_TX'd
+	ip netns exec "$NS" python3 -c 'import socket; s = socket.socket(); s.settimeout(1.5)
+try: s.connect(("203.0.113.77", 80))
+except OSError: pass' || true
+	run -0 "$XLB_ROOT/build/lbctl" -S "$sock" -j stats show
+	n=$(jq -r '.interfaces[0] | select(.interface == "k0") | .xdp_tx_errors' <<<"$output")
+	[[ $n =~ ^[0-9]+$ ]] && ((n > 0)) || fail "xdp_tx_errors of k0: '$n' ($output)"
+	run -0 "$XLB_ROOT/build/lbctl" -S "$sock" stats show
+	assert_output_contains "k0"
+	assert_output_contains "xdp_tx_errors $n"
+	run -0 ip netns exec "$NS" python3 -c 'import urllib.request as u
+print(u.urlopen("http://127.0.0.1:19843/metrics").read().decode())'
+	assert_output_contains "xlb_interface_xdp_tx_errors_total{interface=\"k0\"} $n"
+	kill "$pid"
+	wait "$pid" || true
 }

@@ -16,6 +16,7 @@
 #include "agent/agent.h"
 #include "agent/breaker.h"
 #include "agent/cfgdiff.h"
+#include "agent/ifstats.h"
 #include "agent/policy.h"
 #include "common/cidr.h"
 #include "agent/state.h"
@@ -268,7 +269,7 @@ static int do_stats_show(struct agent *a, const struct gr_cmd *c, json_object **
 			 size_t len)
 {
 	__u64 cnt[__XLB_CNT_MAX], drops[__XLB_DROP_MAX];
-	json_object *o, *g, *d, *vips;
+	json_object *o, *g, *d, *vips, *ifs;
 	struct cfg_vip *one;
 	size_t i, j;
 	int ret = find_vip(a, c, &one, msg, len);
@@ -292,6 +293,21 @@ static int do_stats_show(struct agent *a, const struct gr_cmd *c, json_object **
 	jadd(g, "flow_table_entries",
 	     a->flows.passes ? json_object_new_int64(a->flows.last) : NULL);
 	jadd(o, "global", g);
+	/* what the drivers dropped of what XDP sent: nothing of ours counts it */
+	ifs = json_object_new_array();
+	for (i = 0; i < (size_t)a->nifaces; i++) {
+		json_object *io = json_object_new_object();
+		unsigned int found;
+		uint64_t sum;
+
+		jadd(io, "interface", json_object_new_string(a->ifaces[i]));
+		jadd(io, "xdp_tx_errors",
+		     !ifstats_xdp_tx_errors(a->ifaces[i], &sum, &found) && found ?
+			     json_object_new_int64((int64_t)sum) :
+			     NULL);
+		json_object_array_add(ifs, io);
+	}
+	jadd(o, "interfaces", ifs);
 	vips = json_object_new_array();
 	for (i = 0; i < a->cfg.nvip; i++) {
 		struct cfg_vip *v = &a->cfg.vip[i];

@@ -24,6 +24,7 @@
 #include "common/clock.h"
 #include "agent/agent.h"
 #include <xlb/abi.h>
+#include "agent/ifstats.h"
 #include "agent/metrics.h"
 #include "agent/notify.h"
 #include "common/sockio.h"
@@ -609,8 +610,8 @@ static int render(struct agent *a, const struct metrics *m, struct metrics_buf *
 {
 	__u64 cnt[__XLB_CNT_MAX], drops[__XLB_DROP_MAX];
 	size_t i, nbe = 0;
+	int err, ifs_family = 0;
 	uint64_t cap;
-	int err;
 
 	err = maps_counters_read(a->maps, cnt, drops);
 	if (err)
@@ -636,6 +637,21 @@ static int render(struct agent *a, const struct metrics *m, struct metrics_buf *
 		metrics_family(b, "xlb_flow_table_capacity", "gauge",
 			       "Maximum entries of the flow table (LRU: full is normal).");
 		metrics_sample(b, "xlb_flow_table_capacity", NULL, cap);
+	}
+	for (int k = 0; k < a->nifaces; k++) {
+		const char *lab[] = { "interface", a->ifaces[k], NULL };
+		unsigned int found;
+		uint64_t sum;
+
+		if (ifstats_xdp_tx_errors(a->ifaces[k], &sum, &found) || !found)
+			continue; /* a driver without such counters: no sample */
+		if (!ifs_family) {
+			metrics_family(b, "xlb_interface_xdp_tx_errors_total", "counter",
+				       "Frames XDP sent on an attached interface that its driver "
+				       "failed to transmit (ethtool statistics).");
+			ifs_family = 1;
+		}
+		metrics_sample(b, "xlb_interface_xdp_tx_errors_total", lab, sum);
 	}
 	if (a->flows.passes) { /* counted in the background: absent until the first pass */
 		metrics_family(b, "xlb_flow_table_entries", "gauge",

@@ -63,7 +63,7 @@ static void render_backends(json_object *arr)
 
 static void render_stats(json_object *o)
 {
-	json_object *g, *drops, *vips;
+	json_object *g, *drops, *vips, *ifs;
 	size_t i, j;
 
 	if (json_object_object_get_ex(o, "global", &g)) {
@@ -78,6 +78,16 @@ static void render_stats(json_object *o)
 				if (g_opts.details || json_object_get_int64(dv))
 					printf("  %-20s %s\n", dk, json_object_get_string(dv));
 			}
+		}
+	}
+	if (json_object_object_get_ex(o, "interfaces", &ifs) && json_object_array_length(ifs)) {
+		/* what the drivers dropped of what XDP sent: never hidden */
+		printf("interfaces:\n");
+		for (i = 0; i < json_object_array_length(ifs); i++) {
+			json_object *io = json_object_array_get_idx(ifs, i);
+
+			printf("  %-20s xdp_tx_errors %s\n", s_(io, "interface"),
+			       s_(io, "xdp_tx_errors"));
 		}
 	}
 	if (!json_object_object_get_ex(o, "vips", &vips))
