@@ -115,6 +115,22 @@ teardown_file() {
 		>/dev/null || fail "stats keys missing: $output"
 }
 
+@test "lbctl -s -s backend show: active flows and rates over a second (ipvsadm --rate)" {
+	local i
+	( for i in $(seq 20); do client_http "$VIP" 80 >/dev/null; sleep 0.05; done ) 3>&- &
+	local loop=$!
+	run -0 lbctl -j -s -s backend show "$VIP:80/tcp"
+	wait "$loop"
+	jq -e 'length == 2 and all(.[]; has("active_flows") and (.new_flows_per_s | type == "number")
+		and (.packets_per_s | type == "number") and (.bytes_per_s | type == "number"))' \
+		<<<"$output" >/dev/null || fail "keys: $output"
+	jq -e 'map(.new_flows_per_s) | add > 0' <<<"$output" >/dev/null ||
+		fail "no new flows per second while connections were made: $output"
+	run -0 lbctl -s -s backend show "$VIP:80/tcp"
+	assert_output_contains "NEWFLOW/S"
+	assert_output_contains "BYTES/S"
+}
+
 @test "lbctl: errors name the token and exit with the documented codes" {
 	run -2 lbctl backend add "$VIP:80/tcp" "$XLB_BE3_4" weigth 5
 	[[ $output == *"'weigth'"* ]] || fail "$output"

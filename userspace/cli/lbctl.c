@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <xlb/abi.h>
 #include "cli/lbctl.h"
+#include "common/clock.h"
 #include "common/ctl_client.h"
 #include "common/ctl_proto.h"
 #include "common/grammar.h"
@@ -150,6 +151,63 @@ static int check_syntax(int argc, char **argv)
 	return 0;
 }
 
+static int run_one(int fd, int argc, char **argv, json_object *extra, json_object **out);
+
+/* `backend show` or `backend list`, with or without a VIP */
+static bool is_backend_show(int argc, char **argv)
+{
+	return argc >= 1 && !strcmp(argv[0], "backend") &&
+	       (argc == 1 || !strcmp(argv[1], "show") || !strcmp(argv[1], "list"));
+}
+
+static int64_t i64_of(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+/* -s -s: the counters of @data again a second later, and each backend's rates over
+ * that second (packets_per_s, bytes_per_s, new_flows_per_s) added to @data */
+static int add_rates(int fd, int argc, char **argv, json_object *data)
+{
+	static const char *const keys[] = { "packets", "bytes", "new_flows" };
+	json_object *later = NULL;
+	uint64_t t0 = mono_ms(), dt;
+	size_t i, n;
+	int code;
+
+	usleep(1000 * 1000);
+	code = run_one(fd, argc, argv, NULL, &later);
+	if (code) {
+		json_object_put(later);
+		return p_err(code, "EIO", "backend show: the second sample failed");
+	}
+	dt = mono_ms() - t0;
+	n = json_object_array_length(data);
+	for (i = 0; i < n && i < json_object_array_length(later); i++) {
+		json_object *b0 = json_object_array_get_idx(data, i);
+		json_object *b1 = json_object_array_get_idx(later, i);
+		char name[32];
+
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			int64_t d = i64_of(b1, keys[k]) - i64_of(b0, keys[k]);
+
+			snprintf(name, sizeof(name), "%s_per_s", keys[k]);
+			json_object_object_add(
+				b0, name,
+				json_object_new_double(d < 0 ? 0 : d * 1000.0 / (double)dt));
+			/* the later sample's counters, so counters and rates agree */
+			json_object_object_add(b0, keys[k],
+					       json_object_new_int64(i64_of(b1, keys[k])));
+		}
+		json_object_object_add(b0, "active_flows",
+				       json_object_new_int64(i64_of(b1, "active_flows")));
+	}
+	json_object_put(later);
+	return 0;
+}
+
 /* Send one command on @fd and return its exit code. @extra (taken; may be NULL)
  * is one more word, or an array of more words. Its result (data, or an error
  * object) goes to *@out when @out is given (batch -j), else it is printed. */
@@ -203,9 +261,12 @@ static int run_one(int fd, int argc, char **argv, json_object *extra, json_objec
 		p_err(code, ctl_resp_errno(resp), "%s", ctl_resp_message(resp));
 	} else {
 		data = ctl_resp_data(resp);
-		if (g_opts.json)
+		if (g_opts.stats >= 2 && is_backend_show(argc, argv) &&
+		    json_object_is_type(data, json_type_array))
+			code = add_rates(fd, argc, argv, data);
+		if (!code && g_opts.json)
 			print_json(data);
-		else
+		else if (!code)
 			render_text(argc, argv, data);
 	}
 	json_object_put(resp);

@@ -7,6 +7,13 @@
 #include <time.h>
 #include "cli/lbctl.h"
 
+static double d_(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) && v ? json_object_get_double(v) : 0;
+}
+
 static const char *s_(json_object *o, const char *k)
 {
 	json_object *v;
@@ -42,6 +49,8 @@ static void render_backends(json_object *arr)
 	       "HEALTH", "BREAKER", "STATE", "NEXTHOP");
 	if (g_opts.stats)
 		printf(" %12s %14s", "PACKETS", "BYTES");
+	if (g_opts.stats >= 2) /* rates over one second (ipvsadm --rate) */
+		printf(" %8s %10s %10s %12s", "ACTIVE", "NEWFLOW/S", "PKTS/S", "BYTES/S");
 	if (g_opts.details)
 		printf(" SLOT");
 	printf("\n");
@@ -55,6 +64,10 @@ static void render_backends(json_object *arr)
 		       draining ? "draining" : "active", s_(b, "next_hop"));
 		if (g_opts.stats)
 			printf(" %12s %14s", s_(b, "packets"), s_(b, "bytes"));
+		if (g_opts.stats >= 2)
+			printf(" %8s %10.1f %10.1f %12.1f", s_(b, "active_flows"),
+			       d_(b, "new_flows_per_s"), d_(b, "packets_per_s"),
+			       d_(b, "bytes_per_s"));
 		if (g_opts.details)
 			printf(" %s", s_(b, "slot"));
 		printf("\n");
