@@ -250,7 +250,7 @@ EOF
 	assert_json_eq '.error.errno' EACCES
 }
 
-@test "metrics: build info, weight, drain, check latency, flow-table entries, summable families" {
+@test "metrics: build info, weight, drain, check latency and durations, flow-table entries, summable families" {
 	topo_exec peer ping -c 3 -i 0.2 -W 1 192.0.2.1 >/dev/null || fail "ping"
 	run -0 lbctl backend drain "$VIP:80/tcp" 192.0.2.2
 	local _
@@ -270,9 +270,21 @@ EOF
 	grep -qE '^xlb_flow_table_entries [0-9]+$' <<<"$output" || fail "no xlb_flow_table_entries"
 	# the old catch-all family is gone; every family has its TYPE line
 	! grep -q 'xlb_dataplane_total' <<<"$output" || fail "xlb_dataplane_total still exported"
-	local fam
+	# the check durations: a histogram whose +Inf bucket is its count
+	local inf cnt
+	inf=$(grep -F "xlb_backend_check_duration_seconds_bucket{vip=\"$VIP:80/tcp\",backend=\"192.0.2.2\",le=\"+Inf\"} " <<<"$output" | cut -d' ' -f2)
+	cnt=$(grep -F "xlb_backend_check_duration_seconds_count$be " <<<"$output" | cut -d' ' -f2)
+	[[ $inf =~ ^[0-9]+$ ]] && ((inf > 0)) && [[ $inf == "$cnt" ]] ||
+		fail "histogram: +Inf '$inf', count '$cnt': $(grep check_duration <<<"$output")"
+	grep -qx '# TYPE xlb_backend_check_duration_seconds histogram' <<<"$output" ||
+		fail "no histogram TYPE"
+	local fam base
 	for fam in $(grep -oE '^xlb_[a-z_]+' <<<"$output" | sort -u); do
-		grep -qE "^# TYPE $fam (counter|gauge)$" <<<"$output" || fail "no TYPE for $fam"
+		base=${fam%_bucket}
+		base=${base%_sum}
+		base=${base%_count}
+		grep -qE "^# TYPE ($fam (counter|gauge)|$base histogram)$" <<<"$output" ||
+			fail "no TYPE for $fam"
 	done
 	# verdicts sum to the packets seen (the pings were passed to the host)
 	local rx sum

@@ -67,7 +67,8 @@ struct hc {
 	bool dead;
 	uint32_t last_us;
 	uint32_t avg_us;
-	uint16_t io_len; /* request bytes written, or status-line bytes read */
+	struct health_hist hist; /* durations of the successful checks */
+	uint16_t io_len;	 /* request bytes written, or status-line bytes read */
 	char buf[HEALTH_STATUS_LINE];
 	/* TCP_VIP: the running probe (fd holds its source port), linked in
 	 * h->vwait while it waits for a reply
@@ -362,6 +363,15 @@ static void probe_done(struct health *h, struct hc *c, bool ok, const char *reas
 	uint32_t lat_us = lat > UINT32_MAX ? UINT32_MAX : (uint32_t)lat;
 
 	probe_close(h, c);
+	{
+		unsigned int i; /* every check, whatever its result: a timeout is slow */
+
+		for (i = 0; i < HEALTH_HIST_BUCKETS && lat_us > health_hist_le_us[i]; i++)
+			;
+		c->hist.bucket[i]++;
+		c->hist.sum_us += lat_us;
+		c->hist.count++;
+	}
 	if (ok) {
 		c->last_us = lat_us ? lat_us : 1;
 		if (!c->avg_us)
@@ -1152,6 +1162,21 @@ int health_set_fast(struct health *h, uint64_t id, bool fast)
 		if (!h->in_dispatch)
 			arm_timer(h);
 	}
+	return 0;
+}
+
+/* 0.5 ms to 5 s: a local check answers in well under a millisecond, a timeout waits
+ * up to the check's timeout */
+const uint32_t health_hist_le_us[HEALTH_HIST_BUCKETS] = { 500,	 1000,	 2500,	 5000,	  10000,
+							  25000, 100000, 500000, 1000000, 5000000 };
+
+int health_hist(const struct health *h, uint64_t id, struct health_hist *out)
+{
+	const struct hc *c = lookup(h, id);
+
+	if (!c)
+		return -ENOENT;
+	*out = c->hist;
 	return 0;
 }
 

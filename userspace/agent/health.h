@@ -149,6 +149,18 @@ int health_set_fast(struct health *h, uint64_t id, bool fast);
 /* Latency of id's last successful probe and its moving average (EWMA, 1/8 per
  * sample), in microseconds; both 0 before the first success. 0 or -ENOENT.
  */
+/* Durations of a target's checks (any result: a timeout is slow), µs, in HEALTH_HIST_BUCKETS buckets of
+ * upper bounds health_hist_le_us[] (cumulative counts as Prometheus wants them are
+ * made by the reader), plus their sum and count */
+#define HEALTH_HIST_BUCKETS 10
+extern const uint32_t health_hist_le_us[HEALTH_HIST_BUCKETS];
+struct health_hist {
+	uint64_t bucket[HEALTH_HIST_BUCKETS + 1]; /* the last: above every bound */
+	uint64_t sum_us;
+	uint64_t count;
+};
+int health_hist(const struct health *h, uint64_t id, struct health_hist *out);
+
 int health_stats(const struct health *h, uint64_t id, uint32_t *last_us, uint32_t *avg_us);
 
 /* When id's next probe starts (CLOCK_MONOTONIC ms), or its running probe's

@@ -557,6 +557,52 @@ static void render_changes(struct agent *a, struct metrics_buf *b)
 
 /* One family at a time (a family's samples must be contiguous), so the maps are
  * read once per VIP and backend into @vx / @bx first. */
+/* xlb_backend_check_duration_seconds: a histogram of each checked backend's check
+ * durations, any result (cumulative buckets, _sum, _count) */
+static void render_check_hist(struct agent *a, struct metrics_buf *b)
+{
+	static const char *const fam = "xlb_backend_check_duration_seconds";
+	char vip[PARSE_VIP_STRLEN], addr[PARSE_ADDR_STRLEN], le[24], name[64];
+	struct health_hist hh;
+	bool first = true;
+	size_t i, j;
+
+	for (i = 0; a->sv && i < a->cfg.nvip; i++) {
+		const struct cfg_vip *v = &a->cfg.vip[i];
+
+		format_vip(&v->key, vip, sizeof(vip));
+		for (j = 0; j < v->nbe; j++) {
+			const char *lab[] = { "vip", vip, "backend", addr, "le", le, NULL };
+			const char *lab2[] = { "vip", vip, "backend", addr, NULL };
+			uint64_t cum = 0;
+			unsigned int k;
+
+			if (supervise_check_hist(a->sv, v, &v->be[j], &hh))
+				continue; /* not checked */
+			if (first) {
+				metrics_family(
+					b, fam, "histogram",
+					"Durations of the health checks of a backend, whatever their result.");
+				first = false;
+			}
+			format_addr(&v->be[j].addr, addr, sizeof(addr));
+			snprintf(name, sizeof(name), "%s_bucket", fam);
+			for (k = 0; k <= HEALTH_HIST_BUCKETS; k++) {
+				cum += hh.bucket[k];
+				if (k < HEALTH_HIST_BUCKETS)
+					snprintf(le, sizeof(le), "%g", health_hist_le_us[k] / 1e6);
+				else
+					snprintf(le, sizeof(le), "+Inf");
+				metrics_sample(b, name, lab, cum);
+			}
+			snprintf(name, sizeof(name), "%s_sum", fam);
+			metrics_sample_fixed(b, name, lab2, hh.sum_us, 6);
+			snprintf(name, sizeof(name), "%s_count", fam);
+			metrics_sample(b, name, lab2, hh.count);
+		}
+	}
+}
+
 static void render_vips(struct agent *a, struct metrics_buf *b)
 {
 	char vip[PARSE_VIP_STRLEN], addr[PARSE_ADDR_STRLEN];
@@ -601,6 +647,7 @@ static void render_vips(struct agent *a, struct metrics_buf *b)
 			}
 		}
 	}
+	render_check_hist(a, b);
 out_free:
 	free(bx);
 	free(vx);

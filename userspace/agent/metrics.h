@@ -10,7 +10,8 @@
  *   xlb_backend_up, xlb_backend_active_flows, xlb_backend_breaker_state,
  *   xlb_backend_ejections, xlb_backend_syn_retransmits_total,
  *   xlb_backend_breaker_refused_total, xlb_backend_weight, xlb_backend_draining,
- *   xlb_backend_check_latency_seconds, xlb_backend_check_latency_avg_seconds
+ *   xlb_backend_check_latency_seconds, xlb_backend_check_latency_avg_seconds,
+ *   xlb_backend_check_duration_seconds (histogram)
  *                                                                  {vip, backend}
  *   the global counters, each in one family whose label values are disjoint
  *   outcomes (so a family sums to something): xlb_dataplane_packets_total,

@@ -878,6 +878,17 @@ bool supervise_panic(const struct supervise *s, const struct cfg_vip *v)
 	return sv && breaker_vip_panic(&sv->bv);
 }
 
+int supervise_check_hist(const struct supervise *s, const struct cfg_vip *v,
+			 const struct cfg_backend *b, struct health_hist *out)
+{
+	int i;
+	const struct sv_vip *sv = lookup(s, v, b, &i);
+
+	if (!sv || sv->tid[i] == UINT64_MAX)
+		return -ENOENT;
+	return health_hist(s->h, sv->tid[i], out);
+}
+
 void supervise_latency(const struct supervise *s, const struct cfg_vip *v,
 		       const struct cfg_backend *b, uint32_t *last_us, uint32_t *avg_us)
 {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <xlb/types.h>
 #include "agent/config.h"
+#include "agent/health.h"
 
 struct supervise;
 
@@ -109,6 +110,10 @@ bool supervise_breaker_info(const struct supervise *s, const struct cfg_vip *v,
 
 /* Panic: too few usable backends, so all are used */
 bool supervise_panic(const struct supervise *s, const struct cfg_vip *v);
+/* The duration histogram of a backend's successful checks; -ENOENT when unchecked */
+int supervise_check_hist(const struct supervise *s, const struct cfg_vip *v,
+			 const struct cfg_backend *b, struct health_hist *out);
+
 /* Check latency of a backend, µs (last and moving average); 0 when none */
 void supervise_latency(const struct supervise *s, const struct cfg_vip *v,
 		       const struct cfg_backend *b, uint32_t *last_us, uint32_t *avg_us);
