@@ -76,6 +76,11 @@ lbctl() {
 	} >"$bad"
 	run -2 lbctl apply "$bad"
 	assert_output_contains "line 2"
+	# the audit log: one line per apply, cut to its start and size, with the outcome
+	grep -qE 'info: ctl: uid 0 pid [0-9]+: apply .*\.\.\. \([0-9]+ bytes\): ok$' "$XLB_RUN/lbd.log" ||
+		fail "large apply not audited in one line: $(grep 'ctl: uid' "$XLB_RUN/lbd.log" | tail -n 3)"
+	grep -qE 'info: ctl: uid 0 pid [0-9]+: apply .*\([0-9]+ bytes\): exit 2: .*line 2' "$XLB_RUN/lbd.log" ||
+		fail "refused apply not audited with its outcome: $(grep 'ctl: uid' "$XLB_RUN/lbd.log" | tail -n 3)"
 	run -0 lbctl -j vip show
 	assert_json_eq 'length' 1000
 	# and a changed large file replaces the config: the last VIP goes

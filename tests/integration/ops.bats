@@ -152,11 +152,15 @@ print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeou
 	run -0 lbctl apply --dry-run "$CONF"
 	run -0 lbctl vip add "$VIP:81/tcp"
 	run -0 lbctl vip del "$VIP:81/tcp"
+	run -4 lbctl vip del "$VIP:81/tcp"
 	local re='^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{3}Z (error|warning|info|debug): '
 	run -1 grep -vE "$re" "$XLB_RUN/lbd.log"
 	[[ -z $output ]] || fail "lines without time and level:" "$output"
-	grep -qE 'Z info: ctl: uid 0 pid [0-9]+: vip add 203.0.113.10:81/tcp$' "$XLB_RUN/lbd.log" ||
+	# the audit log: one line per request, with its outcome
+	grep -qE 'Z info: ctl: uid 0 pid [0-9]+: vip add 203.0.113.10:81/tcp: ok$' "$XLB_RUN/lbd.log" ||
 		fail "change not logged at info: $(cat "$XLB_RUN/lbd.log")"
+	grep -qE 'Z info: ctl: uid 0 pid [0-9]+: vip del 203.0.113.10:81/tcp: exit 4: .*not found' \
+		"$XLB_RUN/lbd.log" || fail "refused change not logged with its outcome: $(cat "$XLB_RUN/lbd.log")"
 	run -1 grep -E 'ctl: .*: (vip show|stats show|events|agent status|apply)' "$XLB_RUN/lbd.log"
 }
 

@@ -447,6 +447,7 @@ static void handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 {
 	struct json_object *argv = NULL, *data = NULL, *r;
 	char msg[512] = "", joined[900];
+	enum log_level lvl;
 	int code;
 
 	code = ctl_parse_request(line, len, &argv, msg, sizeof(msg));
@@ -455,13 +456,17 @@ static void handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 		client_error(c, code, NULL, msg);
 		return;
 	}
-	/* the audit log: every change at info; reads (show, status, events
-	 * follow's polling...) only at debug, so they do not drown it */
-	log_msg(srv->readonly_fn && srv->readonly_fn(argv) ? LOG_LVL_DEBUG : LOG_LVL_INFO,
-		"ctl: uid %u pid %d: %s", c->peer.uid, c->peer.pid,
-		ctl_argv_join(argv, joined, sizeof(joined)));
+	/* the audit log, one line per request with its outcome: every change at
+	 * info; reads (show, status, events follow's polling...) only at debug, so
+	 * they do not drown it. A long request (apply of a whole file) is cut to
+	 * its start and its size. */
+	lvl = srv->readonly_fn && srv->readonly_fn(argv) ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+	ctl_argv_join(argv, joined, sizeof(joined));
+	if (len > 200 && strlen(joined) > 160)
+		snprintf(joined + 160, sizeof(joined) - 160, "... (%zu bytes)", len);
 	if (!c->allowed) {
-		pr_warn("ctl: uid %u pid %d: permission denied", c->peer.uid, c->peer.pid);
+		pr_warn("ctl: uid %u pid %d: %s: refused: permission denied", c->peer.uid,
+			c->peer.pid, joined);
 		client_error(c, CTL_E_CONNECT, "EACCES", "permission denied");
 		json_object_put(argv);
 		return;
@@ -472,6 +477,11 @@ static void handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 		pr_warn("ctl: handler returned invalid code %d", code);
 		code = CTL_E_FAILED;
 	}
+	if (code == CTL_OK)
+		log_msg(lvl, "ctl: uid %u pid %d: %s: ok", c->peer.uid, c->peer.pid, joined);
+	else
+		log_msg(lvl, "ctl: uid %u pid %d: %s: exit %d: %s", c->peer.uid, c->peer.pid,
+			joined, code, msg[0] ? msg : ctl_code_errno_name(code));
 	r = make_response(code, NULL, msg, data);
 	if (r)
 		client_queue(c, r);
