@@ -15,6 +15,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "netlink.h"
@@ -35,6 +36,42 @@ struct nh_ev {
 	int count;
 };
 
+struct neigh_res {
+	int got;
+	uint32_t flags_ext; /* NTF_EXT_* */
+	uint16_t state;
+	int lladdr_len;
+	uint8_t lladdr[6];
+};
+
+struct link_res {
+	int got;
+	uint16_t type;
+	int addr_len;
+	uint8_t addr[6];
+};
+
+/* Usable neighbours and links of the last resolutions. A start resolves every
+ * backend, most of them through the same few neighbours and links: 100,000
+ * backends behind one router asked 300,000 questions (route, neighbour, link
+ * each), now 100,000 (the route). An answer is kept NH_CACHE_MS and dropped at
+ * the first netlink event drained (which re-resolves what it concerns anyway). */
+#define NH_CACHE_N 16
+#define NH_CACHE_MS 200
+
+struct nh_cache_neigh {
+	struct xlb_addr via;
+	uint32_t oif;
+	uint64_t at_ms, epoch;
+	struct neigh_res nb;
+};
+
+struct nh_cache_link {
+	uint32_t ifindex;
+	uint64_t at_ms, epoch;
+	struct link_res lk;
+};
+
 struct nh_ctx {
 	struct nl_sock *qsk; /* queries: route, neighbour, link */
 	struct nl_cb *qcb;
@@ -42,6 +79,10 @@ struct nh_ctx {
 	struct nl_sock *esk; /* events: RTNLGRP_NEIGH, RTNLGRP_IPV{4,6}_ROUTE */
 	struct nl_cb *ecb;
 	struct nh_ev ev;
+	uint64_t epoch; /* + 1 at every drain that saw an event: older answers go */
+	struct nh_cache_neigh cn[NH_CACHE_N];
+	struct nh_cache_link cl[NH_CACHE_N];
+	unsigned int cn_next, cl_next;
 };
 
 /* libnl's error codes lose the errno; keep the common ones */
@@ -261,14 +302,6 @@ static int route_get(struct nh_ctx *ctx, const struct xlb_addr *dst, struct rout
 	return res->got ? 0 : -EBADMSG;
 }
 
-struct neigh_res {
-	int got;
-	uint32_t flags_ext; /* NTF_EXT_* */
-	uint16_t state;
-	int lladdr_len;
-	uint8_t lladdr[6];
-};
-
 static int neigh_parse(struct nlmsghdr *nlh, void *arg)
 {
 	struct neigh_res *res = arg;
@@ -331,13 +364,6 @@ static int neigh_msg(struct nh_ctx *ctx, int trigger, int af, const void *addr, 
 	return nh_request(ctx, msg, neigh_parse, res);
 }
 
-struct link_res {
-	int got;
-	uint16_t type;
-	int addr_len;
-	uint8_t addr[6];
-};
-
 static int link_parse(struct nlmsghdr *nlh, void *arg)
 {
 	struct link_res *res = arg;
@@ -387,8 +413,41 @@ static int neigh_usable(const struct neigh_res *n)
 	return memcmp(n->lladdr, zero, 6) != 0;
 }
 
+static bool cache_fresh(const struct nh_ctx *ctx, uint64_t at_ms, uint64_t epoch, uint64_t now)
+{
+	return at_ms && epoch == ctx->epoch && now - at_ms < NH_CACHE_MS;
+}
+
+static const struct neigh_res *cache_neigh(const struct nh_ctx *ctx, const struct xlb_addr *via,
+					   uint32_t oif, uint64_t now)
+{
+	for (int i = 0; i < NH_CACHE_N; i++) {
+		const struct nh_cache_neigh *c = &ctx->cn[i];
+
+		if (cache_fresh(ctx, c->at_ms, c->epoch, now) && c->oif == oif &&
+		    c->via.family == via->family &&
+		    !memcmp(c->via.addr, via->addr, sizeof(via->addr)))
+			return &c->nb;
+	}
+	return NULL;
+}
+
+static const struct link_res *cache_link(const struct nh_ctx *ctx, uint32_t ifindex, uint64_t now)
+{
+	for (int i = 0; i < NH_CACHE_N; i++) {
+		const struct nh_cache_link *c = &ctx->cl[i];
+
+		if (cache_fresh(ctx, c->at_ms, c->epoch, now) && c->ifindex == ifindex)
+			return &c->lk;
+	}
+	return NULL;
+}
+
 int netlink_resolve(struct nh_ctx *ctx, const struct xlb_addr *dst, struct nh_entry *out)
 {
+	const struct neigh_res *cnb;
+	const struct link_res *clk;
+	uint64_t now = mono_ms();
 	struct route_res rt;
 	struct neigh_res nb;
 	struct link_res lk;
@@ -426,6 +485,13 @@ int netlink_resolve(struct nh_ctx *ctx, const struct xlb_addr *dst, struct nh_en
 	if (af < 0)
 		return af;
 
+	cnb = cache_neigh(ctx, &via, rt.oif, now);
+	clk = cache_link(ctx, rt.oif, now);
+	if (cnb && clk) { /* both usable a moment ago (and made managed then) */
+		nb = *cnb;
+		lk = *clk;
+		goto found;
+	}
 	err = neigh_msg(ctx, NEIGH_GET, af, bytes, len, rt.oif, &nb);
 	if (err && err != -ENOENT)
 		return err;
@@ -466,7 +532,16 @@ int netlink_resolve(struct nh_ctx *ctx, const struct xlb_addr *dst, struct nh_en
 				"netlink: neighbour %s: cannot make it managed (kernel before 5.16?)",
 				addr_str(&via, buf, sizeof(buf)));
 	}
+	ctx->cn[ctx->cn_next] = (struct nh_cache_neigh){
+		.via = via, .oif = rt.oif, .at_ms = now, .epoch = ctx->epoch, .nb = nb
+	};
+	ctx->cn_next = (ctx->cn_next + 1) % NH_CACHE_N;
+	ctx->cl[ctx->cl_next] = (struct nh_cache_link){
+		.ifindex = rt.oif, .at_ms = now, .epoch = ctx->epoch, .lk = lk
+	};
+	ctx->cl_next = (ctx->cl_next + 1) % NH_CACHE_N;
 
+found:
 	memset(out, 0, sizeof(*out));
 	out->ifindex = rt.oif;
 	memcpy(out->dmac, nb.lladdr, 6);
@@ -534,6 +609,7 @@ int netlink_process_events(struct nh_ctx *ctx, nh_event_cb cb, void *arg)
 	ctx->ev.cb = cb;
 	ctx->ev.arg = arg;
 	ctx->ev.count = 0;
+	ctx->epoch++; /* whatever the drain brings: no answer from before it is reused */
 	for (;;) {
 		err = nl_recvmsgs_report(ctx->esk, ctx->ecb);
 		if (err > 0)
