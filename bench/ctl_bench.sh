@@ -16,6 +16,7 @@ LBD=$ROOT/build/lbd
 
 P=xlbcb$$ TMP=$(mktemp -d /tmp/xlb-ctlb.XXXXXX) PID=
 cleanup() {
+	set +e # every step, whatever the one before it did
 	[[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	ip netns del "$P-lb" 2>/dev/null || true
 	ip netns del "$P-peer" 2>/dev/null || true

@@ -17,6 +17,7 @@ LBD=$ROOT/build/lbd
 
 P=xlbsb$$ TMP=$(mktemp -d /tmp/xlb-scrape.XXXXXX) PORT=19849 PID=
 cleanup() {
+	set +e # every step, whatever the one before it did
 	[[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	ip netns del "$P-lb" 2>/dev/null || true
 	ip netns del "$P-peer" 2>/dev/null || true
