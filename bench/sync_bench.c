@@ -10,8 +10,8 @@
  *   restart          a new sync on the pinned maps: recover + apply, nothing changed
  *   resolutions and map writes for each step, and the process's peak RSS.
  * Root (BPF, bpffs mount). Prints numbers only; never a test.
- * Usage: sync_bench [VIPSxBACKENDS...]   (default: 1000x10 100x160; at most
- * XLB_MAX_BACKENDS backends in all, 16384 by default, and 1024 VIPs)
+ * Usage: sync_bench [VIPSxBACKENDS...]   (default: 1000x10 100x1000; at most
+ * 1024 VIPs; the maps get room for the shape's backends, as lbd --max-backends)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -92,7 +92,7 @@ static void line(const char *what, uint64_t ns, unsigned long res)
 
 static int shape(const char *root, unsigned int nvip, unsigned int nbe)
 {
-	struct xlb_maps_opts mo = { .pin_root = root };
+	struct xlb_maps_opts mo = { .pin_root = root, .be_max = nvip * nbe };
 	struct config c, c2;
 	struct xlb_maps *m;
 	struct sync *s;
@@ -100,6 +100,9 @@ static int shape(const char *root, unsigned int nvip, unsigned int nbe)
 	int err;
 
 	printf("%u VIPs x %u backends (%u backends):\n", nvip, nbe, nvip * nbe);
+	if (mo.be_max < XLB_MAX_BACKENDS)
+		mo.be_max = XLB_MAX_BACKENDS;
+	config_set_max_backends(mo.be_max);
 	config_init(&c);
 	config_init(&c2);
 	m = maps_open(&mo);
@@ -179,7 +182,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *def[] = { "1000x10", "100x160" };
+	const char *def[] = { "1000x10", "100x1000" };
 	char root[] = "/tmp/xlb-sync-bench.XXXXXX";
 	int n = argc > 1 ? argc - 1 : 2, err = 0;
 

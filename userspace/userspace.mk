@@ -5,7 +5,7 @@
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 	-Wno-unused-parameter -D_GNU_SOURCE $(INCLUDES) -Iuserspace \
 	$(LIBBPF_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(SYSTEMD_CFLAGS)
-USER_LDLIBS := $(LIBBPF_LDLIBS) $(LIBNL_LDLIBS) $(JSONC_LDLIBS) $(SYSTEMD_LDLIBS) -lm
+USER_LDLIBS := $(LIBBPF_LDLIBS) $(LIBNL_LDLIBS) $(JSONC_LDLIBS) $(SYSTEMD_LDLIBS) -lz -lm
 ifeq ($(SAN),1)
 USER_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 USER_LDFLAGS += -fsanitize=address,undefined

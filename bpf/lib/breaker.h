@@ -21,8 +21,9 @@
 #define XLB_BRK_YES 1	/* closed (or no entry) */
 #define XLB_BRK_TRIAL 2 /* half-open: admitted on its budget */
 
-/* xlb_brk_reroute(): no admitted choice in XLB_BRK_TRIES (never a slot id) */
-#define XLB_BRK_NONE XLB_MAX_BACKENDS
+/* xlb_brk_reroute(): no admitted choice in XLB_BRK_TRIES (never a slot id:
+ * slots are at most XLB_MAX_BACKENDS_LIMIT) */
+#define XLB_BRK_NONE 0x7fffffff
 
 static __always_inline struct xlb_be_pasv *xlb_pasv_get(__u32 be_id)
 {

@@ -34,7 +34,7 @@ struct {
 /* Backend slots (one per VIP/backend pair): outer address, next hop, generation */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
+	__uint(max_entries, XLB_BE_SLOTS(XLB_MAX_BACKENDS)); /* lbd: --max-backends */
 	__type(key, __u32);
 	__type(value, struct xlb_backend);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -146,7 +146,7 @@ struct {
 /* Per-backend-slot counters */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
+	__uint(max_entries, XLB_BE_SLOTS(XLB_MAX_BACKENDS)); /* lbd: --max-backends */
 	__type(key, __u32);
 	__type(value, struct xlb_be_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -156,7 +156,7 @@ struct {
  * Shared, atomic: lc reads it across CPUs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
+	__uint(max_entries, XLB_BE_SLOTS(XLB_MAX_BACKENDS)); /* lbd: --max-backends */
 	__type(key, __u32);
 	__type(value, struct xlb_be_active);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -166,7 +166,7 @@ struct {
  * every new flow and spends half-open budget atomically) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
+	__uint(max_entries, XLB_BE_SLOTS(XLB_MAX_BACKENDS)); /* lbd: --max-backends */
 	__type(key, __u32);
 	__type(value, struct xlb_be_brk);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -175,7 +175,7 @@ struct {
 /* Passive signals per backend slot (SYN retransmissions, breaker decisions) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_MAX_BACKENDS);
+	__uint(max_entries, XLB_BE_SLOTS(XLB_MAX_BACKENDS)); /* lbd: --max-backends */
 	__type(key, __u32);
 	__type(value, struct xlb_be_pasv);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

@@ -130,7 +130,7 @@ __noinline int xlb_lc_pick(__u32 vip_id, __u32 hash)
 	}
 	if (!best_w)
 		return -XLB_DROP_NO_RING;
-	return best_id; /* slot ids are < XLB_MAX_BACKENDS: never negative */
+	return best_id; /* slot ids are <= XLB_MAX_BACKENDS_LIMIT: never negative */
 }
 
 #endif /* XLB_BPF_SCHED_H */

@@ -8,10 +8,17 @@
 #ifndef XLB_MAX_VIPS
 #define XLB_MAX_VIPS 1024
 #endif
-/* Backend slots are per (VIP, backend) pair: one VIP's backend is one slot. */
+/* Backend slots are per (VIP, backend) pair: one VIP's backend is one slot, and
+ * slot 0 is never used (0 means "none"). XLB_MAX_BACKENDS is the default number
+ * of backends (lbd --max-backends N): the per-slot maps are sized to
+ * XLB_BE_SLOTS(N) when lbd loads them, and keep that size while pinned. */
 #ifndef XLB_MAX_BACKENDS
 #define XLB_MAX_BACKENDS 16384
 #endif
+#define XLB_BE_SLOTS(n) ((n) + 1)
+/* The largest --max-backends. Slot ids stay far below 2^31, so the dataplane
+ * returns them as a non-negative int beside its negative drop reasons. */
+#define XLB_MAX_BACKENDS_LIMIT (1U << 20)
 /* Default Maglev table size M; must be prime (Maglev paper, section 3.4). */
 #ifndef XLB_MAGLEV_M
 #define XLB_MAGLEV_M 65537

@@ -101,3 +101,18 @@ policy add vip 203.0.113.10:80/tcp deny 192.0.2.0/24"
 	run -2 lbd --state /tmp/x.conf
 	[[ $output =~ ${re}"missing --iface; try 'lbd --help'"$ ]] || fail "$output"
 }
+
+@test "check-config: --max-backends is the limit it checks against (default 16384)" {
+	local f=$BATS_TEST_TMPDIR/three.conf
+	printf '%s\n' "vip add 203.0.113.10:80/tcp" "backend add 203.0.113.10:80/tcp 198.51.100.11" \
+		"vip add 203.0.113.11:80/tcp" "backend add 203.0.113.11:80/tcp 198.51.100.12" \
+		"backend add 203.0.113.11:80/tcp 198.51.100.13" >"$f"
+	run -0 lbd --check-config "$f"
+	run -0 lbd --check-config "$f" --max-backends 3
+	run -2 lbd --check-config "$f" --max-backends 2
+	assert_output_contains "line 5: backend 198.51.100.13: too many backends (at most 2 in all: lbd --max-backends)"
+	run -2 lbd --check-config "$f" --max-backends 0
+	assert_output_contains "max backends"
+	run -2 lbd --check-config "$f" --max-backends 1048577
+	assert_output_contains "1048577"
+}

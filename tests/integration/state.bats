@@ -276,6 +276,27 @@ reseal() {
 	cp "$XLB_RUN/good.conf" "$STATE"
 }
 
+@test "--max-backends: fixed once pinned; another size is refused before any map write" {
+	lbd_ensure
+	run -0 bpftool -j map show pinned "$PINV/xlb_backends"
+	assert_json '.max_entries == 16385' # slot 0 is never used
+	lbd_stop
+	BASE=$(dp_snapshot)
+	run -1 lbd_try --max-backends 100000
+	assert_output_contains "xlb_backends is pinned with room for 16384 (--max-backends 16384); --max-backends 100000 asks for another size"
+	assert_output_contains "nothing applied"
+	assert_equal "$(dp_snapshot)" "$BASE" "pinned maps after the refused start"
+	vip_answers
+	# the same size given, or none: the pinned one
+	lbd_start --max-backends 16384
+	lbd_stop
+	: >"$XLB_RUN/lbd.log"
+	lbd_start
+	grep -q "room for 16384 backends, as pinned" "$XLB_RUN/lbd.log" ||
+		fail "not logged: $(cat "$XLB_RUN/lbd.log")"
+	vip_answers
+}
+
 @test "pin directory not owned by root, or writable by others: refused with a reason" {
 	lbd_stop
 	local d=$XLB_RUN/pins-user

@@ -1048,6 +1048,36 @@ static void test_limit_backends(void **state)
 	config_free(&c);
 }
 
+/* lbd --max-backends: the limit every config of the process is checked against */
+static void test_limit_max_backends(void **state)
+{
+	char line[128], err[ERRLEN] = "";
+	struct config c;
+	int i;
+
+	(void)state;
+	config_set_max_backends(5);
+	assert_int_equal(config_max_backends(), 5);
+	config_init(&c);
+	apply_ok(&c, "vip add 192.0.2.1:80/tcp");
+	apply_ok(&c, "vip add 192.0.2.2:80/tcp");
+	for (i = 1; i <= 5; i++) {
+		snprintf(line, sizeof(line), "backend add 192.0.2.%d:80/tcp 10.0.0.%d", i % 2 + 1,
+			 i);
+		apply_ok(&c, line);
+	}
+	assert_int_equal(apply_line(&c, "backend add 192.0.2.1:80/tcp 10.0.0.9", err, sizeof(err)),
+			 -ENOSPC);
+	assert_non_null(strstr(err, "10.0.0.9"));
+	assert_non_null(strstr(err, "at most 5"));
+	assert_non_null(strstr(err, "--max-backends"));
+	apply_ok(&c, "backend del 192.0.2.2:80/tcp 10.0.0.1");
+	apply_ok(&c, "backend add 192.0.2.1:80/tcp 10.0.0.9");
+	config_free(&c);
+	config_set_max_backends(0); /* the default again */
+	assert_int_equal(config_max_backends(), XLB_MAX_BACKENDS);
+}
+
 static void test_limit_ring(void **state)
 {
 	char err[ERRLEN] = "";
@@ -1155,6 +1185,7 @@ int main(void)
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_limit_vips),
 		cmocka_unit_test(test_limit_backends),
+		cmocka_unit_test(test_limit_max_backends),
 		cmocka_unit_test(test_limit_ring),
 		cmocka_unit_test(test_apply_struct_checks),
 	};

@@ -22,6 +22,7 @@
 #include "agent/config.h"
 #include "agent/state.h"
 #include "common/fsutil.h"
+#include "common/grammar.h"
 
 #define WHY 512
 
@@ -438,6 +439,7 @@ static void test_save_keeps_prev(void **state)
 	write_file(sp, "garbage", 7);
 	config_free(&c);
 	config_init(&c);
+	state_fini(&st);
 	assert_int_equal(state_init(&st, sp), 0);
 	assert_int_equal(state_load(&st, NULL, true, &c, &src, why, sizeof(why)), 0);
 	assert_int_equal(src, STATE_SRC_PREV);
@@ -453,6 +455,67 @@ static void test_save_keeps_prev(void **state)
 	free(text);
 	config_free(&c);
 	config_free(&more);
+	state_fini(&st);
+}
+
+/* One command on top of @c, as lbd applies it (config_copy, then the change) */
+static void apply_cmd(struct config *c, const char *line)
+{
+	char buf[GR_LINE_MAX], err[WHY] = "", *argv[GR_MAX_WORDS];
+	struct gr_cmd cmd;
+	int argc;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	assert_int_equal(grammar_split(buf, argv, GR_MAX_WORDS, &argc, err, sizeof(err)), 0);
+	assert_int_equal(grammar_parse(argc, argv, &cmd, err, sizeof(err)), 0);
+	if (config_apply(c, &cmd, err, sizeof(err)))
+		fail_msg("%s: %s", line, err);
+}
+
+/* state_save prints again only the VIPs a change touched: after each change
+ * (lbd applies it to a copy, which becomes the config) the file is exactly
+ * what a full render gives */
+static void test_save_reprints_what_changed(void **state)
+{
+	static const char *const steps[] = {
+		"backend set 203.0.113.10:80/tcp 198.51.100.12 weight 7",
+		"backend drain 203.0.113.10:80/tcp 198.51.100.11",
+		"vip set [2001:db8:100::10]:80/tcp mtu 1400",
+		"backend add [2001:db8:100::10]:80/tcp 2001:db8:2::12 weight 5",
+		"vip add 203.0.113.11:80/udp",
+		"vip del 203.0.113.10:80/tcp", /* every later VIP moves up one */
+		"backend set [2001:db8:100::10]:80/tcp 2001:db8:2::11 weight 9",
+		"backend del [2001:db8:100::10]:80/tcp 2001:db8:2::11",
+		"vip add 203.0.113.10:80/tcp",
+		"backend add 203.0.113.10:80/tcp 198.51.100.11",
+		"backend set [2001:db8:100::10]:80/tcp 2001:db8:2::12 weight 100",
+	};
+	char sp[PATH_MAX], *want, *got;
+	struct config c, next;
+	struct state st;
+	size_t len;
+
+	(void)state;
+	path_in(sp, sizeof(sp), "reprint/state.conf");
+	assert_int_equal(state_init(&st, sp), 0);
+	load_cfg(&c, cfg_text);
+	assert_int_equal(state_save(&st, &c), 0);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		config_init(&next);
+		assert_int_equal(config_copy(&next, &c), 0);
+		apply_cmd(&next, steps[i]);
+		config_free(&c);
+		c = next;
+		assert_int_equal(state_save(&st, &c), 0);
+		assert_int_equal(state_render(&c, &want, &len), 0);
+		got = slurp(sp);
+		if (strcmp(got, want))
+			fail_msg("after '%s' the file holds:\n%s\nnot:\n%s", steps[i], got, want);
+		free(got);
+		free(want);
+	}
+	config_free(&c);
+	state_fini(&st);
 }
 
 static void test_write_durable_mode(void **state)
@@ -537,6 +600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_kinds, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_sources, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_load_invalid_line, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_save_reprints_what_changed, setup_dir,
+						teardown_dir),
 		cmocka_unit_test_setup_teardown(test_save_keeps_prev, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_write_durable_mode, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_pin_dir_check, setup_dir, teardown_dir),

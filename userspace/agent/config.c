@@ -423,6 +423,20 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 	return 0;
 }
 
+/* Backends the dataplane has slots for (lbd --max-backends): one limit for
+ * the process, set once at start-up before any config is loaded */
+static uint32_t be_max = XLB_MAX_BACKENDS;
+
+void config_set_max_backends(uint32_t n)
+{
+	be_max = n ? n : XLB_MAX_BACKENDS;
+}
+
+uint32_t config_max_backends(void)
+{
+	return be_max;
+}
+
 static size_t total_backends(const struct config *c)
 {
 	size_t i, n = 0;
@@ -633,9 +647,11 @@ static int backend_add(const struct config *c, struct cfg_vip *v, const struct g
 		return errmsg(-ENOSPC, err, errlen,
 			      "backend %s: vip %s has %zu backends, as many as its ring-size %u",
 			      as, vs, v->nbe, v->opt.ring_size);
-	if (total_backends(c) >= XLB_MAX_BACKENDS)
-		return errmsg(-ENOSPC, err, errlen, "backend %s: too many backends (at most %d)",
-			      as, XLB_MAX_BACKENDS);
+	if (total_backends(c) >= be_max)
+		return errmsg(
+			-ENOSPC, err, errlen,
+			"backend %s: too many backends (at most %u in all: lbd --max-backends)", as,
+			be_max);
 	if (grow((void **)&v->be, &v->cap, v->nbe, sizeof(*v->be)))
 		return errmsg(-ENOMEM, err, errlen, "backend %s: out of memory", as);
 	v->be[v->nbe++] = b;
@@ -840,66 +856,113 @@ static uint32_t non_default(const struct gr_opts *o)
 	return s;
 }
 
-int config_print(const struct config *c, int (*emit)(void *arg, const char *line), void *arg)
+int config_print_vip(const struct config *c, size_t i, int (*emit)(void *arg, const char *line),
+		     void *arg)
 {
+	const struct cfg_vip *v = &c->vip[i];
 	struct gr_cmd cmd;
-	size_t i, j;
+	size_t j;
 	int ret;
 
-	for (i = 0; i < c->nvip; i++) {
-		const struct cfg_vip *v = &c->vip[i];
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.obj = GR_OBJ_VIP;
+	cmd.verb = GR_VERB_ADD;
+	cmd.args = GR_ARG_VIP;
+	cmd.vip = v->key;
+	cmd.opt = v->opt;
+	cmd.opt.set = non_default(&v->opt);
+	ret = grammar_emit(&cmd, emit, arg);
+	if (ret)
+		return ret;
+	for (j = 0; j < v->nbe; j++) {
+		const struct cfg_backend *b = &v->be[j];
 
 		memset(&cmd, 0, sizeof(cmd));
-		cmd.obj = GR_OBJ_VIP;
+		cmd.obj = GR_OBJ_BACKEND;
 		cmd.verb = GR_VERB_ADD;
-		cmd.args = GR_ARG_VIP;
+		cmd.args = GR_ARG_VIP | GR_ARG_ADDR;
 		cmd.vip = v->key;
-		cmd.opt = v->opt;
-		cmd.opt.set = non_default(&v->opt);
+		cmd.addr = b->addr;
+		cmd.opt.weight = b->weight;
+		cmd.opt.port = b->port;
+		memcpy(cmd.opt.mac, b->mac, sizeof(cmd.opt.mac));
+		if (b->weight != CFG_DEF_WEIGHT)
+			cmd.opt.set |= GR_OPT_WEIGHT;
+		if (b->port)
+			cmd.opt.set |= GR_OPT_PORT;
+		if (b->has_mac)
+			cmd.opt.set |= GR_OPT_MAC;
+		cmd.opt.check = b->check;
+		cmd.opt.check_port = b->check_port;
+		if (b->has_check)
+			cmd.opt.set |= GR_OPT_CHECK;
+		if (b->check_port)
+			cmd.opt.set |= GR_OPT_CHECK_PORT;
 		ret = grammar_emit(&cmd, emit, arg);
 		if (ret)
 			return ret;
-		for (j = 0; j < v->nbe; j++) {
-			const struct cfg_backend *b = &v->be[j];
+	}
+	for (j = 0; j < v->nbe; j++) {
+		if (!v->be[j].draining)
+			continue;
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.obj = GR_OBJ_BACKEND;
+		cmd.verb = GR_VERB_DRAIN;
+		cmd.args = GR_ARG_VIP | GR_ARG_ADDR;
+		cmd.vip = v->key;
+		cmd.addr = v->be[j].addr;
+		ret = grammar_emit(&cmd, emit, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
 
-			memset(&cmd, 0, sizeof(cmd));
-			cmd.obj = GR_OBJ_BACKEND;
-			cmd.verb = GR_VERB_ADD;
-			cmd.args = GR_ARG_VIP | GR_ARG_ADDR;
-			cmd.vip = v->key;
-			cmd.addr = b->addr;
-			cmd.opt.weight = b->weight;
-			cmd.opt.port = b->port;
-			memcpy(cmd.opt.mac, b->mac, sizeof(cmd.opt.mac));
-			if (b->weight != CFG_DEF_WEIGHT)
-				cmd.opt.set |= GR_OPT_WEIGHT;
-			if (b->port)
-				cmd.opt.set |= GR_OPT_PORT;
-			if (b->has_mac)
-				cmd.opt.set |= GR_OPT_MAC;
-			cmd.opt.check = b->check;
-			cmd.opt.check_port = b->check_port;
-			if (b->has_check)
-				cmd.opt.set |= GR_OPT_CHECK;
-			if (b->check_port)
-				cmd.opt.set |= GR_OPT_CHECK_PORT;
-			ret = grammar_emit(&cmd, emit, arg);
-			if (ret)
-				return ret;
-		}
-		for (j = 0; j < v->nbe; j++) {
-			if (!v->be[j].draining)
-				continue;
-			memset(&cmd, 0, sizeof(cmd));
-			cmd.obj = GR_OBJ_BACKEND;
-			cmd.verb = GR_VERB_DRAIN;
-			cmd.args = GR_ARG_VIP | GR_ARG_ADDR;
-			cmd.vip = v->key;
-			cmd.addr = v->be[j].addr;
-			ret = grammar_emit(&cmd, emit, arg);
-			if (ret)
-				return ret;
-		}
+/* 8 bytes a step (as sync.c's table digest) */
+static uint64_t digest_mix(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t w;
+
+	for (; n >= 8; n -= 8, b += 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
+	}
+	w = (uint64_t)n << 56;
+	memcpy(&w, b, n);
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
+uint64_t config_vip_digest(const struct config *c, size_t i)
+{
+	const struct cfg_vip *v = &c->vip[i];
+	uint64_t h = 0xcbf29ce484222325ULL ^ v->nbe;
+	struct cfg_backend b;
+	size_t j;
+
+	/* whole structs: a field added later is in the digest without a word
+	 * here (a padding byte that differs costs a reprint, nothing else) */
+	h = digest_mix(h, &v->key, sizeof(v->key));
+	h = digest_mix(h, &v->opt, sizeof(v->opt));
+	for (j = 0; j < v->nbe; j++) {
+		memcpy(&b, &v->be[j], sizeof(b));
+		b.slot = 0; /* runtime, never printed */
+		h = digest_mix(h, &b, sizeof(b));
+	}
+	return h;
+}
+
+int config_print(const struct config *c, int (*emit)(void *arg, const char *line), void *arg)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < c->nvip; i++) {
+		ret = config_print_vip(c, i, emit, arg);
+		if (ret)
+			return ret;
 	}
 	return policy_print(&c->pol, emit, arg);
 }

@@ -81,6 +81,11 @@ struct config {
 	struct policy pol; /* source rules and rate limits (policy.h) */
 };
 
+/* The most backends in all (lbd --max-backends; 0 = XLB_MAX_BACKENDS), for
+ * every config of the process: set once at start-up */
+void config_set_max_backends(uint32_t n);
+uint32_t config_max_backends(void);
+
 void config_init(struct config *c);
 void config_free(struct config *c);
 /* Deep copy (runtime fields included); 0 or -ENOMEM */
@@ -108,6 +113,14 @@ struct cfg_backend *config_backend(const struct cfg_vip *v, const struct xlb_add
  * result.
  */
 int config_print(const struct config *c, int (*emit)(void *arg, const char *line), void *arg);
+
+/* The lines config_print gives for VIP @i alone (its vip add, backend add
+ * and backend drain lines) */
+int config_print_vip(const struct config *c, size_t i, int (*emit)(void *arg, const char *line),
+		     void *arg);
+/* A digest of everything config_print_vip(@c, @i) prints: equal digests,
+ * equal lines (the state writer keeps each VIP's lines by it) */
+uint64_t config_vip_digest(const struct config *c, size_t i);
 
 /* Parse a whole file's text (config or state file) into @c (which is reset
  * first): one command per line, blank lines and # comments ignored. Stops at

@@ -68,6 +68,8 @@ static const char usage_text[] =
 	"                           stops inserting (default 125000, 0 = off)\n"
 	"      --flow-table-size N  flow table entries, shared by all CPUs (default 1048576;\n"
 	"                           fixed once pinned)\n"
+	"      --max-backends N     backends in all VIPs together (default 16384, at most\n"
+	"                           1048576; fixed once pinned)\n"
 	"      --icmp-rate N        too-big answers per CPU per second (default 100)\n"
 	"      --icmp-burst N       ... of which at once (default 20)\n"
 	"      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
@@ -91,6 +93,7 @@ struct opts {
 	bool generic, use_prev;
 	uint16_t gue_port;
 	uint32_t flood_rate, flow_max, icmp_rate, icmp_burst;
+	uint32_t be_max;  /* --max-backends; 0 = as pinned, else XLB_MAX_BACKENDS */
 	uint32_t log_buf; /* --log-buffer */
 };
 
@@ -281,6 +284,28 @@ static int print_line(void *arg, const char *line)
  * the configuration it holds printed in the canonical form on stdout. Nothing
  * else is touched: no map, pin, socket, state file or netlink. Returns the
  * exit status: 0 valid, 1 cannot be read, 2 invalid. */
+/* The number of backends the config may hold: --max-backends, else the size of
+ * the pinned maps (fixed once pinned), else the default. --check-config reads
+ * no pin: it checks against --max-backends as given, or the default. */
+static int backend_limit(const struct opts *o)
+{
+	__u32 n = 0;
+	int err;
+
+	if (!o->be_max && !o->check) {
+		err = maps_pinned_entries(o->pin_dir, XLB_MAP_BACKENDS, &n);
+		if (err) {
+			pr_err("lbd: cannot read the size of the pinned %s: %s", XLB_MAP_BACKENDS,
+			       strerror(-err));
+			return err;
+		}
+		if (n > 1)
+			pr_info("lbd: room for %u backends, as pinned (--max-backends)", n - 1);
+	}
+	config_set_max_backends(o->be_max ? o->be_max : n > 1 ? n - 1 : 0);
+	return 0;
+}
+
 static int check_config(const char *path)
 {
 	struct config cfg;
@@ -346,6 +371,7 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 		{ "icmp-burst", required_argument, NULL, 9 },
 		{ "check-config", required_argument, NULL, 10 },
 		{ "log-buffer", required_argument, NULL, 11 },
+		{ "max-backends", required_argument, NULL, 12 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -430,6 +456,12 @@ static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
 			break;
 		case 10:
 			o->check = optarg;
+			break;
+		case 12:
+			if (parse_uint(optarg, "max backends", 1, XLB_MAX_BACKENDS_LIMIT, &v, err,
+				       sizeof(err)))
+				die_usage("%s", err);
+			o->be_max = v;
 			break;
 		case 'v':
 			verbose++;
@@ -550,6 +582,9 @@ int main(int argc, char **argv)
 	/* time and level on every line; the journal adds its own time */
 	log_set_style(log_daemon_style());
 	parse_opts(argc, argv, &o, &a);
+	/* the limit the config is checked against: what the maps will hold */
+	if (backend_limit(&o))
+		return 1;
 	if (o.check) {
 		err = check_config(o.check);
 		config_free(&a.cfg);
@@ -587,9 +622,12 @@ int main(int argc, char **argv)
 	}
 	mo.pin_root = o.pin_dir;
 	mo.flow_max = o.flow_max;
+	mo.be_max = o.be_max;
 	a.maps = maps_open(&mo); /* reuses the pins: reads, never writes */
 	if (!a.maps) {
-		pr_err("lbd: cannot load the dataplane: %s (details: lbd -vv)", strerror(errno));
+		pr_err("lbd: cannot load the dataplane: %s (details: lbd -vv); nothing applied: "
+		       "the dataplane keeps forwarding as it was",
+		       strerror(errno));
 		goto out;
 	}
 	nh = netlink_open();
@@ -808,6 +846,7 @@ out:
 	netlink_close(nh);
 	config_free(&a.cfg);
 	config_free(&a.file_cfg);
+	state_fini(&a.st);
 	maps_flow_count_free(&a.flows);
 	maps_close(a.maps);
 	log_close(1000); /* the last lines, if stderr is read at all */

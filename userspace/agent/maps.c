@@ -119,6 +119,80 @@ static int reuse_tx_ports(struct bpf_map *map, const char *pin_dir)
 	return 0;
 }
 
+int maps_pinned_entries(const char *pin_root, const char *name, __u32 *n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	*n = 0;
+	if (!pin_root)
+		return 0;
+	if (snprintf(path, sizeof(path), "%s/%s/%s", pin_root, XLB_PIN_SUBDIR, name) >=
+	    (int)sizeof(path))
+		return maps_err(pin_root, "pin path", -ENAMETOOLONG);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : maps_err(path, "cannot open pinned map", -errno);
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return maps_err(path, "cannot read map info", -errno);
+	*n = info.max_entries;
+	return 0;
+}
+
+/* Size the map @map: @want entries (0 = the pinned size, else @def). libbpf would
+ * refuse a pinned map of another size with a bare "incompatible"; say which
+ * option asked for what, and how to change it. @extra: entries beyond the
+ * option's value (slot 0 of the backend maps). */
+static int size_map(struct bpf_map *map, const char *pin_root, const char *opt, __u32 want,
+		    __u32 def, __u32 extra)
+{
+	__u32 pinned;
+	int err;
+
+	err = maps_pinned_entries(pin_root, bpf_map__name(map), &pinned);
+	if (err)
+		return err;
+	if (want && pinned && want + extra != pinned) {
+		pr_err("maps: %s is pinned with room for %u (%s %u); %s %u asks for another "
+		       "size, which takes a dataplane without pins: stop lbd, remove %s/%s "
+		       "(forwarding stops until lbd attaches again) and start it (README, Limits)",
+		       bpf_map__name(map), pinned - extra, opt, pinned - extra, opt, want, pin_root,
+		       XLB_PIN_SUBDIR);
+		return -EEXIST;
+	}
+	if (!want)
+		want = pinned ? pinned - extra : def;
+	err = bpf_map__set_max_entries(map, want + extra);
+	return err ? maps_err(bpf_map__name(map), "set max_entries failed", err) : 0;
+}
+
+/* The per-slot maps, all sized XLB_BE_SLOTS(--max-backends) */
+static int size_be_maps(struct xlb_xdp_bpf *skel, const char *pin_root, __u32 be_max)
+{
+	struct bpf_map *maps[] = { skel->maps.xlb_backends, skel->maps.xlb_be_stats,
+				   skel->maps.xlb_be_active, skel->maps.xlb_be_brk,
+				   skel->maps.xlb_be_pasv };
+	int err;
+
+	if (be_max > XLB_MAX_BACKENDS_LIMIT)
+		return maps_err("--max-backends", "too large", -ERANGE);
+	/* the first one decides (all are pinned together); the others follow it */
+	err = size_map(maps[0], pin_root, "--max-backends", be_max, XLB_MAX_BACKENDS, 1);
+	if (err)
+		return err;
+	be_max = bpf_map__max_entries(maps[0]) - 1;
+	for (size_t i = 1; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		err = size_map(maps[i], pin_root, "--max-backends", be_max, XLB_MAX_BACKENDS, 1);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 struct xlb_maps *maps_open(const struct xlb_maps_opts *opts)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
@@ -174,13 +248,12 @@ struct xlb_maps *maps_open(const struct xlb_maps_opts *opts)
 		     map = bpf_object__next_map(m->skel->obj, map))
 			bpf_map__set_pin_path(map, NULL);
 	}
-	if (opts->flow_max) {
-		err = bpf_map__set_max_entries(m->skel->maps.xlb_flows, opts->flow_max);
-		if (err) {
-			maps_err(XLB_MAP_FLOWS, "set max_entries failed", err);
-			goto out_destroy;
-		}
-	}
+	err = size_map(m->skel->maps.xlb_flows, opts->pin_root, "--flow-table-size", opts->flow_max,
+		       XLB_FLOW_MAX, 0);
+	if (!err)
+		err = size_be_maps(m->skel, opts->pin_root, opts->be_max);
+	if (err)
+		goto out_destroy;
 	err = check_sizes(m->skel);
 	if (err)
 		goto out_destroy;
@@ -216,6 +289,11 @@ void maps_close(struct xlb_maps *m)
 __u32 maps_flow_max(const struct xlb_maps *m)
 {
 	return bpf_map__max_entries(m->skel->maps.xlb_flows);
+}
+
+__u32 maps_be_max(const struct xlb_maps *m)
+{
+	return bpf_map__max_entries(m->skel->maps.xlb_backends) - 1;
 }
 
 int maps_prog_fd(const struct xlb_maps *m)

@@ -22,9 +22,16 @@ struct xlb_maps_opts {
 	const char
 		*pin_root; /* NULL: no pinning (tests, benchmarks); else e.g. XLB_PIN_ROOT_DEFAULT,
 				 maps are pinned under <pin_root>/v<ABI>/ and reused when present */
-	__u32 flow_max;	   /* flow table entries; 0 = XLB_FLOW_MAX */
-	__u32 hash_seed;   /* 0 = XLB_HASH_SEED_DEFAULT */
+	/* Sizes fixed once pinned: 0 takes the pinned size (else the default); a
+	 * size other than the pinned one is refused (maps_open fails, EEXIST) */
+	__u32 flow_max;	 /* flow table entries; default XLB_FLOW_MAX */
+	__u32 be_max;	 /* backends (slots 1..N); default XLB_MAX_BACKENDS */
+	__u32 hash_seed; /* 0 = XLB_HASH_SEED_DEFAULT */
 };
+
+/* Entries of the map @name pinned under <@pin_root>/v<ABI>: 0 with *@n = 0 when
+ * it is not pinned (a first start), else 0 or a negative errno. */
+int maps_pinned_entries(const char *pin_root, const char *name, __u32 *n);
 
 /* Open and load xlb_xdp (not attached). Returns NULL and sets errno on failure. */
 struct xlb_maps *maps_open(const struct xlb_maps_opts *opts);
@@ -43,6 +50,7 @@ int maps_prog_fd(const struct xlb_maps *m);		     /* the xlb_xdp program */
 int maps_map_fd(const struct xlb_maps *m, const char *name); /* any map by XLB_MAP_* name */
 __u32 maps_hash_seed(const struct xlb_maps *m);
 __u32 maps_flow_max(const struct xlb_maps *m); /* flow table entries */
+__u32 maps_be_max(const struct xlb_maps *m);   /* backends: slots 1..N */
 
 int maps_config_set(struct xlb_maps *m, const struct xlb_config *cfg);
 int maps_config_get(struct xlb_maps *m, struct xlb_config *cfg);

@@ -39,6 +39,10 @@ struct state {
 	size_t cur_len;
 	uint32_t cur_crc;
 	bool prev_warned; /* .prev could not be made: said once */
+	/* each VIP's lines as last written, by position, so a change reprints
+	 * only the VIPs it touched (config_vip_digest) */
+	struct state_vlines *vl;
+	size_t nvl;
 };
 
 /* Where the config came from at start-up */
@@ -71,6 +75,8 @@ int state_read_file(const char *path, char **text, size_t *len, char *why, size_
 
 /* Set up @st for the state file @path. 0 or -ENAMETOOLONG. */
 int state_init(struct state *st, const char *path);
+/* Free what @st keeps between saves */
+void state_fini(struct state *st);
 
 /* The config to start with, into @cfg (empty on entry). With @use_prev,
  * <state>.prev; else the state file if it exists, else @config (may be NULL),
