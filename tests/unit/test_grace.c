@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "agent/grace.h"
 
@@ -34,6 +37,32 @@ static void test_marks_pass_in_order(void **state)
 	grace_free(g);
 }
 
+/* the thread takes no signal: lbd reads SIGHUP/SIGTERM from a signalfd, and a
+ * thread that does not block them would die of them (the whole process) */
+static void test_thread_blocks_signals(void **state)
+{
+	struct grace *g;
+	sigset_t block, pending;
+	int sig;
+
+	(void)state;
+	/* made while this thread takes SIGHUP; lbd blocks it later, like this */
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	assert_int_equal(pthread_sigmask(SIG_UNBLOCK, &block, NULL), 0);
+	g = grace_new();
+	if (!g)
+		skip();
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &block, NULL), 0);
+	grace_wait(g, grace_mark(g)); /* the thread runs */
+	assert_int_equal(kill(getpid(), SIGHUP), 0);
+	sigpending(&pending);
+	assert_true(sigismember(&pending, SIGHUP)); /* still ours to take */
+	assert_int_equal(sigwait(&block, &sig), 0);
+	assert_int_equal(sig, SIGHUP);
+	grace_free(g);
+}
+
 /* freed while a grace period is asked for: the thread ends, nothing hangs */
 static void test_free_while_waiting(void **state)
 {
@@ -53,6 +82,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_marks_pass_in_order),
 		cmocka_unit_test(test_free_while_waiting),
+		cmocka_unit_test(test_thread_blocks_signals),
 	};
 
 	return cmocka_run_group_tests_name("grace", tests, NULL, NULL);

@@ -3,6 +3,7 @@
  * grace period it waited for. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
@@ -49,8 +50,9 @@ static void *grace_thread(void *arg)
 
 struct grace *grace_new(void)
 {
-	struct grace *g;
 	int q = membarrier(MEMBARRIER_CMD_QUERY), err;
+	sigset_t all, old;
+	struct grace *g;
 
 	if (q < 0 || !(q & MEMBARRIER_CMD_GLOBAL)) {
 		errno = q < 0 ? errno : EOPNOTSUPP; /* e.g. nohz_full, or a seccomp filter */
@@ -61,7 +63,13 @@ struct grace *grace_new(void)
 		return NULL;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->cond, NULL);
+	/* the thread starts with every signal blocked: lbd takes SIGHUP and
+	 * SIGTERM through a signalfd, and a process signal goes to any thread
+	 * that does not block it (where its default action ends lbd) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&g->thread, NULL, grace_thread, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		pthread_cond_destroy(&g->cond);
 		pthread_mutex_destroy(&g->lock);
