@@ -30,8 +30,8 @@
 #include <bpf/libbpf.h>
 
 #include "common/clock.h"
-#include "agent/maglev.h"
-#include "agent/maps.h"
+#include "agent/dataplane/maglev.h"
+#include "agent/dataplane/maps.h"
 #include "xdp_floor.skel.h"
 #include "xdp_gen.skel.h"
 

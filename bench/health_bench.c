@@ -21,7 +21,7 @@
 #include <xlb/consts.h>
 
 #include "common/clock.h"
-#include "agent/health.h"
+#include "agent/health/health.h"
 
 #define WARMUP_MS 2000 /* first-probe burst and settling, not measured */
 #define MAX_LISTENERS 16

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "common/clock.h"
-#include "agent/maglev.h"
+#include "agent/dataplane/maglev.h"
 
 #define BENCH_RUNS 21 /* odd: the median is one sample */
 

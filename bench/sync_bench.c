@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 
 #include "common/clock.h"
-#include "agent/config.h"
-#include "agent/maps.h"
-#include "agent/sync.h"
+#include "agent/model/config.h"
+#include "agent/dataplane/maps.h"
+#include "agent/dataplane/sync.h"
 
 static unsigned long resolutions;
 

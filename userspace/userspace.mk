@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Userspace: common/ and agent/ modules become static libraries (so tests link the
 # very code lbd runs); lbd and lbctl are linked from them when their main exists.
+# The agent's modules live in wings by job (agent/model, dataplane, health,
+# control) around the wiring at the top of agent/.
 
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 	-Wno-unused-parameter -D_GNU_SOURCE $(INCLUDES) -Iuserspace \
@@ -12,7 +14,8 @@ USER_LDFLAGS += -fsanitize=address,undefined
 endif
 
 COMMON_SRCS := $(wildcard userspace/common/*.c)
-AGENT_SRCS  := $(filter-out userspace/agent/main.c,$(wildcard userspace/agent/*.c))
+AGENT_SRCS  := $(filter-out userspace/agent/main.c,$(wildcard userspace/agent/*.c \
+		userspace/agent/*/*.c))
 CLI_SRCS    := $(wildcard userspace/cli/*.c)
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 AGENT_OBJS  := $(AGENT_SRCS:%.c=$(BUILD)/%.o)

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/bpf.h>
-#include "agent/maps.h"
+#include "agent/dataplane/maps.h"
 #include "pkt.h"
 
 /* ---- TAP ---- */

@@ -15,7 +15,7 @@ FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefine
 FUZZ_LDLIBS := $(JSONC_LDLIBS) $(LIBBPF_LDLIBS)
 
 # target name -> the userspace sources it links
-FUZZ_ctl_SRCS     := userspace/agent/ctl.c userspace/common/log.c userspace/common/sockio.c \
+FUZZ_ctl_SRCS     := userspace/agent/control/ctl.c userspace/common/log.c userspace/common/sockio.c \
 	userspace/common/fsutil.c
 FUZZ_grammar_SRCS := userspace/common/grammar.c userspace/common/parse.c userspace/common/errmsg.c \
 	userspace/common/names.c

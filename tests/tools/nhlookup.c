@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "agent/netlink.h"
+#include "agent/dataplane/netlink.h"
 
 static void usage(void)
 {

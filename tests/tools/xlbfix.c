@@ -15,8 +15,8 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <linux/in.h>
-#include "agent/maglev.h"
-#include "agent/maps.h"
+#include "agent/dataplane/maglev.h"
+#include "agent/dataplane/maps.h"
 #include "common/names.h"
 
 static void usage(void)

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "agent/breaker.h"
+#include "agent/health/breaker.h"
 
 /* the fake clock: tests move it, nothing else reads time */
 struct fake_clock {

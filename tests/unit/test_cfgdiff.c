@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/cfgdiff.h"
-#include "agent/config.h"
+#include "agent/model/cfgdiff.h"
+#include "agent/model/config.h"
 
 #define ERRLEN 512
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/config.h"
+#include "agent/model/config.h"
 #include "common/parse.h"
 
 #define ERRLEN 512

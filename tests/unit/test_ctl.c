@@ -24,7 +24,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "agent/ctl.h"
+#include "agent/control/ctl.h"
 #include "common/ctl_client.h"
 #include "common/log.h"
 

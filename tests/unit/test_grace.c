@@ -11,7 +11,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "agent/grace.h"
+#include "agent/dataplane/grace.h"
 
 static void test_marks_pass_in_order(void **state)
 {

@@ -24,8 +24,8 @@
 #include <sys/socket.h>
 #include <xlb/consts.h>
 
-#include "agent/health.h"
-#include "agent/vipprobe.h"
+#include "agent/health/health.h"
+#include "agent/health/vipprobe.h"
 
 #define MAX_RESULTS 8192
 #define MAX_CONNS 64

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/maglev.h"
+#include "agent/dataplane/maglev.h"
 
 #define ID_BASE 1000U /* ids differ from array positions, so mix-ups show */
 #define SEED 0x786c6221U

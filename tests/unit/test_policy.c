@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/config.h"
-#include "agent/policy.h"
+#include "agent/model/config.h"
+#include "agent/model/policy_model.h"
 #include "common/cidr.h"
 #include "common/grammar.h"
 #include "common/parse.h"

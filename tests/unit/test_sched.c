@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "agent/sched.h"
+#include "agent/dataplane/sched.h"
 
 static void mk(struct maglev_backend *b, uint32_t id, uint32_t w)
 {

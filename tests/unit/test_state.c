@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/config.h"
-#include "agent/state.h"
+#include "agent/model/config.h"
+#include "agent/model/state.h"
 #include "common/fsutil.h"
 #include "common/grammar.h"
 

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "agent/config.h"
-#include "agent/sync.h"
+#include "agent/model/config.h"
+#include "agent/dataplane/sync.h"
 #include "common/grammar.h"
 
 #define NVIP 8

@@ -6,10 +6,10 @@
 #define XLB_AGENT_AGENT_H
 
 #include <stdbool.h>
-#include "agent/config.h"
-#include "agent/maps.h"
-#include "agent/state.h"
-#include "agent/sync.h"
+#include "agent/model/config.h"
+#include "agent/dataplane/maps.h"
+#include "agent/model/state.h"
+#include "agent/dataplane/sync.h"
 
 #define XLB_VERSION "0.1.0"
 #define XLB_JSON_SCHEMA 1 /* goes up on any breaking change of lbctl -j keys */

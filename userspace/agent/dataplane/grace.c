@@ -9,7 +9,7 @@
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 
-#include "agent/grace.h"
+#include "agent/dataplane/grace.h"
 
 struct grace {
 	pthread_t thread;

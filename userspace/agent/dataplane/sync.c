@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/clock.h"
-#include "agent/grace.h"
-#include "agent/maglev.h"
-#include "agent/sched.h"
-#include "agent/sync.h"
+#include "agent/dataplane/grace.h"
+#include "agent/dataplane/maglev.h"
+#include "agent/dataplane/sched.h"
+#include "agent/dataplane/sync.h"
 #include "common/log.h"
 #include "common/parse.h"
 

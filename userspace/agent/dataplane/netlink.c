@@ -18,7 +18,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/parse.h"
-#include "netlink.h"
+#include "agent/dataplane/netlink.h"
 
 /* One query in flight on the query socket */
 struct nh_req {

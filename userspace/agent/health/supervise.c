@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "agent/breaker.h"
-#include "agent/health.h"
-#include "agent/supervise.h"
+#include "agent/health/breaker.h"
+#include "agent/health/health.h"
+#include "agent/health/supervise.h"
 #include <netinet/in.h>
 #include <time.h>
 #include "common/fsutil.h"

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "agent/maglev.h"
+#include "agent/dataplane/maglev.h"
 
 /* Weighted round robin for `sched wrr`: fill table[0..m-1] with the smooth
  * weighted round-robin sequence (each step, every backend's credit grows by

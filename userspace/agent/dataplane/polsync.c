@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/clock.h"
-#include "agent/polsync.h"
+#include "agent/dataplane/polsync.h"
 #include "common/log.h"
 
 /* One trie entry; keys of both families in 24 bytes (IPv4 ones zero-padded),

@@ -27,7 +27,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/fsutil.h"
-#include "agent/maps.h"
+#include "agent/dataplane/maps.h"
 #include "xlb_xdp.skel.h"
 
 struct xlb_maps {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "agent/notify.h"
+#include "agent/control/notify.h"
 #include "common/log.h"
 
 #ifdef XLB_HAVE_LIBSYSTEMD

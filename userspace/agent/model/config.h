@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <xlb/types.h>
-#include "agent/policy.h"
+#include "agent/model/policy_model.h"
 #include "common/grammar.h"
 
 /* Defaults of record (also in README): what a VIP or backend gets when the

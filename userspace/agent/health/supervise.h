@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <xlb/types.h>
-#include "agent/config.h"
-#include "agent/health.h"
+#include "agent/model/config.h"
+#include "agent/health/health.h"
 
 struct supervise;
 

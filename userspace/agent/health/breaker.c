@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include "agent/breaker.h"
+#include "agent/health/breaker.h"
 
 static const char *const state_names[] = {
 	[BREAKER_CLOSED] = "closed",

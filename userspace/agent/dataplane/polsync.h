@@ -6,8 +6,8 @@
 #ifndef XLB_AGENT_POLSYNC_H
 #define XLB_AGENT_POLSYNC_H
 
-#include "agent/config.h"
-#include "agent/maps.h"
+#include "agent/model/config.h"
+#include "agent/dataplane/maps.h"
 
 struct polsync;
 

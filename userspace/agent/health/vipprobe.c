@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "agent/vipprobe.h"
+#include "agent/health/vipprobe.h"
 
 #define IP4_HLEN 20
 #define IP6_HLEN 40

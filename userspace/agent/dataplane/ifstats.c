@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
-#include "agent/ifstats.h"
+#include "agent/dataplane/ifstats.h"
 
 int ifstats_is_xdp_tx_error(const char *name)
 {

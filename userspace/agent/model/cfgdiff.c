@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "agent/cfgdiff.h"
+#include "agent/model/cfgdiff.h"
 #include "common/grammar.h"
 #include "common/parse.h"
 

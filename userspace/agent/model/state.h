@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "agent/config.h"
+#include "agent/model/config.h"
 
 #define STATE_PATH_DEFAULT "/var/lib/xlb/state.conf"
 #define STATE_PREV_SUFFIX ".prev"

@@ -24,7 +24,7 @@
 
 #include "common/fsutil.h"
 #include "common/clock.h"
-#include "agent/ctl.h"
+#include "agent/control/ctl.h"
 #include "common/sockio.h"
 #include "common/log.h"
 

@@ -9,7 +9,7 @@
 #ifndef XLB_AGENT_CFGDIFF_H
 #define XLB_AGENT_CFGDIFF_H
 
-#include "agent/config.h"
+#include "agent/model/config.h"
 
 enum cfgdiff_op {
 	CFGDIFF_DEL = 0, /* in the old config only */

@@ -14,8 +14,8 @@
 #include "common/errmsg.h"
 #include "common/grammar.h"
 #include "common/parse.h"
-#include "config.h"
-#include "policy.h"
+#include "agent/model/config.h"
+#include "agent/model/policy_model.h"
 
 #define CHAIN_MAX XLB_POL_CHAIN_MAX
 #define ACT_MAX (2 * CHAIN_MAX) /* a node's own rules + its parent's chain */

@@ -23,8 +23,8 @@
 #include <xlb/consts.h>
 
 #include "common/clock.h"
-#include "agent/health.h"
-#include "agent/vipprobe.h"
+#include "agent/health/health.h"
+#include "agent/health/vipprobe.h"
 #include "common/log.h"
 #include "common/parse.h"
 

@@ -9,8 +9,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "agent/config.h"
-#include "agent/maps.h"
+#include "agent/model/config.h"
+#include "agent/dataplane/maps.h"
 
 /* How to reach @dst: egress ifindex, next-hop MAC and egress MAC. 0, or -EAGAIN
  * while the neighbour is unresolved, or another -errno. */

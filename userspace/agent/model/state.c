@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "common/fsutil.h"
-#include "agent/state.h"
+#include "agent/model/state.h"
 #include "common/log.h"
 
 #define STATE_END_MAX 128 /* the end line, newline included */

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "agent/sched.h"
+#include "agent/dataplane/sched.h"
 
 static int cmp_key(const void *a, const void *b)
 {

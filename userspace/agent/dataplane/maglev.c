@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/maglev.h"
+#include "agent/dataplane/maglev.h"
 
 /* Domain-separation constants for the permutation hash (arbitrary odd values). */
 #define MAGLEV_HASH_INIT 0x786c622d6d61676cULL /* "xlb-magl" */

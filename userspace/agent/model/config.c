@@ -13,8 +13,8 @@
 #include "common/errmsg.h"
 #include "common/grammar.h"
 #include "common/parse.h"
-#include "config.h"
-#include "maglev.h"
+#include "agent/model/config.h"
+#include "agent/dataplane/maglev.h"
 
 #define ERRTMP 512
 
