@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <xlb/policy.h>
+#include <xlb/policy_abi.h>
 
 #define BENCH_NAME "policy_bench"
 #include "bench_common.h"

@@ -12,7 +12,7 @@
 #include "flow.h"
 #include "frag.h"
 #include "icmp.h"
-#include "policy.h"
+#include "policy_stage.h"
 #include "rewrite.h"
 #include "stats.h"
 #include "vip.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Maps of the policy stage and the rate limits (<xlb/policy.h>), BTF-defined
+/* Maps of the policy stage and the rate limits (<xlb/policy_abi.h>), BTF-defined
  * and pinned by name like those of maps.h. Rules live in two banks (index
  * bank * N + i, or outer slot = bank); the agent fills the inactive bank and
  * flips xlb_config.pol_bank. Rate-limit state is not banked.
@@ -9,7 +9,7 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include <xlb/policy.h>
+#include <xlb/policy_abi.h>
 #include "maps.h"
 
 /* Entries of the banked arrays (an expression clang-format takes for a type) */

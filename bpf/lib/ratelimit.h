@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Rate limits (<xlb/policy.h>): GCRA buckets per source prefix and scope in
+/* Rate limits (<xlb/policy_abi.h>): GCRA buckets per source prefix and scope in
  * xlb_rl_src (pps_tat: every packet, taken by the policy stage; nf_tat: new
  * flows, taken here), and one new-flow ceiling per VIP in xlb_rl_ceil.
  *
@@ -38,7 +38,7 @@
 #ifndef XLB_BPF_RATELIMIT_H
 #define XLB_BPF_RATELIMIT_H
 
-#include <xlb/policy.h>
+#include <xlb/policy_abi.h>
 #include "parse.h"
 #include "policy_maps.h"
 #include "stats.h"

@@ -83,7 +83,7 @@
  * VIP lookup, not two.
  */
 #define XLB_CFG_F_PORT0 (1U << 0)
-/* POLICY: some scope has rules, a deny default or a rate limit (<xlb/policy.h>);
+/* POLICY: some scope has rules, a deny default or a rate limit (<xlb/policy_abi.h>);
  * without it the policy stage costs nothing but this test. */
 #define XLB_CFG_F_POLICY (1U << 1)
 

@@ -142,7 +142,7 @@ struct xlb_config {
 	__u16 gue_port;	  /* GUE destination port, host order; 0 = XLB_GUE_PORT_DEFAULT */
 	__u8 src_bits;	  /* low bits of the outer source varied per flow, <= XLB_SRC_BITS_MAX */
 	__u8 flags;	  /* XLB_CFG_F_* */
-	__u8 pol_bank;	  /* policy bank in use (0/1, <xlb/policy.h>); flipped to replace rules */
+	__u8 pol_bank;	  /* policy bank in use (0/1, policy_abi.h); flipped to replace rules */
 	__u8 pad[3];
 	__u32 icmp_rate; /* generated ICMP (too-big) per CPU per second; 0 = XLB_ICMP_RATE_DEFAULT */
 	__u32 icmp_burst; /* ... of which at once; 0 = XLB_ICMP_BURST_DEFAULT */

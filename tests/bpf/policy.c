@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Packet tests of the policy stage and the rate limits (issue 5,
- * <xlb/policy.h>). The agent side does not write these maps yet, so the tests
+ * <xlb/policy_abi.h>). The agent side does not write these maps yet, so the tests
  * write them as it would: rules and scopes in a bank, the (scope, prefix) ->
  * chain entries the agent computes from CIDRs and their except blocks, in LPM
  * tries created here and inserted into the outer slot of the bank. Every case
@@ -15,7 +15,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <xlb/policy.h>
+#include <xlb/policy_abi.h>
 #include "harness.h"
 
 #define TCP IPPROTO_TCP

@@ -201,7 +201,7 @@ static struct xlb_addr addr(const char *s)
 	return a;
 }
 
-/* The dataplane's decision for a source, as policy.h describes it: first
+/* The dataplane's decision for a source, as bpf/lib/policy_stage.h describes it: first
  * chain rule whose proto/ports match, else the default. proto 0 = any. */
 static uint8_t decide(const struct policy *p, const struct pol_scope *s, const struct entries *es,
 		      const char *src, uint8_t proto, uint16_t port)

@@ -12,7 +12,7 @@
 #include <xlb/consts.h>
 #include "cli/lbctl.h"
 #include "common/ctl_proto.h"
-#include "common/decap.h"
+#include "cli/decap_loader.h"
 #include "common/names.h"
 #include "common/parse.h"
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <xlb/types.h>
-#include <xlb/policy.h>
+#include <xlb/policy_abi.h>
 #include "cidr.h"
 
 #define GR_MAX_WORDS 64		/* a sensible argv size for grammar_split */

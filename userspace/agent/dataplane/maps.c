@@ -920,7 +920,7 @@ int maps_be_pasv_reset(struct xlb_maps *m, __u32 id)
 	return percpu_zero(m, m->skel->maps.xlb_be_pasv, id, id);
 }
 
-/* ---- policy (issue 5, <xlb/policy.h>) ---- */
+/* ---- policy (issue 5, <xlb/policy_abi.h>) ---- */
 
 int maps_pol_trie_new(struct xlb_maps *m, int family)
 {

@@ -13,7 +13,7 @@
 #include <xlb/active.h>
 #include <xlb/consts.h>
 #include <xlb/stats.h>
-#include <xlb/policy.h>
+#include <xlb/policy_abi.h>
 #include <xlb/types.h>
 
 struct xlb_maps;
@@ -114,7 +114,7 @@ int maps_be_brk_get(struct xlb_maps *m, __u32 id, struct xlb_be_brk *b);
 int maps_be_pasv_read(struct xlb_maps *m, __u32 id, struct xlb_be_pasv *sum);
 int maps_be_pasv_reset(struct xlb_maps *m, __u32 id);
 
-/* Policy (<xlb/policy.h>). A rule set is published by filling the inactive
+/* Policy (<xlb/policy_abi.h>). A rule set is published by filling the inactive
  * bank (new tries installed in its outer slots, rules, scopes) and flipping
  * xlb_config.pol_bank with maps_config_set. */
 int maps_pol_trie_new(struct xlb_maps *m, int family); /* an fd, or -errno */

@@ -78,7 +78,7 @@ struct cfg_vip {
 struct config {
 	struct cfg_vip *vip;
 	size_t nvip, cap;
-	struct policy pol; /* source rules and rate limits (policy.h) */
+	struct policy pol; /* source rules and rate limits (policy_model.h) */
 };
 
 /* The most backends in all (lbd --max-backends; 0 = XLB_MAX_BACKENDS), for

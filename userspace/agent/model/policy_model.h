@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* policy: source CIDR allow/deny rules and per-source rate limits (issue 5)
  * as a pure in-memory model, and its compiler into the dataplane values of
- * <xlb/policy.h>. No I/O, no maps. Commands (`policy ...`, `ratelimit ...`)
+ * <xlb/policy_abi.h>. No I/O, no maps. Commands (`policy ...`, `ratelimit ...`)
  * go through policy_apply(), which validates everything before it changes
  * anything; `lbctl show` and the state file come from policy_print().
  *
@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <xlb/types.h>
-#include <xlb/policy.h>
+#include <xlb/policy_abi.h>
 #include "common/cidr.h"
 #include "common/grammar.h"
 
@@ -139,7 +139,7 @@ int policy_print(const struct policy *p, int (*emit)(void *arg, const char *line
  * gen are not compared. */
 bool policy_equal(const struct policy *a, const struct policy *b);
 
-/* ---- compiler: the dataplane values of <xlb/policy.h> ---- */
+/* ---- compiler: the dataplane values of <xlb/policy_abi.h> ---- */
 
 /* @key is a struct xlb_pol_key4 (family XLB_FAMILY_V4) or xlb_pol_key6 */
 typedef int (*pol_emit_fn)(void *arg, const void *key, const struct xlb_pol_chain *chain);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Policy stage, once the VIP is known valid (forward.h): source CIDR allow/deny rules (global
- * first, then the VIP's) and per-source packet-rate limits (<xlb/policy.h>).
+ * first, then the VIP's) and per-source packet-rate limits (<xlb/policy_abi.h>).
  * Returns 0 to go on, or -XLB_DROP_*. With XLB_CFG_F_POLICY clear it tests
  * that flag and returns 0.
  *
@@ -22,10 +22,10 @@
  * Protocols: compared as stored; the agent writes icmp as IPPROTO_ICMPV6 in
  * IPv6 rules. This stage sees only TCP and UDP today.
  */
-#ifndef XLB_BPF_POLICY_H
-#define XLB_BPF_POLICY_H
+#ifndef XLB_BPF_POLICY_STAGE_H
+#define XLB_BPF_POLICY_STAGE_H
 
-#include <xlb/policy.h>
+#include <xlb/policy_abi.h>
 #include "parse.h"
 #include "policy_maps.h"
 #include "ratelimit.h"
@@ -174,4 +174,4 @@ static __always_inline int xlb_policy(const struct xlb_pkt *pkt, const struct xl
 	return __xlb_policy(pkt, vip, cfg, st);
 }
 
-#endif /* XLB_BPF_POLICY_H */
+#endif /* XLB_BPF_POLICY_STAGE_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Policy ABI (issue 5): source CIDR allow/deny rules and per-source rate
- * limits, shared by bpf/lib/policy.h, bpf/lib/ratelimit.h and the agent.
+ * limits, shared by bpf/lib/policy_stage.h, bpf/lib/ratelimit.h and the agent.
  *
  * Rules. A scope is the global rule set (XLB_POL_SCOPE_GLOBAL) or one VIP's
  * (its vip_id). Each family has one LPM trie per bank whose keys are

@@ -5,8 +5,8 @@
  * works where /sys/fs/bpf is not a bpffs (e.g. under `ip netns exec`).
  * Every function returns 0 or a negative errno (STYLE 42).
  */
-#ifndef XLB_COMMON_DECAP_H
-#define XLB_COMMON_DECAP_H
+#ifndef XLB_CLI_DECAP_LOADER_H
+#define XLB_CLI_DECAP_LOADER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -66,4 +66,4 @@ int decap_detach(const char *ifname, struct decap_info *info);
 int decap_read(const struct decap_info *info, struct xlb_addr *addrs, int max, int *n,
 	       uint64_t cnt[__XLB_DCAP_MAX]);
 
-#endif /* XLB_COMMON_DECAP_H */
+#endif /* XLB_CLI_DECAP_LOADER_H */

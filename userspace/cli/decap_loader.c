@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 #include <xlb/abi.h>
 #include <xlb/consts.h>
-#include "common/decap.h"
+#include "cli/decap_loader.h"
 #include "xlb_decap.skel.h"
 
 #define DECAP_MAX_MAP_IDS 8
