@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/dataplane/maglev.h"
+#include "agent/model/prime.h"
 
 /* Domain-separation constants for the permutation hash (arbitrary odd values). */
 #define MAGLEV_HASH_INIT 0x786c622d6d61676cULL /* "xlb-magl" */
@@ -57,23 +58,6 @@ static void maglev_hash_key(const uint8_t *key, uint32_t seed, uint64_t *h_off, 
 			 ((uint64_t)MAGLEV_KEY_LEN << 56));
 	*h_off = maglev_mix64(h ^ MAGLEV_HASH_OFFSET);
 	*h_skip = maglev_mix64(h ^ MAGLEV_HASH_SKIP);
-}
-
-bool maglev_is_prime(uint32_t m)
-{
-	uint32_t i;
-
-	if (m < 2)
-		return false;
-	if (m < 4)
-		return true;
-	if (m % 2 == 0 || m % 3 == 0)
-		return false;
-	/* 64-bit square: i * i would wrap for m close to UINT32_MAX */
-	for (i = 5; (uint64_t)i * i <= m; i += 6)
-		if (m % i == 0 || m % (i + 2) == 0)
-			return false;
-	return true;
 }
 
 /* Key order: the only order the result may depend on. */
@@ -165,7 +149,7 @@ int maglev_build(const struct maglev_backend *be, size_t n, uint32_t m, uint32_t
 	size_t i, nu = 0;
 	int err = 0;
 
-	if (!be || !table || n == 0 || !maglev_is_prime(m))
+	if (!be || !table || n == 0 || !prime_test(m))
 		return -EINVAL;
 	for (i = 0; i < n; i++)
 		if (be[i].weight)

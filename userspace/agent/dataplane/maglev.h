@@ -43,7 +43,4 @@ struct maglev_backend {
 int maglev_build(const struct maglev_backend *be, size_t n, uint32_t m, uint32_t seed,
 		 uint32_t *table);
 
-/* True if @m is prime (deterministic, any 32-bit value). */
-bool maglev_is_prime(uint32_t m);
-
 #endif /* XLB_AGENT_MAGLEV_H */

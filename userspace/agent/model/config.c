@@ -14,7 +14,7 @@
 #include "common/grammar.h"
 #include "common/parse.h"
 #include "agent/model/config.h"
-#include "agent/dataplane/maglev.h"
+#include "agent/model/prime.h"
 
 #define ERRTMP 512
 
@@ -273,7 +273,7 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 		return errmsg(-EINVAL, err, errlen, "invalid hash '%u'", o->hash);
 	if (o->check >= __GR_CHECK_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid check '%u'", o->check);
-	if (!maglev_is_prime(o->ring_size))
+	if (!prime_test(o->ring_size))
 		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be prime",
 			      o->ring_size);
 	if (o->ring_size > XLB_MAGLEV_M_MAX)
