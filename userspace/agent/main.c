@@ -5,15 +5,10 @@
  * SIGTERM/SIGINT leave the dataplane forwarding with the last state.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <grp.h>
-#include <ifaddrs.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +19,10 @@
 #include <unistd.h>
 #include "common/clock.h"
 #include "agent/agent.h"
+#include "agent/cfgmap.h"
+#include "agent/check_config.h"
+#include "agent/options.h"
+#include "agent/control/cmd.h"
 #include "agent/control/ctl.h"
 #include "agent/control/metrics.h"
 #include "agent/dataplane/netlink.h"
@@ -34,81 +33,11 @@
 #include "common/ctl_proto.h"
 #include "common/fsutil.h"
 #include "common/log.h"
-#include "common/parse.h"
 
 /* stderr is written without blocking through a buffer of this size; a line
  * that does not fit is dropped (counted: agent status, metrics) */
 #define LOG_BUF_BYTES (256 * 1024) /* --log-buffer's default */
 #define LOG_RETRY_MS 100	   /* how soon a stalled stderr is tried again */
-
-static const char usage_text[] =
-	"Usage: lbd --iface IFACE [--iface IFACE...] [OPTIONS]\n"
-	"       lbd --check-config FILE\n"
-	"\n"
-	"Runs the xlb agent in the foreground, logging to stderr.\n"
-	"\n"
-	"      --check-config FILE  parse and validate FILE (config or state file), print\n"
-	"                           the configuration it holds and exit: 0 valid, 1 cannot\n"
-	"                           read, 2 invalid. Touches no map, pin, socket or state\n"
-	"  -i, --iface IFACE        attach xlb_xdp to IFACE (repeatable, at most 8)\n"
-	"  -c, --config FILE        commands to load when there is no state file\n"
-	"  -s, --state FILE         running config, rewritten on every change\n"
-	"                           (default " STATE_PATH_DEFAULT ")\n"
-	"      --use-previous-state start from FILE.prev, the state before the last\n"
-	"                           change (when FILE is damaged); FILE is replaced\n"
-	"  -S, --socket PATH        control socket (default " CTL_SOCKET_DEFAULT ")\n"
-	"  -g, --socket-group GROUP members of GROUP may use the socket (default: root only)\n"
-	"  -p, --pin-dir DIR        bpffs directory for pins (default " XLB_PIN_ROOT_DEFAULT ");\n"
-	"                           owned by root, not writable by group or others\n"
-	"  -m, --xdp-mode MODE      native (default) or generic (slow; for testing)\n"
-	"      --src4 ADDR[/LEN]    outer IPv4 source; LEN < 32 varies the low bits per flow\n"
-	"      --src6 ADDR[/LEN]    outer IPv6 source (default: first address of the iface)\n"
-	"      --gue-port PORT      GUE destination port (default 6080)\n"
-	"      --flood-rate N       new flows per CPU per second before the flood guard\n"
-	"                           stops inserting (default 125000, 0 = off)\n"
-	"      --flow-table-size N  flow table entries, shared by all CPUs (default 1048576;\n"
-	"                           fixed once pinned)\n"
-	"      --max-backends N     backends in all VIPs together (default 16384, at most\n"
-	"                           1048576; fixed once pinned)\n"
-	"      --icmp-rate N        too-big answers per CPU per second (default 100)\n"
-	"      --icmp-burst N       ... of which at once (default 20)\n"
-	"      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-	"                           (off by default; e.g. 127.0.0.1:19842 or [::1]:19842)\n"
-	"      --log-buffer BYTES   stderr is written without blocking through a buffer of\n"
-	"                           this size; lines beyond it are dropped and counted\n"
-	"                           (default 262144)\n"
-	"  -v, --verbose            more logging (-vv: libbpf debug and verifier logs)\n"
-	"  -h, --help               this text\n"
-	"\n"
-	"Signals: SIGHUP re-reads --config; SIGTERM/SIGINT stop, the dataplane keeps\n"
-	"forwarding. Under systemd (Type=notify) lbd reports readiness once the control\n"
-	"socket serves.\n"
-	"Exit status: 0 after a clean stop, 1 on a start-up failure, 2 on a usage error.\n";
-
-struct opts {
-	const char *config, *state, *socket, *pin_dir, *group;
-	const char *src4, *src6;
-	const char *metrics;
-	const char *check; /* --check-config FILE */
-	bool generic, use_prev;
-	uint16_t gue_port;
-	uint32_t flood_rate, flow_max, icmp_rate, icmp_burst;
-	uint32_t be_max;  /* --max-backends; 0 = as pinned, else XLB_MAX_BACKENDS */
-	uint32_t log_buf; /* --log-buffer */
-};
-
-/* A usage error: one log line (time and level, as every line lbd writes), exit 2 */
-static void __attribute__((format(printf, 1, 2), noreturn)) die_usage(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pr_err("lbd: %s; try 'lbd --help'", msg);
-	exit(2);
-}
 
 /* sync's next-hop resolver, backed by netlink.c */
 static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, uint8_t dmac[6],
@@ -126,128 +55,26 @@ static int resolve_nh(void *arg, const struct xlb_addr *dst, uint32_t *ifindex, 
 	return 0;
 }
 
-/* Bring the checks and the dataplane back to the running config */
-static void restore_running(struct agent *a)
+/* The number of backends the config may hold: --max-backends, else the size of
+ * the pinned maps (fixed once pinned), else the default. --check-config reads
+ * no pin: it checks against --max-backends as given, or the default. */
+static int backend_limit(const struct opts *o)
 {
-	char scratch[256];
-
-	supervise_sync(a->sv, &a->cfg, mono_ms());
-	sync_apply(a->sync, &a->cfg);
-	polsync_apply(a->ps, &a->cfg, scratch, sizeof(scratch));
-}
-
-int agent_commit(struct agent *a, struct config *next, char *msg, size_t msglen)
-{
+	__u32 n = 0;
 	int err;
 
-	msg[0] = '\0';
-	/* checks first: a new checked backend starts unknown, out of the tables */
-	err = supervise_sync(a->sv, next, mono_ms());
-	if (!err)
-		err = sync_apply(a->sync, next);
-	if (!err) /* VIP ids exist now: policy scopes can name them */
-		err = polsync_apply(a->ps, next, msg, msglen);
-	if (err) {
-		if (!msg[0] || strncmp(msg, "policy:", 7))
-			snprintf(msg, msglen, "dataplane update failed: %s", strerror(-err));
-		goto out_restore;
-	}
-	/* live: persist it before answering, so what is acknowledged survives a
-	 * crash; a change that cannot be saved is taken out of the dataplane */
-	err = state_save(&a->st, next);
-	if (err) {
-		snprintf(msg, msglen, "state file %s: cannot save: %s; nothing changed", a->st.path,
-			 strerror(-err));
-		goto out_restore;
-	}
-	config_free(&a->cfg);
-	a->cfg = *next; /* the model moves; next is now empty */
-	config_init(next);
-	a->gen++;
-	return 0;
-
-out_restore:
-	pr_err("agent: %s; restoring the running config", msg);
-	config_free(next);
-	restore_running(a);
-	return err;
-}
-
-int agent_commit_policy(struct agent *a, struct policy *prev, char *msg, size_t msglen)
-{
-	char scratch[256];
-	int err = polsync_apply(a->ps, &a->cfg, msg, msglen);
-
-	if (!err) {
-		/* live: persist it before answering (see agent_commit) */
-		err = state_save(&a->st, &a->cfg);
-		if (err)
-			snprintf(msg, msglen, "state file %s: cannot save: %s; nothing changed",
-				 a->st.path, strerror(-err));
-	}
-	if (err) {
-		pr_err("agent: %s; restoring the running policy", msg);
-		policy_free(&a->cfg.pol);
-		a->cfg.pol = *prev; /* moved back */
-		policy_init(prev);
-		polsync_apply(a->ps, &a->cfg, scratch, sizeof(scratch));
-		return err;
-	}
-	policy_free(prev);
-	policy_init(prev);
-	a->gen++;
-	return 0;
-}
-
-/* ADDR[/LEN] -> address and the number of low bits to vary */
-static void parse_src(const char *s, int family, __be32 *out, int *bits)
-{
-	char buf[64], err[128];
-	struct xlb_addr a;
-	char *slash;
-	uint64_t len = family == XLB_FAMILY_V4 ? 32 : 128;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = '\0';
-		if (parse_uint(slash + 1, "prefix length", 1, len, &len, err, sizeof(err)))
-			die_usage("%s", err);
-	}
-	if (parse_addr(buf, &a, err, sizeof(err)))
-		die_usage("%s", err);
-	if (a.family != family)
-		die_usage("'%s': wrong address family for this option", s);
-	memcpy(out, a.addr, family == XLB_FAMILY_V4 ? 4 : 16);
-	len = (family == XLB_FAMILY_V4 ? 32 : 128) - len;
-	if ((int)len < *bits)
-		*bits = len;
-}
-
-/* Default outer sources: the first IPv4 and global IPv6 address of @ifname */
-static void default_src(const char *ifname, struct xlb_config *xc, bool want4, bool want6)
-{
-	struct ifaddrs *ifa, *i;
-
-	if (getifaddrs(&ifa))
-		return;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || strcmp(i->ifa_name, ifname))
-			continue;
-		if (want4 && i->ifa_addr->sa_family == AF_INET) {
-			xc->src4 = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
-			want4 = false;
-		} else if (want6 && i->ifa_addr->sa_family == AF_INET6) {
-			const struct in6_addr *a6 =
-				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
-
-			if (IN6_IS_ADDR_LINKLOCAL(a6))
-				continue;
-			memcpy(xc->src6, a6, 16);
-			want6 = false;
+	if (!o->be_max && !o->check) {
+		err = maps_pinned_entries(o->pin_dir, XLB_MAP_BACKENDS, &n);
+		if (err) {
+			pr_err("lbd: cannot read the size of the pinned %s: %s", XLB_MAP_BACKENDS,
+			       strerror(-err));
+			return err;
 		}
+		if (n > 1)
+			pr_info("lbd: room for %u backends, as pinned (--max-backends)", n - 1);
 	}
-	freeifaddrs(ifa);
+	config_set_max_backends(o->be_max ? o->be_max : n > 1 ? n - 1 : 0);
+	return 0;
 }
 
 /* The config to start with: checked whole and valid before anything is applied */
@@ -272,241 +99,6 @@ static int load_config(struct agent *a, const struct opts *o)
 		pr_info("lbd: loaded %zu vips from %s", a->cfg.nvip,
 			src == STATE_SRC_STATE ? a->st.path : o->config);
 	return 0;
-}
-
-static int print_line(void *arg, const char *line)
-{
-	return fprintf(arg, "%s\n", line) < 0 ? -EIO : 0;
-}
-
-/* lbd --check-config FILE: FILE read, parsed and validated exactly as lbd
- * loads a --config or state file (a state file's end line checked too), and
- * the configuration it holds printed in the canonical form on stdout. Nothing
- * else is touched: no map, pin, socket, state file or netlink. Returns the
- * exit status: 0 valid, 1 cannot be read, 2 invalid. */
-/* The number of backends the config may hold: --max-backends, else the size of
- * the pinned maps (fixed once pinned), else the default. --check-config reads
- * no pin: it checks against --max-backends as given, or the default. */
-static int backend_limit(const struct opts *o)
-{
-	__u32 n = 0;
-	int err;
-
-	if (!o->be_max && !o->check) {
-		err = maps_pinned_entries(o->pin_dir, XLB_MAP_BACKENDS, &n);
-		if (err) {
-			pr_err("lbd: cannot read the size of the pinned %s: %s", XLB_MAP_BACKENDS,
-			       strerror(-err));
-			return err;
-		}
-		if (n > 1)
-			pr_info("lbd: room for %u backends, as pinned (--max-backends)", n - 1);
-	}
-	config_set_max_backends(o->be_max ? o->be_max : n > 1 ? n - 1 : 0);
-	return 0;
-}
-
-static int check_config(const char *path)
-{
-	struct config cfg;
-	char *text = NULL, why[512] = "", msg[1024];
-	const char *last;
-	size_t len = 0, nbe = 0, i;
-	int err, ret = 0;
-
-	err = state_read_file(path, &text, &len, why, sizeof(why));
-	if (err) {
-		fprintf(stderr, "lbd: %s: cannot read: %s\n", path, why[0] ? why : strerror(-err));
-		return 1;
-	}
-	/* a state file (its last line is the end line) must also be whole */
-	last = len > 1 ? memrchr(text, '\n', len - 1) : NULL;
-	last = last ? last + 1 : text;
-	if (!strncmp(last, STATE_END_TAG, strlen(STATE_END_TAG)) &&
-	    state_check(text, len, why, sizeof(why))) {
-		fprintf(stderr, "lbd: %s: invalid: state file not whole: %s\n", path, why);
-		free(text);
-		return 2;
-	}
-	config_init(&cfg);
-	err = config_load_text(&cfg, text, msg, sizeof(msg));
-	free(text);
-	if (err) {
-		fprintf(stderr, "lbd: %s: invalid: %s\n", path, msg);
-		ret = 2;
-		goto out;
-	}
-	if (config_print(&cfg, print_line, stdout) || fflush(stdout)) {
-		fprintf(stderr, "lbd: %s: cannot print: %s\n", path, strerror(errno));
-		ret = 1;
-		goto out;
-	}
-	for (i = 0; i < cfg.nvip; i++)
-		nbe += cfg.vip[i].nbe;
-	fprintf(stderr, "lbd: %s: valid: %zu vips, %zu backends, %u policy rules\n", path, cfg.nvip,
-		nbe, cfg.pol.nrules);
-out:
-	config_free(&cfg);
-	return ret;
-}
-
-static void parse_opts(int argc, char **argv, struct opts *o, struct agent *a)
-{
-	static const struct option lo[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "state", required_argument, NULL, 's' },
-		{ "socket", required_argument, NULL, 'S' },
-		{ "socket-group", required_argument, NULL, 'g' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "xdp-mode", required_argument, NULL, 'm' },
-		{ "src4", required_argument, NULL, 1 },
-		{ "src6", required_argument, NULL, 2 },
-		{ "gue-port", required_argument, NULL, 3 },
-		{ "flood-rate", required_argument, NULL, 4 },
-		{ "flow-table-size", required_argument, NULL, 5 },
-		{ "metrics", required_argument, NULL, 6 },
-		{ "use-previous-state", no_argument, NULL, 7 },
-		{ "icmp-rate", required_argument, NULL, 8 },
-		{ "icmp-burst", required_argument, NULL, 9 },
-		{ "check-config", required_argument, NULL, 10 },
-		{ "log-buffer", required_argument, NULL, 11 },
-		{ "max-backends", required_argument, NULL, 12 },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	int verbose = 0, c;
-	char err[128];
-	uint64_t v;
-
-	opterr = 0; /* getopt's own messages would bypass the logger */
-	while ((c = getopt_long(argc, argv, ":i:c:s:S:g:p:m:vh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (a->nifaces == AGENT_IFACES_MAX)
-				die_usage("too many --iface (at most %s)", "8");
-			if (!if_nametoindex(optarg))
-				die_usage("--iface '%s': no such interface", optarg);
-			a->ifaces[a->nifaces++] = optarg;
-			break;
-		case 'c':
-			o->config = optarg;
-			break;
-		case 's':
-			o->state = optarg;
-			break;
-		case 'S':
-			o->socket = optarg;
-			break;
-		case 'g':
-			o->group = optarg;
-			break;
-		case 'p':
-			o->pin_dir = optarg;
-			break;
-		case 'm':
-			if (strcmp(optarg, "native") && strcmp(optarg, "generic"))
-				die_usage("invalid --xdp-mode '%s': must be native or generic",
-					  optarg);
-			o->generic = !strcmp(optarg, "generic");
-			break;
-		case 1:
-			o->src4 = optarg;
-			break;
-		case 2:
-			o->src6 = optarg;
-			break;
-		case 3:
-			if (parse_uint(optarg, "gue port", 1, 65535, &v, err, sizeof(err)))
-				die_usage("%s", err);
-			o->gue_port = v;
-			break;
-		case 4:
-			if (parse_uint(optarg, "flood rate", 0, UINT32_MAX, &v, err, sizeof(err)))
-				die_usage("%s", err);
-			o->flood_rate = v;
-			break;
-		case 5:
-			if (parse_uint(optarg, "flow table size", 1024, 1 << 28, &v, err,
-				       sizeof(err)))
-				die_usage("%s", err);
-			o->flow_max = v;
-			break;
-		case 6:
-			o->metrics = optarg;
-			break;
-		case 8:
-			if (parse_uint(optarg, "icmp rate", 1, 1000000, &v, err, sizeof(err)))
-				die_usage("%s", err);
-			o->icmp_rate = v;
-			break;
-		case 9:
-			if (parse_uint(optarg, "icmp burst", 1, 1000000, &v, err, sizeof(err)))
-				die_usage("%s", err);
-			o->icmp_burst = v;
-			break;
-		case 7:
-			o->use_prev = true;
-			break;
-		case 11:
-			if (parse_uint(optarg, "log buffer", 1024, 1 << 30, &v, err, sizeof(err)))
-				die_usage("%s", err);
-			o->log_buf = v;
-			break;
-		case 10:
-			o->check = optarg;
-			break;
-		case 12:
-			if (parse_uint(optarg, "max backends", 1, XLB_MAX_BACKENDS_LIMIT, &v, err,
-				       sizeof(err)))
-				die_usage("%s", err);
-			o->be_max = v;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			exit(0);
-		case ':':
-			die_usage("option '%s' needs a value", argv[optind - 1]);
-		default:
-			die_usage("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!a->nifaces && !o->check)
-		die_usage("%s", "missing --iface");
-	log_set_level(verbose >= 2 ? LOG_LVL_LIBBPF_DEBUG : verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-}
-
-static int setup_config_map(struct agent *a, const struct opts *o)
-{
-	struct xlb_config xc = {};
-	int bits = XLB_SRC_BITS_MAX + 1;
-	int err;
-
-	err = maps_config_get(a->maps, &xc); /* keep the flags sync maintains */
-	if (err)
-		return err;
-	memset(xc.src6, 0, sizeof(xc.src6));
-	xc.src4 = 0;
-	default_src(a->ifaces[0], &xc, !o->src4, !o->src6);
-	if (o->src4)
-		parse_src(o->src4, XLB_FAMILY_V4, &xc.src4, &bits);
-	if (o->src6)
-		parse_src(o->src6, XLB_FAMILY_V6, xc.src6, &bits);
-	xc.src_bits = bits > XLB_SRC_BITS_MAX ? 0 : bits;
-	xc.gue_port = o->gue_port;
-	xc.flood_rate = o->flood_rate;
-	xc.icmp_rate = o->icmp_rate;
-	xc.icmp_burst = o->icmp_burst;
-	if (!xc.src4)
-		pr_warn("lbd: %s has no IPv4 address and no --src4: IPv4 backends get source 0.0.0.0",
-			a->ifaces[0]);
-	return maps_config_set(a->maps, &xc);
 }
 
 static bool usable_backend(void *arg, const struct cfg_vip *v, const struct cfg_backend *b)
@@ -581,7 +173,7 @@ int main(int argc, char **argv)
 	policy_init(&a.txn);
 	/* time and level on every line; the journal adds its own time */
 	log_set_style(log_daemon_style());
-	parse_opts(argc, argv, &o, &a);
+	options_parse(argc, argv, &o, &a);
 	/* the limit the config is checked against: what the maps will hold */
 	if (backend_limit(&o))
 		return 1;
@@ -591,7 +183,7 @@ int main(int argc, char **argv)
 		return err;
 	}
 	if (state_init(&a.st, o.state))
-		die_usage("--state '%s': path too long", o.state);
+		options_die_usage("--state '%s': path too long", o.state);
 	/* a stderr nobody reads must not stop the loop (health checks, the socket) */
 	ret = log_set_nonblocking(o.log_buf ? o.log_buf : LOG_BUF_BYTES);
 	if (ret) /* err stays 1 until the loop ends well: the exit status */
@@ -601,7 +193,7 @@ int main(int argc, char **argv)
 		struct group *gr = getgrnam(o.group);
 
 		if (!gr)
-			die_usage("--socket-group '%s': no such group", o.group);
+			options_die_usage("--socket-group '%s': no such group", o.group);
 		group = gr->gr_gid;
 	}
 
@@ -682,7 +274,7 @@ int main(int argc, char **argv)
 		else
 			pr_info("lbd: xlb_xdp attached to %s (native)", a.ifaces[i]);
 	}
-	if (setup_config_map(&a, &o) || sync_apply(a.sync, &a.cfg) ||
+	if (cfgmap_setup(&a, &o) || sync_apply(a.sync, &a.cfg) ||
 	    polsync_apply(a.ps, &a.cfg, errbuf, sizeof(errbuf))) {
 		pr_err("lbd: cannot apply the configuration to the dataplane %s", errbuf);
 		goto out;

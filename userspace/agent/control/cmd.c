@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* cmd: lbctl's verbs on the agent side. Every request is parsed with the
  * shared grammar and validated here, whatever lbctl checked. Changes go
- * through agent_commit(); views are built as JSON (lbctl renders text).
+ * through commit_config(); views are built as JSON (lbctl renders text).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +14,8 @@
 #include <xlb/abi.h>
 #include <xlb/hash.h>
 #include "agent/agent.h"
+#include "agent/control/cmd.h"
+#include "agent/control/commit.h"
 #include "agent/health/breaker.h"
 #include "agent/model/cfgdiff.h"
 #include "agent/dataplane/ifstats.h"
@@ -498,7 +500,7 @@ static int do_apply(struct agent *a, const char *text, bool dry_run, json_object
 		return err;
 	}
 	keep_ids(a, &next);
-	err = agent_commit(a, &next, msg, len);
+	err = commit_config(a, &next, msg, len);
 	return err ? CTL_E_FAILED : CTL_OK; /* the dataplane or the state file failed */
 }
 
@@ -622,7 +624,7 @@ static int do_reload(struct agent *a, json_object **data, char *msg, size_t msgl
 		goto out;
 	}
 	keep_ids(a, &next);
-	err = agent_commit(a, &next, msg, msglen);
+	err = commit_config(a, &next, msg, msglen);
 	if (err) {
 		code = CTL_E_FAILED; /* the dataplane or the state file failed */
 		goto out;
@@ -679,7 +681,7 @@ static int do_change(struct agent *a, const struct gr_cmd *c, char *msg, size_t 
 		config_free(&next);
 		return errno_to_code(err);
 	}
-	err = agent_commit(a, &next, msg, len);
+	err = commit_config(a, &next, msg, len);
 	return err ? CTL_E_FAILED : CTL_OK;
 }
 
@@ -893,7 +895,7 @@ static int do_policy_change(struct agent *a, const struct ctl_peer *peer, const 
 		policy_free(&prev);
 		return errno_to_code(err);
 	}
-	return agent_commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
+	return commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
 }
 
 static void txn_drop(struct agent *a)
@@ -1095,7 +1097,7 @@ static int do_txn(struct agent *a, const struct ctl_peer *peer, int argc, char *
 	a->cfg.pol = a->txn; /* moved */
 	policy_init(&a->txn);
 	a->txn_conn = 0;
-	return agent_commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
+	return commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
 }
 
 bool cmd_is_readonly(struct json_object *jargv)
