@@ -10,49 +10,49 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "agent/health/supervise_int.h"
-#include "common/fsutil.h"
+#include "agent/model/state.h"
 #include "common/log.h"
 #include "common/parse.h"
 
-/* Health states of every checked backend, through the durable writer (0600) */
+/* The health file's lines: a header, then "VIP ADDR up|down" for each checked
+ * backend whose state is known */
+static int health_lines(void *arg, state_emit_fn emit, void *emit_arg)
+{
+	const struct supervise *s = arg;
+	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN], line[256];
+	size_t i;
+	uint32_t j;
+	int err;
+
+	err = emit(emit_arg, "# xlb health states, written by lbd on every change");
+	for (i = 0; !err && i < s->nvip; i++) {
+		const struct sv_vip *v = s->vip[i];
+
+		format_vip(&v->key, vs, sizeof(vs));
+		for (j = 0; !err && j < v->n; j++) {
+			if (v->be[j].health.state == BREAKER_HEALTH_UNKNOWN)
+				continue;
+			format_addr(&v->addr[j], as, sizeof(as));
+			snprintf(line, sizeof(line), "%s %s %s", vs, as,
+				 breaker_health_name(v->be[j].health.state));
+			err = emit(emit_arg, line);
+		}
+	}
+	return err;
+}
+
+/* Health states of every checked backend, through the state file's durable
+ * writer (state.c: mode 0600) */
 void sv_save_health(struct supervise *s)
 {
-	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
-	char *buf = NULL;
-	size_t i, len = 0;
-	uint32_t j;
-	FILE *f;
 	int err;
 
 	s->save_needed = false;
 	if (!s->persist)
 		return;
-	f = open_memstream(&buf, &len);
-	if (!f) {
-		pr_warn("health: %s: cannot save: %s", s->persist, strerror(errno));
-		return;
-	}
-	fprintf(f, "# xlb health states, written by lbd on every change\n");
-	for (i = 0; i < s->nvip; i++) {
-		const struct sv_vip *v = s->vip[i];
-
-		format_vip(&v->key, vs, sizeof(vs));
-		for (j = 0; j < v->n; j++) {
-			if (v->be[j].health.state == BREAKER_HEALTH_UNKNOWN)
-				continue;
-			format_addr(&v->addr[j], as, sizeof(as));
-			fprintf(f, "%s %s %s\n", vs, as,
-				breaker_health_name(v->be[j].health.state));
-		}
-	}
-	err = ferror(f) ? -ENOMEM : 0;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err)
-		err = write_durable(s->persist, buf, len, 0600);
+	err = state_write_lines(s->persist, health_lines, s);
 	if (err)
 		pr_warn("health: %s: cannot save: %s", s->persist, strerror(-err));
-	free(buf);
 }
 
 int supervise_persist(struct supervise *s, const char *path)

@@ -428,6 +428,17 @@ int state_load(struct state *st, const char *config, bool use_prev, struct confi
 	return err;
 }
 
+int state_write_lines(const char *path, state_lines_fn gen, void *arg)
+{
+	struct strbuf b = {};
+	int err = gen(arg, emit_line, &b);
+
+	if (!err)
+		err = write_durable(path, b.s ? b.s : "", b.len, STATE_FILE_MODE);
+	free(b.s);
+	return err;
+}
+
 /* Keep what @st->path holds now as .prev: linked, then renamed over .prev, so
  * the state file never goes missing in between. false if it could not be. */
 static bool keep_prev(struct state *st)
@@ -461,7 +472,7 @@ int state_save(struct state *st, const struct config *cfg)
 		goto out_log;
 	err = mkdir_parents(st->path, 0755);
 	if (!err)
-		err = durable_prepare(st->path, buf, len, 0600, tmp, sizeof(tmp));
+		err = durable_prepare(st->path, buf, len, STATE_FILE_MODE, tmp, sizeof(tmp));
 	free(buf);
 	if (err)
 		goto out_log;

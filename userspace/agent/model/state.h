@@ -29,6 +29,7 @@
 #define STATE_HEADER "# xlb state: written by lbd on every accepted change; lbctl grammar"
 #define STATE_END_TAG "# xlb-state-end"
 #define STATE_FILE_MAX (64 << 20)
+#define STATE_FILE_MODE 0600 /* the state file and the files beside it */
 
 struct state {
 	char path[PATH_MAX];
@@ -87,6 +88,18 @@ void state_fini(struct state *st);
  * the reason in @msg. */
 int state_load(struct state *st, const char *config, bool use_prev, struct config *cfg,
 	       enum state_source *src, char *msg, size_t msglen);
+
+/* Lines for state_write_lines(): each through @emit(@emit_arg, line), without
+ * its newline; 0 or the first error of @emit (or the generator's own) */
+typedef int (*state_emit_fn)(void *arg, const char *line);
+typedef int (*state_lines_fn)(void *arg, state_emit_fn emit, void *emit_arg);
+
+/* Write a file of lbd's own beside the state file (the health states): the
+ * lines @gen gives, each ended by a newline, through the same durable writer
+ * and mode (0600) as the state file, without a .prev or an end line. @path
+ * holds exactly those lines, or (on error) what it held before. 0 or -errno
+ * (not logged). */
+int state_write_lines(const char *path, state_lines_fn gen, void *arg);
 
 /* Persist @cfg through the durable writer (mode 0600, parent directories
  * created), keeping the state it replaces as .prev. 0 or -errno (logged): on
