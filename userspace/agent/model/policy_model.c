@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* policy: the rule-set model (scopes, rules, defaults, rate limits) and its
- * compiler into LPM trie entries. Every change goes through policy_apply(),
- * which checks the command against the whole model and reserves all memory
- * before it touches anything, so a refused command leaves the model as it
- * was. No I/O, no libbpf.
+/* policy: the rule-set model (scopes, rules, defaults, rate limits). Every
+ * change goes through policy_apply(), which checks the command against the
+ * whole model and reserves all memory before it touches anything, so a
+ * refused command leaves the model as it was. No I/O, no libbpf. The trie,
+ * printer, compiler and rate arithmetic are in policy_*.c (policy_int.h).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,31 +15,9 @@
 #include "common/grammar.h"
 #include "common/parse.h"
 #include "agent/model/config.h"
-#include "agent/model/policy_model.h"
+#include "agent/model/policy_int.h"
 
-#define CHAIN_MAX XLB_POL_CHAIN_MAX
-#define ACT_MAX (2 * CHAIN_MAX) /* a node's own rules + its parent's chain */
-#define PATH_MAX_NODES 130	/* one node per prefix length 0..128, + 1 */
-#define SCOPE_STRLEN (PARSE_VIP_STRLEN + 8)
-
-/* One prefix used by the scope's rules, or a glue node where two branches
- * part (no rules, always two children). */
-struct pol_node {
-	__be32 addr[4];		 /* network order, host bits zero */
-	uint32_t child[2];	 /* by the bit after plen; 0 = none */
-	uint32_t cid[CHAIN_MAX]; /* rules whose CIDR this is, in chain order */
-	uint32_t exc[CHAIN_MAX]; /* rules that except it */
-	uint8_t plen;
-	uint8_t ncid, nexc;
-	uint8_t pad;
-};
-
-static int fam_idx(uint8_t family)
-{
-	return family == XLB_FAMILY_V6;
-}
-
-static const char *cidr_str(const struct cidr *c, char *buf, size_t len)
+const char *pol_cidr_str(const struct cidr *c, char *buf, size_t len)
 {
 	if (cidr_format(c, buf, len))
 		snprintf(buf, len, "?");
@@ -72,209 +50,9 @@ static const char *rule_str(const struct cidr *c, uint8_t proto, const struct gr
 
 	if (nports && gr_ports_format(ports, nports, ps, sizeof(ps)))
 		snprintf(ps, sizeof(ps), "?");
-	snprintf(buf, len, "%s%s%s%s%s", cidr_str(c, cs, sizeof(cs)), proto ? " proto " : "",
+	snprintf(buf, len, "%s%s%s%s%s", pol_cidr_str(c, cs, sizeof(cs)), proto ? " proto " : "",
 		 proto ? (pn ? pn : "?") : "", nports ? " ports " : "", ps);
 	return buf;
-}
-
-/* ---- the trie ---- */
-
-static void trie_free(struct pol_trie *t)
-{
-	free(t->node);
-	memset(t, 0, sizeof(*t));
-}
-
-/* At least @more nodes can be taken without allocating */
-static int trie_reserve(struct pol_trie *t, uint32_t more)
-{
-	uint32_t want, cap;
-	struct pol_node *n;
-
-	if (t->cap - t->n + t->nfree >= more)
-		return 0;
-	want = t->n + more;
-	cap = t->cap ? t->cap : 64;
-	while (cap < want)
-		cap *= 2;
-	n = realloc(t->node, (size_t)cap * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	t->node = n;
-	if (!t->n)
-		t->n = 1; /* index 0 is "none" */
-	t->cap = cap;
-	return 0;
-}
-
-static uint32_t node_new(struct pol_trie *t, const __be32 addr[4], unsigned int plen)
-{
-	struct pol_node *n;
-	uint32_t idx;
-
-	if (t->nfree) {
-		idx = t->free;
-		t->free = t->node[idx].child[0];
-		t->nfree--;
-	} else {
-		idx = t->n++;
-	}
-	n = &t->node[idx];
-	memset(n, 0, sizeof(*n));
-	memcpy(n->addr, addr, sizeof(n->addr));
-	cidr_mask(n->addr, plen);
-	n->plen = (uint8_t)plen;
-	return idx;
-}
-
-static void node_del(struct pol_trie *t, uint32_t idx)
-{
-	t->node[idx].child[0] = t->free;
-	t->free = idx;
-	t->nfree++;
-}
-
-static bool node_used(const struct pol_node *n)
-{
-	return n->ncid || n->nexc;
-}
-
-/* n is c or contains it */
-static bool node_covers(const struct pol_node *n, const struct cidr *c)
-{
-	return n->plen <= c->plen && cidr_common_bits(n->addr, c->addr, n->plen) == n->plen;
-}
-
-/* c contains n (or is it) */
-static bool cidr_covers_node(const struct cidr *c, const struct pol_node *n)
-{
-	return c->plen <= n->plen && cidr_common_bits(n->addr, c->addr, c->plen) == c->plen;
-}
-
-static uint32_t trie_find(const struct pol_trie *t, const struct cidr *c)
-{
-	uint32_t idx = t->root;
-
-	while (idx) {
-		const struct pol_node *n = &t->node[idx];
-
-		if (!node_covers(n, c))
-			return 0;
-		if (n->plen == c->plen)
-			return idx;
-		idx = n->child[cidr_addr_bit(c->addr, n->plen)];
-	}
-	return 0;
-}
-
-/* The node of c, created if needed (two nodes at most: c and a glue node).
- * The caller reserved them, so the node array does not move. */
-static uint32_t trie_insert(struct pol_trie *t, const struct cidr *c)
-{
-	uint32_t *slot = &t->root, idx, nn, glue;
-	unsigned int m;
-
-	while ((idx = *slot)) {
-		struct pol_node *n = &t->node[idx];
-
-		m = cidr_common_bits(n->addr, c->addr, n->plen < c->plen ? n->plen : c->plen);
-		if (m == n->plen) {
-			if (n->plen == c->plen)
-				return idx;
-			slot = &n->child[cidr_addr_bit(c->addr, n->plen)];
-			continue;
-		}
-		/* n is not inside c's path: c contains n, or they part at bit m */
-		nn = node_new(t, c->addr, c->plen);
-		if (m == c->plen) {
-			t->node[nn].child[cidr_addr_bit(t->node[idx].addr, c->plen)] = idx;
-			*slot = nn;
-			return nn;
-		}
-		glue = node_new(t, c->addr, m);
-		t->node[glue].child[cidr_addr_bit(c->addr, m)] = nn;
-		t->node[glue].child[cidr_addr_bit(t->node[idx].addr, m)] = idx;
-		*slot = glue;
-		return nn;
-	}
-	nn = node_new(t, c->addr, c->plen);
-	*slot = nn;
-	return nn;
-}
-
-/* Drop the node of c if no rule uses it any more, and a glue node left with
- * one child above it. */
-static void trie_prune(struct pol_trie *t, const struct cidr *c)
-{
-	uint32_t *slots[PATH_MAX_NODES], *slot = &t->root, idx;
-	struct pol_node *n;
-	int d = 0, k;
-
-	while ((idx = *slot)) {
-		n = &t->node[idx];
-		if (!node_covers(n, c) || d >= PATH_MAX_NODES)
-			return;
-		slots[d++] = slot;
-		if (n->plen == c->plen)
-			break;
-		slot = &n->child[cidr_addr_bit(c->addr, n->plen)];
-	}
-	if (!idx)
-		return;
-	/* the node, then at most its parent */
-	for (k = d - 1; k >= 0 && k >= d - 2; k--) {
-		idx = *slots[k];
-		n = &t->node[idx];
-		if (node_used(n) || (n->child[0] && n->child[1]))
-			return;
-		*slots[k] = n->child[0] ? n->child[0] : n->child[1];
-		node_del(t, idx);
-	}
-}
-
-static int trie_copy(struct pol_trie *dst, const struct pol_trie *src)
-{
-	*dst = *src;
-	dst->node = NULL;
-	if (!src->cap)
-		return 0;
-	dst->node = malloc((size_t)src->cap * sizeof(*src->node));
-	if (!dst->node)
-		return -ENOMEM;
-	memcpy(dst->node, src->node, (size_t)src->n * sizeof(*src->node));
-	return 0;
-}
-
-/* ---- chains ---- */
-
-static bool has_id(const uint32_t *ids, unsigned int n, uint32_t id)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
-
-/* The chain below node n: n's own rules, then those of the chain above it
- * (@act) that do not except n. Returns the length, which may exceed
- * CHAIN_MAX (out holds the first ACT_MAX). */
-static unsigned int node_chain(const struct pol_node *n, const uint32_t *act, unsigned int nact,
-			       uint32_t *out)
-{
-	unsigned int i, k = 0;
-
-	for (i = 0; i < n->ncid; i++)
-		out[k++] = n->cid[i];
-	for (i = 0; i < nact; i++) {
-		if (has_id(n->exc, n->nexc, act[i]))
-			continue;
-		if (k < ACT_MAX)
-			out[k] = act[i];
-		k++;
-	}
-	return k;
 }
 
 /* Adding a rule: the CIDR, its except blocks, and where it goes */
@@ -293,17 +71,9 @@ static bool in_except(const struct add_ctx *a, const struct pol_node *n)
 	unsigned int i;
 
 	for (i = 0; i < a->nexcept; i++)
-		if (cidr_covers_node(&a->except[i], n))
+		if (pol_cidr_covers_node(&a->except[i], n))
 			return true;
 	return false;
-}
-
-static void node_cidr(const struct pol_node *n, uint8_t family, struct cidr *c)
-{
-	memset(c, 0, sizeof(*c));
-	memcpy(c->addr, n->addr, sizeof(c->addr));
-	c->plen = n->plen;
-	c->family = family;
 }
 
 /* Every prefix inside the new rule's CIDR, below node idx: its chain plus the
@@ -318,10 +88,10 @@ static int check_below(struct add_ctx *a, uint8_t family, uint32_t idx, const ui
 
 	if (in_except(a, n))
 		return 0; /* the new rule does not apply here; the rest was valid */
-	if (node_used(n)) {
-		ncur = node_chain(n, act, nact, cur);
+	if (pol_node_used(n)) {
+		ncur = pol_node_chain(n, act, nact, cur);
 		if (ncur + 1 > CHAIN_MAX) {
-			node_cidr(n, family, &a->badbuf);
+			pol_node_cidr(n, family, &a->badbuf);
 			a->bad = &a->badbuf;
 			a->badlen = ncur + 1;
 			return -ENOSPC;
@@ -351,14 +121,14 @@ static int check_chains(struct add_ctx *a, uint8_t family)
 		const struct pol_node *n = &t->node[idx];
 
 		if (n->plen > a->cidr->plen) {
-			if (cidr_covers_node(a->cidr, n))
+			if (pol_cidr_covers_node(a->cidr, n))
 				below = idx;
 			break;
 		}
-		if (!node_covers(n, a->cidr))
+		if (!pol_node_covers(n, a->cidr))
 			break;
-		if (node_used(n)) {
-			nact = node_chain(n, act, nact, cur);
+		if (pol_node_used(n)) {
+			nact = pol_node_chain(n, act, nact, cur);
 			if (nact > ACT_MAX)
 				nact = ACT_MAX;
 			memcpy(act, cur, nact * sizeof(act[0]));
@@ -435,8 +205,8 @@ static void scope_init(struct pol_scope *s, bool global, const struct xlb_vip_ke
 
 static void scope_free(struct pol_scope *s)
 {
-	trie_free(&s->trie[0]);
-	trie_free(&s->trie[1]);
+	pol_trie_free(&s->trie[0]);
+	pol_trie_free(&s->trie[1]);
 }
 
 struct pol_scope *policy_scope(const struct policy *p, const struct xlb_vip_key *key)
@@ -523,7 +293,8 @@ static int scope_copy(struct pol_scope *dst, const struct pol_scope *src)
 {
 	*dst = *src;
 	memset(dst->trie, 0, sizeof(dst->trie));
-	if (trie_copy(&dst->trie[0], &src->trie[0]) || trie_copy(&dst->trie[1], &src->trie[1])) {
+	if (pol_trie_copy(&dst->trie[0], &src->trie[0]) ||
+	    pol_trie_copy(&dst->trie[1], &src->trie[1])) {
 		scope_free(dst);
 		return -ENOMEM;
 	}
@@ -660,7 +431,7 @@ static int rule_input(const struct xlb_vip_key *key, const struct gr_cmd *cmd, s
 	ret = check_cidr(&g->cidr, "CIDR", &in->cidr, err, errlen);
 	if (ret)
 		return ret;
-	cidr_str(&in->cidr, cs, sizeof(cs));
+	pol_cidr_str(&in->cidr, cs, sizeof(cs));
 	if (key && key->family != in->cidr.family) {
 		if (format_vip(key, vs, sizeof(vs)))
 			snprintf(vs, sizeof(vs), "?");
@@ -698,7 +469,7 @@ static int rule_input(const struct xlb_vip_key *key, const struct gr_cmd *cmd, s
 		ret = check_cidr(&g->except[i], "except", e, err, errlen);
 		if (ret)
 			return ret;
-		cidr_str(e, es, sizeof(es));
+		pol_cidr_str(e, es, sizeof(es));
 		if (e->family != in->cidr.family)
 			return errmsg(-EINVAL, err, errlen, "invalid except '%s': not %s like %s",
 				      es, in->cidr.family == XLB_FAMILY_V4 ? "IPv4" : "IPv6", cs);
@@ -715,7 +486,7 @@ static int rule_input(const struct xlb_vip_key *key, const struct gr_cmd *cmd, s
 			if (cidr_overlap(&in->except[j], e))
 				return errmsg(-EINVAL, err, errlen,
 					      "invalid except '%s': overlaps %s", es,
-					      cidr_str(&in->except[j], cs, sizeof(cs)));
+					      pol_cidr_str(&in->except[j], cs, sizeof(cs)));
 	}
 	in->nexcept = g->nexcept;
 	/* keep them sorted whatever order a hand-made command used */
@@ -731,7 +502,7 @@ static int rule_input(const struct xlb_vip_key *key, const struct gr_cmd *cmd, s
 
 static void node_set_used(struct policy *p, struct pol_trie *t, int f, struct pol_node *n, bool was)
 {
-	if (was == node_used(n))
+	if (was == pol_node_used(n))
 		return;
 	if (was) {
 		t->nprefix--;
@@ -749,8 +520,8 @@ static unsigned int prefix_fresh(const struct pol_scope *s, int f, const struct 
 
 	if (!s)
 		return 1;
-	idx = trie_find(&s->trie[f], c);
-	return !idx || !node_used(&s->trie[f].node[idx]);
+	idx = pol_trie_find(&s->trie[f], c);
+	return !idx || !pol_node_used(&s->trie[f].node[idx]);
 }
 
 static int policy_add(struct policy *p, const struct xlb_vip_key *key, const struct gr_cmd *cmd,
@@ -777,10 +548,10 @@ static int policy_add(struct policy *p, const struct xlb_vip_key *key, const str
 		return ret;
 	scope_str(s, key, ss, sizeof(ss));
 	rule_str(&in.cidr, in.proto, in.ports, in.nports, rs, sizeof(rs));
-	f = fam_idx(in.cidr.family);
+	f = pol_fam_idx(in.cidr.family);
 	if (s) {
 		t = &s->trie[f];
-		idx = trie_find(t, &in.cidr);
+		idx = pol_trie_find(t, &in.cidr);
 		if (idx && node_rule(p, &t->node[idx], in.proto, in.ports, in.nports) != POL_NONE)
 			return errmsg(-EEXIST, err, errlen, "policy rule %s already exists in %s",
 				      rs, ss);
@@ -793,7 +564,8 @@ static int policy_add(struct policy *p, const struct xlb_vip_key *key, const str
 			return errmsg(ret, err, errlen,
 				      "policy rule %s in %s: %u rules would apply to %s (at most "
 				      "%d)",
-				      rs, ss, a.badlen, cidr_str(a.bad, bs, sizeof(bs)), CHAIN_MAX);
+				      rs, ss, a.badlen, pol_cidr_str(a.bad, bs, sizeof(bs)),
+				      CHAIN_MAX);
 	}
 	if (p->nrules >= XLB_POL_RULES_MAX)
 		return errmsg(-ENOSPC, err, errlen, "too many policy rules (at most %d)",
@@ -817,7 +589,7 @@ static int policy_add(struct policy *p, const struct xlb_vip_key *key, const str
 		created = true;
 	}
 	t = &s->trie[f];
-	ret = trie_reserve(t, 2 * (1 + in.nexcept));
+	ret = pol_trie_reserve(t, 2 * (1 + in.nexcept));
 	if (ret) {
 		if (created)
 			scope_gc(p, s);
@@ -848,8 +620,8 @@ static int policy_add(struct policy *p, const struct xlb_vip_key *key, const str
 
 	/* chain order inside the node: rules with proto/ports first, then
 	 * insertion order; the new rule is the newest of its kind */
-	n = &t->node[trie_insert(t, &in.cidr)];
-	was = node_used(n);
+	n = &t->node[pol_trie_insert(t, &in.cidr)];
+	was = pol_node_used(n);
 	k = n->ncid;
 	if (rule_spec(r))
 		for (k = 0; k < n->ncid && rule_spec(&p->rule[n->cid[k]]); k++)
@@ -859,8 +631,8 @@ static int policy_add(struct policy *p, const struct xlb_vip_key *key, const str
 	n->ncid++;
 	node_set_used(p, t, f, n, was);
 	for (i = 0; i < in.nexcept; i++) {
-		n = &t->node[trie_insert(t, &in.except[i])];
-		was = node_used(n);
+		n = &t->node[pol_trie_insert(t, &in.except[i])];
+		was = pol_node_used(n);
 		n->exc[n->nexc++] = id;
 		node_set_used(p, t, f, n, was);
 	}
@@ -884,30 +656,30 @@ static void id_remove(uint32_t *ids, uint8_t *n, uint32_t id)
 static void rule_remove(struct policy *p, struct pol_scope *s, uint32_t id)
 {
 	struct pol_rule *r = &p->rule[id];
-	int f = fam_idx(r->cidr.family);
+	int f = pol_fam_idx(r->cidr.family);
 	struct pol_trie *t = &s->trie[f];
 	struct pol_node *n;
 	uint32_t idx;
 	unsigned int i;
 	bool was;
 
-	idx = trie_find(t, &r->cidr);
+	idx = pol_trie_find(t, &r->cidr);
 	if (idx) {
 		n = &t->node[idx];
-		was = node_used(n);
+		was = pol_node_used(n);
 		id_remove(n->cid, &n->ncid, id);
 		node_set_used(p, t, f, n, was);
-		trie_prune(t, &r->cidr);
+		pol_trie_prune(t, &r->cidr);
 	}
 	for (i = 0; i < r->nexcept; i++) {
-		idx = trie_find(t, &r->except[i]);
+		idx = pol_trie_find(t, &r->except[i]);
 		if (!idx)
 			continue;
 		n = &t->node[idx];
-		was = node_used(n);
+		was = pol_node_used(n);
 		id_remove(n->exc, &n->nexc, id);
 		node_set_used(p, t, f, n, was);
-		trie_prune(t, &r->except[i]);
+		pol_trie_prune(t, &r->except[i]);
 	}
 	if (r->prev != POL_NONE)
 		p->rule[r->prev].next = r->next;
@@ -938,9 +710,9 @@ static int policy_del(struct policy *p, const struct xlb_vip_key *key, const str
 	scope_str(s, key, ss, sizeof(ss));
 	rule_str(&in.cidr, in.proto, in.ports, in.nports, rs, sizeof(rs));
 	if (s) {
-		struct pol_trie *t = &s->trie[fam_idx(in.cidr.family)];
+		struct pol_trie *t = &s->trie[pol_fam_idx(in.cidr.family)];
 
-		idx = trie_find(t, &in.cidr);
+		idx = pol_trie_find(t, &in.cidr);
 		if (idx)
 			id = node_rule(p, &t->node[idx], in.proto, in.ports, in.nports);
 	}
@@ -965,7 +737,7 @@ static void scope_flush(struct policy *p, struct pol_scope *s)
 	}
 	for (f = 0; f < 2; f++) {
 		p->nprefix[f] -= s->trie[f].nprefix;
-		trie_free(&s->trie[f]);
+		pol_trie_free(&s->trie[f]);
 	}
 	p->nrules -= s->nrules;
 	s->nrules = 0;
@@ -1166,285 +938,4 @@ int policy_apply(struct policy *p, const struct config *cfg, const struct gr_cmd
 	default:
 		return errmsg(-EOPNOTSUPP, err, errlen, "unknown command 'policy %s'", verb);
 	}
-}
-
-/* ---- printing ---- */
-
-static void scope_cmd(const struct pol_scope *s, enum gr_object obj, enum gr_verb verb,
-		      struct gr_cmd *cmd)
-{
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->obj = obj;
-	cmd->verb = verb;
-	if (!s->global) {
-		cmd->args = GR_ARG_VIP;
-		cmd->vip = s->key;
-	}
-}
-
-void policy_rule_cmd(const struct pol_scope *s, const struct pol_rule *r, struct gr_cmd *cmd)
-{
-	struct gr_policy *g = &cmd->pol;
-
-	scope_cmd(s, GR_OBJ_POLICY, GR_VERB_ADD, cmd);
-	cmd->args |= GR_ARG_ACTION | GR_ARG_CIDR;
-	g->action = r->action;
-	g->cidr = r->cidr;
-	if (r->nexcept) {
-		g->set |= GR_POL_EXCEPT;
-		g->nexcept = r->nexcept;
-		memcpy(g->except, r->except, sizeof(g->except));
-	}
-	if (r->proto) {
-		g->set |= GR_POL_PROTO;
-		g->proto = r->proto;
-	}
-	if (r->nports) {
-		g->set |= GR_POL_PORTS;
-		g->nports = r->nports;
-		memcpy(g->ports, r->ports, sizeof(g->ports));
-	}
-}
-
-static int print_scope(const struct policy *p, const struct pol_scope *s,
-		       int (*emit)(void *arg, const char *line), void *arg)
-{
-	struct gr_cmd cmd;
-	const struct pol_rl *rl = &s->rl;
-	struct gr_ratelimit *g = &cmd.rl;
-	uint32_t id;
-	int ret;
-
-	if (s->dflt != POL_DEF_ACTION) {
-		scope_cmd(s, GR_OBJ_POLICY, GR_VERB_DEFAULT, &cmd);
-		cmd.args |= GR_ARG_ACTION;
-		cmd.pol.action = s->dflt;
-		ret = grammar_emit(&cmd, emit, arg);
-		if (ret)
-			return ret;
-	}
-	for (id = s->head; id != POL_NONE; id = p->rule[id].next) {
-		policy_rule_cmd(s, &p->rule[id], &cmd);
-		ret = grammar_emit(&cmd, emit, arg);
-		if (ret)
-			return ret;
-	}
-	if (!s->has_rl)
-		return 0;
-	scope_cmd(s, GR_OBJ_RATELIMIT, GR_VERB_SET, &cmd);
-#define RL_PUT(bit, f)                 \
-	do {                           \
-		if (rl->f) {           \
-			g->set |= bit; \
-			g->f = rl->f;  \
-		}                      \
-	} while (0)
-	RL_PUT(GR_RL_PPS, pps);
-	RL_PUT(GR_RL_BURST, burst);
-	RL_PUT(GR_RL_NEW_FLOWS, new_flows);
-	RL_PUT(GR_RL_NEW_FLOWS_BURST, new_flows_burst);
-	RL_PUT(GR_RL_CEILING, ceiling);
-	RL_PUT(GR_RL_CEILING_BURST, ceiling_burst);
-#undef RL_PUT
-	if (rl->prefix_len != POL_DEF_PREFIX_LEN) {
-		g->set |= GR_RL_PREFIX_LEN;
-		g->prefix_len = rl->prefix_len;
-	}
-	if (rl->prefix_len6 != POL_DEF_PREFIX_LEN6) {
-		g->set |= GR_RL_PREFIX_LEN6;
-		g->prefix_len6 = rl->prefix_len6;
-	}
-	return grammar_emit(&cmd, emit, arg);
-}
-
-int policy_print(const struct policy *p, int (*emit)(void *arg, const char *line), void *arg)
-{
-	size_t i;
-	int ret;
-
-	ret = print_scope(p, &p->global, emit, arg);
-	for (i = 0; !ret && i < p->nvip; i++)
-		ret = print_scope(p, p->vip[i], emit, arg);
-	return ret;
-}
-
-static bool rule_eq(const struct pol_rule *a, const struct pol_rule *b)
-{
-	return a->action == b->action && a->proto == b->proto && a->nports == b->nports &&
-	       a->nexcept == b->nexcept && cidr_equal(&a->cidr, &b->cidr) &&
-	       !memcmp(a->ports, b->ports, a->nports * sizeof(a->ports[0])) &&
-	       !memcmp(a->except, b->except, a->nexcept * sizeof(a->except[0]));
-}
-
-static bool scope_eq(const struct policy *pa, const struct pol_scope *a, const struct policy *pb,
-		     const struct pol_scope *b)
-{
-	uint32_t ia, ib;
-
-	if (a->dflt != b->dflt || a->has_rl != b->has_rl || a->nrules != b->nrules ||
-	    (a->has_rl && memcmp(&a->rl, &b->rl, sizeof(a->rl))))
-		return false;
-	for (ia = a->head, ib = b->head; ia != POL_NONE && ib != POL_NONE;
-	     ia = pa->rule[ia].next, ib = pb->rule[ib].next)
-		if (!rule_eq(&pa->rule[ia], &pb->rule[ib]))
-			return false;
-	return ia == POL_NONE && ib == POL_NONE;
-}
-
-bool policy_equal(const struct policy *a, const struct policy *b)
-{
-	size_t i;
-
-	if (a->nvip != b->nvip || a->nrules != b->nrules || !scope_eq(a, &a->global, b, &b->global))
-		return false;
-	for (i = 0; i < a->nvip; i++) {
-		const struct pol_scope *sb = policy_scope(b, &a->vip[i]->key);
-
-		if (!sb || !scope_eq(a, a->vip[i], b, sb))
-			return false;
-	}
-	return true;
-}
-
-/* ---- compiler ---- */
-
-struct compile_ctx {
-	const struct pol_trie *t;
-	uint32_t scope_id;
-	uint8_t family;
-	pol_emit_fn emit;
-	void *arg;
-	char *err;
-	size_t errlen;
-};
-
-static int compile_node(struct compile_ctx *c, uint32_t idx, const uint32_t *act, unsigned int nact)
-{
-	const struct pol_node *n = &c->t->node[idx];
-	uint32_t cur[ACT_MAX];
-	unsigned int ncur = nact, i;
-	int ret;
-
-	if (node_used(n)) {
-		struct xlb_pol_chain chain;
-
-		ncur = node_chain(n, act, nact, cur);
-		if (ncur > CHAIN_MAX) {
-			char bs[CIDR_STRLEN];
-			struct cidr bad;
-
-			node_cidr(n, c->family, &bad);
-			return errmsg(-ENOSPC, c->err, c->errlen,
-				      "policy: %u rules apply to %s (at most %d)", ncur,
-				      cidr_str(&bad, bs, sizeof(bs)), CHAIN_MAX);
-		}
-		memset(&chain, 0, sizeof(chain));
-		chain.n = ncur;
-		memcpy(chain.rule, cur, ncur * sizeof(cur[0]));
-		if (c->family == XLB_FAMILY_V4) {
-			struct xlb_pol_key4 k;
-
-			memset(&k, 0, sizeof(k));
-			k.prefixlen = 32 + n->plen;
-			k.scope = c->scope_id;
-			k.addr = n->addr[0];
-			ret = c->emit(c->arg, &k, &chain);
-		} else {
-			struct xlb_pol_key6 k;
-
-			memset(&k, 0, sizeof(k));
-			k.prefixlen = 32 + n->plen;
-			k.scope = c->scope_id;
-			memcpy(k.addr, n->addr, sizeof(k.addr));
-			ret = c->emit(c->arg, &k, &chain);
-		}
-		if (ret)
-			return ret;
-		act = cur;
-	}
-	for (i = 0; i < 2; i++) {
-		if (!n->child[i])
-			continue;
-		ret = compile_node(c, n->child[i], act, ncur);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-int policy_compile(const struct pol_scope *s, uint32_t scope_id, uint8_t family, pol_emit_fn emit,
-		   void *arg, char *err, size_t errlen)
-{
-	struct compile_ctx c = { .t = &s->trie[fam_idx(family)],
-				 .scope_id = scope_id,
-				 .family = family,
-				 .emit = emit,
-				 .arg = arg,
-				 .err = err,
-				 .errlen = errlen };
-
-	if (family != XLB_FAMILY_V4 && family != XLB_FAMILY_V6)
-		return errmsg(-EINVAL, err, errlen, "policy: bad family %u", family);
-	if (!c.t->root)
-		return 0;
-	return compile_node(&c, c.t->root, NULL, 0);
-}
-
-void policy_rule_value(const struct pol_rule *r, struct xlb_pol_rule *out)
-{
-	unsigned int i;
-
-	memset(out, 0, sizeof(*out));
-	out->action = r->action;
-	out->proto = r->proto;
-	if (r->proto == IPPROTO_ICMP && r->cidr.family == XLB_FAMILY_V6)
-		out->proto = IPPROTO_ICMPV6;
-	out->nports = r->nports;
-	for (i = 0; i < r->nports && i < XLB_POL_PORTS_MAX; i++) {
-		out->ports[i].lo = r->ports[i].lo;
-		out->ports[i].hi = r->ports[i].hi;
-	}
-}
-
-void policy_scope_value(const struct pol_scope *s, struct xlb_pol_scope *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->dflt = POL_DEF_ACTION;
-	if (!s)
-		return;
-	out->dflt = s->dflt;
-	if (s->nrules)
-		out->flags |= XLB_POL_SCOPE_F_RULES;
-}
-
-static void gcra(uint32_t rate, uint32_t burst, __u64 *interval, __u64 *tolerance)
-{
-	uint64_t iv;
-
-	*interval = *tolerance = 0;
-	if (!rate)
-		return;
-	iv = (1000000000ULL + rate / 2) / rate;
-	if (!iv)
-		iv = 1;
-	if (!burst)
-		burst = rate; /* one second's worth */
-	*interval = iv;
-	*tolerance = (uint64_t)(burst - 1) * iv;
-}
-
-void policy_rl_value(const struct pol_scope *s, struct xlb_rl_cfg *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->prefix4 = POL_DEF_PREFIX_LEN;
-	out->prefix6 = POL_DEF_PREFIX_LEN6;
-	if (!s || !s->has_rl)
-		return;
-	gcra(s->rl.pps, s->rl.burst, &out->pps_interval_ns, &out->pps_tolerance_ns);
-	gcra(s->rl.new_flows, s->rl.new_flows_burst, &out->nf_interval_ns, &out->nf_tolerance_ns);
-	if (!s->global)
-		gcra(s->rl.ceiling, s->rl.ceiling_burst, &out->ceil_interval_ns,
-		     &out->ceil_tolerance_ns);
-	out->prefix4 = s->rl.prefix_len;
-	out->prefix6 = s->rl.prefix_len6;
 }

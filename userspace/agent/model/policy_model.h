@@ -60,7 +60,7 @@ struct pol_rl {
 	uint8_t pad[2];
 };
 
-struct pol_node; /* trie node, private to policy.c */
+struct pol_node; /* trie node, private to the model (policy_int.h) */
 
 struct pol_trie {
 	struct pol_node *node; /* node[0] unused: index 0 means none */
