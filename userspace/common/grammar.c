@@ -147,54 +147,62 @@ static const struct kw vip_kws[] = {
 	{ "sched", GR_OPT_SCHED, KW_ENUM, OPT(sched), 0, 0, gr_sched_name, __GR_SCHED_MAX, 0 },
 	{ "encap", GR_OPT_ENCAP, KW_ENUM, OPT(encap), 0, 0, names_encap, XLB_ENCAP_L2 + 1, 0 },
 	{ "hash", GR_OPT_HASH, KW_ENUM, OPT(hash), 0, 0, gr_hash_name, __GR_HASH_MAX, 0 },
-	{ "ring-size", GR_OPT_RING_SIZE, KW_UINT, OPT(ring_size), 1, XLB_MAGLEV_M_MAX, NULL, 0, 0 },
-	{ "udp-idle", GR_OPT_UDP_IDLE, KW_DUR, OPT(udp_idle_ms), 100, GR_DUR_MAX_MS, NULL, 0, 0 },
-	{ "mtu", GR_OPT_MTU, KW_UINT, OPT(mtu), 576, XLB_MTU_MAX, NULL, 0, 0 },
+	{ "ring-size", GR_OPT_RING_SIZE, KW_UINT, OPT(ring_size), GR_RING_SIZE_MIN,
+	  GR_RING_SIZE_MAX, NULL, 0, 0 },
+	{ "udp-idle", GR_OPT_UDP_IDLE, KW_DUR, OPT(udp_idle_ms), GR_UDP_IDLE_MIN_MS, GR_DUR_MAX_MS,
+	  NULL, 0, 0 },
+	{ "mtu", GR_OPT_MTU, KW_UINT, OPT(mtu), GR_MTU_MIN, GR_MTU_MAX, NULL, 0, 0 },
 	{ "check", GR_OPT_CHECK, KW_ENUM, OPT(check), 0, 0, gr_check_name, __GR_CHECK_MAX, 0 },
 	{ "check-via", GR_OPT_CHECK_VIA, KW_ENUM, OPT(check_via), 0, 0, gr_via_name, __GR_VIA_MAX,
 	  0 },
-	{ "check-port", GR_OPT_CHECK_PORT, KW_UINT, OPT(check_port), 1, 65535, NULL, 0, 0 },
+	{ "check-port", GR_OPT_CHECK_PORT, KW_UINT, OPT(check_port), GR_PORT_MIN, GR_PORT_MAX, NULL,
+	  0, 0 },
 	{ "path", GR_OPT_PATH, KW_PATH, OPT(path), 0, 0, NULL, 0, 0 },
 	{ "host", GR_OPT_HOST, KW_TEXT, OPT(host), 0, 0, NULL, 0, 0 },
-	{ "expect", GR_OPT_EXPECT, KW_EXPECT, OPT(expect), 100, 599, NULL, 0, 0 },
+	{ "expect", GR_OPT_EXPECT, KW_EXPECT, OPT(expect), GR_STATUS_MIN, GR_STATUS_MAX, NULL, 0,
+	  0 },
 	{ "send", GR_OPT_SEND, KW_TEXT, OPT(send), 0, 0, NULL, 0, 0 },
 	{ "receive", GR_OPT_RECEIVE, KW_TEXT, OPT(receive), 0, 0, NULL, 0, 0 },
-	{ "interval", GR_OPT_INTERVAL, KW_DUR, OPT(interval_ms), 1, GR_DUR_MAX_MS, NULL, 0, 0 },
-	{ "timeout", GR_OPT_TIMEOUT, KW_DUR, OPT(timeout_ms), 1, GR_DUR_MAX_MS, NULL, 0, 0 },
-	{ "rise", GR_OPT_RISE, KW_UINT, OPT(rise), 1, 100, NULL, 0, 0 },
-	{ "fall", GR_OPT_FALL, KW_UINT, OPT(fall), 1, 100, NULL, 0, 0 },
-	{ "fail-ratio", GR_OPT_FAIL_RATIO, KW_UINT, OPT(fail_ratio), 0, 100, NULL, 0, 0 },
+	{ "interval", GR_OPT_INTERVAL, KW_DUR, OPT(interval_ms), GR_DUR_MIN_MS, GR_DUR_MAX_MS, NULL,
+	  0, 0 },
+	{ "timeout", GR_OPT_TIMEOUT, KW_DUR, OPT(timeout_ms), GR_DUR_MIN_MS, GR_DUR_MAX_MS, NULL, 0,
+	  0 },
+	{ "rise", GR_OPT_RISE, KW_UINT, OPT(rise), GR_RUN_MIN, GR_RUN_MAX, NULL, 0, 0 },
+	{ "fall", GR_OPT_FALL, KW_UINT, OPT(fall), GR_RUN_MIN, GR_RUN_MAX, NULL, 0, 0 },
+	{ "fail-ratio", GR_OPT_FAIL_RATIO, KW_UINT, OPT(fail_ratio), 0, GR_PCT_MAX, NULL, 0, 0 },
 	{ "fail-window", GR_OPT_FAIL_WINDOW, KW_UINT, OPT(fail_window), 1, GR_FAIL_WINDOW_MAX, NULL,
 	  0, 0 },
 	{ "fail-min", GR_OPT_FAIL_MIN, KW_UINT, OPT(fail_min), 1, GR_FAIL_WINDOW_MAX, NULL, 0, 0 },
 	{ "init-state", GR_OPT_INIT_STATE, KW_ENUM, OPT(init_state), 0, 0, gr_init_name,
 	  __GR_INIT_MAX, 0 },
-	{ "eject-time", GR_OPT_EJECT_TIME, KW_DUR, OPT(eject_ms), 1, GR_DUR_MAX_MS, NULL, 0, 0 },
-	{ "max-eject-time", GR_OPT_MAX_EJECT_TIME, KW_DUR, OPT(max_eject_ms), 1, GR_DUR_MAX_MS,
+	{ "eject-time", GR_OPT_EJECT_TIME, KW_DUR, OPT(eject_ms), GR_DUR_MIN_MS, GR_DUR_MAX_MS,
 	  NULL, 0, 0 },
-	{ "half-open-flows", GR_OPT_HALF_OPEN_FLOWS, KW_UINT, OPT(half_open_flows), 1, 1000, NULL,
-	  0, 0 },
-	{ "panic", GR_OPT_PANIC, KW_UINT, OPT(panic_pct), 0, 100, NULL, 0, 0 },
-	{ "max-eject", GR_OPT_MAX_EJECT, KW_UINT, OPT(max_eject_pct), 0, 100, NULL, 0, 0 },
+	{ "max-eject-time", GR_OPT_MAX_EJECT_TIME, KW_DUR, OPT(max_eject_ms), GR_DUR_MIN_MS,
+	  GR_DUR_MAX_MS, NULL, 0, 0 },
+	{ "half-open-flows", GR_OPT_HALF_OPEN_FLOWS, KW_UINT, OPT(half_open_flows),
+	  GR_HALF_OPEN_FLOWS_MIN, GR_HALF_OPEN_FLOWS_MAX, NULL, 0, 0 },
+	{ "panic", GR_OPT_PANIC, KW_UINT, OPT(panic_pct), 0, GR_PCT_MAX, NULL, 0, 0 },
+	{ "max-eject", GR_OPT_MAX_EJECT, KW_UINT, OPT(max_eject_pct), 0, GR_PCT_MAX, NULL, 0, 0 },
 	{ "open-flows", GR_OPT_OPEN_FLOWS, KW_ENUM, OPT(open_flows), 0, 0, gr_open_flows_name,
 	  __GR_OPEN_FLOWS_MAX, 0 },
 	{ "syn-burst", GR_OPT_SYN_BURST, KW_UINT, OPT(syn_burst), 0, GR_SYN_BURST_MAX, NULL, 0, 0 },
 };
 
 static const struct kw backend_kws[] = {
-	{ "weight", GR_OPT_WEIGHT, KW_UINT, OPT(weight), 1, 65535, NULL, 0, 0 },
-	{ "port", GR_OPT_PORT, KW_UINT, OPT(port), 1, 65535, NULL, 0, 0 },
+	{ "weight", GR_OPT_WEIGHT, KW_UINT, OPT(weight), GR_WEIGHT_MIN, GR_WEIGHT_MAX, NULL, 0, 0 },
+	{ "port", GR_OPT_PORT, KW_UINT, OPT(port), GR_PORT_MIN, GR_PORT_MAX, NULL, 0, 0 },
 	{ "mac", GR_OPT_MAC, KW_MAC, OPT(mac), 0, 0, NULL, 0, 0 },
 	/* per-backend overrides of the VIP's check */
 	{ "check", GR_OPT_CHECK, KW_ENUM, OPT(check), 0, 0, gr_check_name, __GR_CHECK_MAX, 0 },
-	{ "check-port", GR_OPT_CHECK_PORT, KW_UINT, OPT(check_port), 1, 65535, NULL, 0, 0 },
+	{ "check-port", GR_OPT_CHECK_PORT, KW_UINT, OPT(check_port), GR_PORT_MIN, GR_PORT_MAX, NULL,
+	  0, 0 },
 };
 
 static const struct kw policy_kws[] = {
 	{ "except", GR_POL_EXCEPT, KW_EXCEPT, POL(except), 0, 0, NULL, 0, VB(GR_VERB_ADD) },
 	{ "proto", GR_POL_PROTO, KW_ENUM, POL(proto), 0, 0, gr_proto_name, ARRAY_SIZE(proto_names),
 	  VB(GR_VERB_ADD) | VB(GR_VERB_DEL) },
-	{ "ports", GR_POL_PORTS, KW_PORTS, POL(ports), 1, 65535, NULL, 0,
+	{ "ports", GR_POL_PORTS, KW_PORTS, POL(ports), GR_PORT_MIN, GR_PORT_MAX, NULL, 0,
 	  VB(GR_VERB_ADD) | VB(GR_VERB_DEL) },
 };
 
@@ -207,8 +215,10 @@ static const struct kw ratelimit_kws[] = {
 	{ "ceiling", GR_RL_CEILING, KW_UINT, RL(ceiling), 0, GR_RATE_MAX, NULL, 0, 0 },
 	{ "ceiling-burst", GR_RL_CEILING_BURST, KW_UINT, RL(ceiling_burst), 1, GR_RATE_MAX, NULL, 0,
 	  0 },
-	{ "prefix-len", GR_RL_PREFIX_LEN, KW_UINT, RL(prefix_len), 1, 32, NULL, 0, 0 },
-	{ "prefix-len6", GR_RL_PREFIX_LEN6, KW_UINT, RL(prefix_len6), 1, 128, NULL, 0, 0 },
+	{ "prefix-len", GR_RL_PREFIX_LEN, KW_UINT, RL(prefix_len), 1, GR_PREFIX_LEN_MAX, NULL, 0,
+	  0 },
+	{ "prefix-len6", GR_RL_PREFIX_LEN6, KW_UINT, RL(prefix_len6), 1, GR_PREFIX_LEN6_MAX, NULL,
+	  0, 0 },
 };
 
 /* ---- objects and verbs ---- */
@@ -711,9 +721,10 @@ static int parse_kw_value(const struct kw *k, const char *s, struct gr_cmd *c, c
 		/* IPVS and Katran users drain with weight 0: point them at drain */
 		if (ret && !strcmp(k->name, "weight") && !parse_uint(s, k->name, 0, 0, &v, NULL, 0))
 			return errmsg(-EINVAL, err, errlen,
-				      "invalid weight '0': must be 1-65535; to stop new flows "
+				      "invalid weight '0': must be %u-%u; to stop new flows "
 				      "to a backend and keep its established ones (weight 0 in "
-				      "IPVS), use 'lbctl backend drain VIP ADDR'");
+				      "IPVS), use 'lbctl backend drain VIP ADDR'",
+				      GR_WEIGHT_MIN, GR_WEIGHT_MAX);
 		break;
 	case KW_DUR:
 		ret = parse_dur_range(s, k->name, k->min, k->max, &v, err, errlen);

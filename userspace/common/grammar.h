@@ -14,18 +14,16 @@
 #include <xlb/types.h>
 #include <xlb/policy_abi.h>
 #include "cidr.h"
+#include "limits.h"
 
-#define GR_MAX_WORDS 64		/* a sensible argv size for grammar_split */
-#define GR_PATH_MAX 255		/* longest health-check path, bytes */
-#define GR_PAYLOAD_MAX 255	/* longest udp check send/receive text, bytes */
-#define GR_HOST_MAX 255		/* longest http check Host header value, bytes */
-#define GR_SYN_BURST_MAX 100000 /* bound of syn-burst */
-#define GR_EXPECT_MAX 8		/* HTTP status ranges of `expect` */
-#define GR_EXPECT_STRLEN 72	/* a printed `expect` value, NUL included */
-#define GR_LINE_MAX 2048	/* every printed command fits */
-#define GR_DUR_MAX_MS 86400000U /* 24h: bound of udp-idle, interval, timeout */
-#define GR_EXCEPT_MAX 8		/* except blocks of one policy rule */
-#define GR_RATE_MAX 1000000000U /* bound of a rate (per second) and of a burst */
+#define GR_MAX_WORDS 64	    /* a sensible argv size for grammar_split */
+#define GR_PATH_MAX 255	    /* longest health-check path, bytes */
+#define GR_PAYLOAD_MAX 255  /* longest udp check send/receive text, bytes */
+#define GR_HOST_MAX 255	    /* longest http check Host header value, bytes */
+#define GR_EXPECT_MAX 8	    /* HTTP status ranges of `expect` */
+#define GR_EXPECT_STRLEN 72 /* a printed `expect` value, NUL included */
+#define GR_LINE_MAX 2048    /* every printed command fits */
+#define GR_EXCEPT_MAX 8	    /* except blocks of one policy rule */
 
 enum gr_object {
 	GR_OBJ_ALL = 0, /* top-level `show`: the whole running config */
@@ -130,7 +128,6 @@ struct gr_range {
 #define GR_OPT_FAIL_RATIO (1U << 29)
 #define GR_OPT_FAIL_WINDOW (1U << 30)
 #define GR_OPT_FAIL_MIN (1U << 31)
-#define GR_FAIL_WINDOW_MAX 64 /* results a failure-ratio window holds (BREAKER_WINDOW_MAX) */
 
 /* Keyword values; a field means something only when its bit is in set. */
 struct gr_opts {

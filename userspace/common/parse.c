@@ -259,8 +259,7 @@ static int dur_split(const char *s, uint64_t *ms)
 	return 0;
 }
 
-/* Range bounds as written by a human: 1ms-24h rather than 1-86400000 */
-static void dur_bound(uint64_t ms, char *buf, size_t len)
+void format_dur_bound(uint64_t ms, char *buf, size_t len)
 {
 	if (ms && ms % (3600 * MS_PER_S) == 0)
 		snprintf(buf, len, "%lluh", (unsigned long long)(ms / (3600 * MS_PER_S)));
@@ -288,8 +287,8 @@ int parse_dur_range(const char *s, const char *name, uint64_t min_ms, uint64_t m
 			      "ms, s or m",
 			      name, TOKMAX, s);
 	if (v < min_ms || v > max_ms) {
-		dur_bound(min_ms, lo, sizeof(lo));
-		dur_bound(max_ms, hi, sizeof(hi));
+		format_dur_bound(min_ms, lo, sizeof(lo));
+		format_dur_bound(max_ms, hi, sizeof(hi));
 		return errmsg(-EINVAL, err, errlen, "invalid %s '%.*s': must be %s-%s", name,
 			      TOKMAX, s, lo, hi);
 	}

@@ -90,6 +90,8 @@ int format_addr(const struct xlb_addr *addr, char *buf, size_t len);
 int format_addr_port(const struct xlb_addr *addr, uint16_t port, char *buf, size_t len);
 /* Shortest exact unit: 1500 -> 1500ms, 2000 -> 2s, 120000 -> 2m, 0 -> 0ms */
 int format_dur(uint64_t ms, char *buf, size_t len);
+/* A range bound as written by a human: 1ms-24h rather than 1-86400000 */
+void format_dur_bound(uint64_t ms, char *buf, size_t len);
 /* lowercase aa:bb:cc:dd:ee:ff */
 int format_mac(const uint8_t mac[6], char *buf, size_t len);
 

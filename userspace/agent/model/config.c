@@ -192,13 +192,14 @@ static int check_expect(const struct gr_opts *o, char *err, size_t errlen)
 	if (!o->nexpect || o->nexpect > GR_EXPECT_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid expect: 1-%d ranges", GR_EXPECT_MAX);
 	for (i = 0; i < o->nexpect; i++)
-		if (o->expect[i].lo < 100 || o->expect[i].hi > 599 ||
+		if (o->expect[i].lo < GR_STATUS_MIN || o->expect[i].hi > GR_STATUS_MAX ||
 		    o->expect[i].lo > o->expect[i].hi ||
 		    (i && o->expect[i].lo <= o->expect[i - 1].hi + 1))
 			return errmsg(-EINVAL, err, errlen,
-				      "invalid expect range %u-%u: statuses 100-599, sorted, "
+				      "invalid expect range %u-%u: statuses %u-%u, sorted, "
 				      "disjoint",
-				      o->expect[i].lo, o->expect[i].hi);
+				      o->expect[i].lo, o->expect[i].hi, GR_STATUS_MIN,
+				      GR_STATUS_MAX);
 	return 0;
 }
 
@@ -233,6 +234,29 @@ static int check_via_backend(const struct xlb_vip_key *key, const struct gr_opts
 			      "check-via vip works with check tcp only: backend %s has check %s",
 			      as, gr_check_name(b->check));
 	return 0;
+}
+
+/* A value out of its grammar range (limits.h), in the grammar's words:
+ * "invalid rise '0': must be 1-100". 0 when inside. */
+static int uint_range(const char *name, uint32_t v, uint32_t min, uint32_t max, char *err,
+		      size_t errlen)
+{
+	if (v >= min && v <= max)
+		return 0;
+	return errmsg(-EINVAL, err, errlen, "invalid %s '%u': must be %u-%u", name, v, min, max);
+}
+
+/* The same for a duration up to GR_DUR_MAX_MS: "must be 1ms-24h" */
+static int dur_range(const char *name, uint32_t ms, uint32_t min, char *err, size_t errlen)
+{
+	char v[PARSE_DUR_STRLEN], lo[PARSE_DUR_STRLEN], hi[PARSE_DUR_STRLEN];
+
+	if (ms >= min && ms <= GR_DUR_MAX_MS)
+		return 0;
+	format_dur_bound(min, lo, sizeof(lo));
+	format_dur_bound(GR_DUR_MAX_MS, hi, sizeof(hi));
+	return errmsg(-EINVAL, err, errlen, "invalid %s '%s': must be %s-%s", name,
+		      dur_str(ms, v, sizeof(v)), lo, hi);
 }
 
 static int check_key(const struct xlb_vip_key *key, char *err, size_t errlen)
@@ -276,24 +300,23 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 	if (!prime_test(o->ring_size))
 		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be prime",
 			      o->ring_size);
-	if (o->ring_size > XLB_MAGLEV_M_MAX)
+	if (o->ring_size > GR_RING_SIZE_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be at most %u",
-			      o->ring_size, (unsigned int)XLB_MAGLEV_M_MAX);
+			      o->ring_size, (unsigned int)GR_RING_SIZE_MAX);
 	if (o->ring_size < nbe)
 		return errmsg(-EINVAL, err, errlen,
 			      "invalid ring-size '%u': below the %zu backends of vip %s",
 			      o->ring_size, nbe, vs);
-	if (o->udp_idle_ms < 100 || o->udp_idle_ms > GR_DUR_MAX_MS)
-		return errmsg(-EINVAL, err, errlen, "invalid udp-idle '%s': must be 100ms-24h",
-			      dur_str(o->udp_idle_ms, d1, sizeof(d1)));
+	if (dur_range("udp-idle", o->udp_idle_ms, GR_UDP_IDLE_MIN_MS, err, errlen))
+		return -EINVAL;
 	if (key->family == XLB_FAMILY_V6 && o->mtu < IPV6_MIN_MTU)
 		return errmsg(-EINVAL, err, errlen,
 			      "invalid mtu '%u': an IPv6 vip needs at least %d", o->mtu,
 			      IPV6_MIN_MTU);
-	if (o->mtu < 576 || o->mtu > XLB_MTU_MAX)
+	if (o->mtu < GR_MTU_MIN || o->mtu > GR_MTU_MAX)
 		return errmsg(-EINVAL, err, errlen,
-			      "invalid mtu '%u': must be 576-%d (single-buffer XDP)", o->mtu,
-			      XLB_MTU_MAX);
+			      "invalid mtu '%u': must be %d-%d (single-buffer XDP)", o->mtu,
+			      GR_MTU_MIN, GR_MTU_MAX);
 	if (o->path[0] != '/' || strnlen(o->path, sizeof(o->path)) > GR_PATH_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid path: must start with '/'");
 	if (o->check != GR_CHECK_HTTP &&
@@ -346,12 +369,9 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 			      gr_check_name(o->check));
 	if ((given & GR_OPT_HOST) && !o->host[0])
 		return errmsg(-EINVAL, err, errlen, "invalid host '': must not be empty");
-	if (o->fail_ratio > 100)
-		return errmsg(-EINVAL, err, errlen, "invalid fail-ratio '%u': must be 0-100",
-			      o->fail_ratio);
-	if (!o->fail_window || o->fail_window > GR_FAIL_WINDOW_MAX)
-		return errmsg(-EINVAL, err, errlen, "invalid fail-window '%u': must be 1-%d",
-			      o->fail_window, GR_FAIL_WINDOW_MAX);
+	if (uint_range("fail-ratio", o->fail_ratio, 0, GR_PCT_MAX, err, errlen) ||
+	    uint_range("fail-window", o->fail_window, 1, GR_FAIL_WINDOW_MAX, err, errlen))
+		return -EINVAL;
 	if (!o->fail_min || o->fail_min > o->fail_window)
 		return errmsg(-EINVAL, err, errlen,
 			      "invalid fail-min '%u': must be 1 to fail-window %u", o->fail_min,
@@ -360,19 +380,15 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 		return errmsg(-EINVAL, err, errlen, "invalid init-state '%u'", o->init_state);
 	if (o->open_flows >= __GR_OPEN_FLOWS_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid open-flows '%u'", o->open_flows);
-	if (o->syn_burst > GR_SYN_BURST_MAX)
-		return errmsg(-EINVAL, err, errlen, "invalid syn-burst '%u': must be 0-%u",
-			      o->syn_burst, GR_SYN_BURST_MAX);
+	if (uint_range("syn-burst", o->syn_burst, 0, GR_SYN_BURST_MAX, err, errlen))
+		return -EINVAL;
 	if ((given & GR_OPT_SEND) && !o->send[0])
 		return errmsg(-EINVAL, err, errlen, "invalid send '': must not be empty");
 	if ((given & GR_OPT_RECEIVE) && !o->receive[0])
 		return errmsg(-EINVAL, err, errlen, "invalid receive '': must not be empty");
-	if (!o->eject_ms || o->eject_ms > GR_DUR_MAX_MS)
-		return errmsg(-EINVAL, err, errlen, "invalid eject-time '%s': must be 1ms-24h",
-			      dur_str(o->eject_ms, d1, sizeof(d1)));
-	if (!o->max_eject_ms || o->max_eject_ms > GR_DUR_MAX_MS)
-		return errmsg(-EINVAL, err, errlen, "invalid max-eject-time '%s': must be 1ms-24h",
-			      dur_str(o->max_eject_ms, d1, sizeof(d1)));
+	if (dur_range("eject-time", o->eject_ms, GR_DUR_MIN_MS, err, errlen) ||
+	    dur_range("max-eject-time", o->max_eject_ms, GR_DUR_MIN_MS, err, errlen))
+		return -EINVAL;
 	if (o->max_eject_ms < o->eject_ms) {
 		dur_str(o->max_eject_ms, d1, sizeof(d1));
 		dur_str(o->eject_ms, d2, sizeof(d2));
@@ -384,18 +400,12 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 		return errmsg(-EINVAL, err, errlen,
 			      "invalid eject-time '%s': must be at most max-eject-time %s", d2, d1);
 	}
-	if (!o->half_open_flows || o->half_open_flows > 1000)
-		return errmsg(-EINVAL, err, errlen, "invalid half-open-flows '%u': must be 1-1000",
-			      o->half_open_flows);
-	if (o->panic_pct > 100)
-		return errmsg(-EINVAL, err, errlen, "invalid panic '%u': must be 0-100",
-			      o->panic_pct);
-	if (o->max_eject_pct > 100)
-		return errmsg(-EINVAL, err, errlen, "invalid max-eject '%u': must be 0-100",
-			      o->max_eject_pct);
-	if (!o->interval_ms || o->interval_ms > GR_DUR_MAX_MS)
-		return errmsg(-EINVAL, err, errlen, "invalid interval '%s': must be 1ms-24h",
-			      dur_str(o->interval_ms, d1, sizeof(d1)));
+	if (uint_range("half-open-flows", o->half_open_flows, GR_HALF_OPEN_FLOWS_MIN,
+		       GR_HALF_OPEN_FLOWS_MAX, err, errlen) ||
+	    uint_range("panic", o->panic_pct, 0, GR_PCT_MAX, err, errlen) ||
+	    uint_range("max-eject", o->max_eject_pct, 0, GR_PCT_MAX, err, errlen) ||
+	    dur_range("interval", o->interval_ms, GR_DUR_MIN_MS, err, errlen))
+		return -EINVAL;
 	/* a check may take the whole interval (HAProxy's default: `inter` is
 	 * also the timeout); the next one starts an interval after it began */
 	if (!o->timeout_ms || o->timeout_ms > o->interval_ms) {
@@ -407,10 +417,9 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 		return errmsg(-EINVAL, err, errlen,
 			      "invalid interval '%s': must be at least timeout %s", d2, d1);
 	}
-	if (!o->rise || o->rise > 100)
-		return errmsg(-EINVAL, err, errlen, "invalid rise '%u': must be 1-100", o->rise);
-	if (!o->fall || o->fall > 100)
-		return errmsg(-EINVAL, err, errlen, "invalid fall '%u': must be 1-100", o->fall);
+	if (uint_range("rise", o->rise, GR_RUN_MIN, GR_RUN_MAX, err, errlen) ||
+	    uint_range("fall", o->fall, GR_RUN_MIN, GR_RUN_MAX, err, errlen))
+		return -EINVAL;
 	if (o->encap == XLB_ENCAP_L2) {
 		/* DSR rewrites MACs only: the packet keeps the VIP's IP header */
 		for (i = 0; i < nbe; i++)
@@ -600,7 +609,8 @@ static int backend_check_opts(struct cfg_backend *b, const struct gr_opts *o, co
 	if ((o->set & GR_OPT_CHECK) && o->check >= __GR_CHECK_MAX)
 		return errmsg(-EINVAL, err, errlen, "backend %s: invalid check '%u'", as, o->check);
 	if ((o->set & GR_OPT_CHECK_PORT) && !o->check_port)
-		return errmsg(-EINVAL, err, errlen, "invalid check-port '0': must be 1-65535");
+		return errmsg(-EINVAL, err, errlen, "invalid check-port '0': must be %u-%u",
+			      GR_PORT_MIN, GR_PORT_MAX);
 	if (o->set & GR_OPT_CHECK) {
 		b->has_check = true;
 		b->check = o->check;
@@ -625,7 +635,8 @@ static int backend_add(const struct config *c, struct cfg_vip *v, const struct g
 			      as, vs);
 	if (cmd->opt.set & GR_OPT_WEIGHT) {
 		if (!cmd->opt.weight)
-			return errmsg(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
+			return errmsg(-EINVAL, err, errlen, "invalid weight '0': must be %u-%u",
+				      GR_WEIGHT_MIN, GR_WEIGHT_MAX);
 		b.weight = cmd->opt.weight;
 	}
 	if (cmd->opt.set & GR_OPT_PORT)
@@ -665,7 +676,8 @@ static int backend_set(struct cfg_vip *v, struct cfg_backend *b, const struct gr
 	struct cfg_backend nb = *b;
 
 	if ((cmd->opt.set & GR_OPT_WEIGHT) && !cmd->opt.weight)
-		return errmsg(-EINVAL, err, errlen, "invalid weight '0': must be 1-65535");
+		return errmsg(-EINVAL, err, errlen, "invalid weight '0': must be %u-%u",
+			      GR_WEIGHT_MIN, GR_WEIGHT_MAX);
 	if (!(cmd->opt.set & BE_OPTS))
 		return errmsg(-EINVAL, err, errlen, "nothing to set for 'backend set'");
 	if (backend_check_opts(&nb, &cmd->opt, as, err, errlen) ||

@@ -377,7 +377,7 @@ static uint32_t node_rule(const struct policy *p, const struct pol_node *n, uint
 	return POL_NONE;
 }
 
-/* Port ranges as the grammar makes them: 1-65535, sorted, disjoint */
+/* Port ranges as the grammar makes them: GR_PORT_MIN-GR_PORT_MAX, sorted, disjoint */
 static int check_ports(const struct gr_policy *g, char *err, size_t errlen)
 {
 	unsigned int i;
@@ -386,11 +386,11 @@ static int check_ports(const struct gr_policy *g, char *err, size_t errlen)
 		return errmsg(-EINVAL, err, errlen, "invalid ports: 1-%d ports or ranges",
 			      XLB_POL_PORTS_MAX);
 	for (i = 0; i < g->nports; i++)
-		if (!g->ports[i].lo || g->ports[i].lo > g->ports[i].hi ||
+		if (g->ports[i].lo < GR_PORT_MIN || g->ports[i].lo > g->ports[i].hi ||
 		    (i && g->ports[i].lo <= g->ports[i - 1].hi + 1))
 			return errmsg(-EINVAL, err, errlen,
-				      "invalid ports range %u-%u: ports 1-65535, sorted, disjoint",
-				      g->ports[i].lo, g->ports[i].hi);
+				      "invalid ports range %u-%u: ports %u-%u, sorted, disjoint",
+				      g->ports[i].lo, g->ports[i].hi, GR_PORT_MIN, GR_PORT_MAX);
 	return 0;
 }
 
@@ -820,15 +820,15 @@ static int rl_set(struct policy *p, const struct xlb_vip_key *key, const struct 
 #undef RL_TAKE
 #undef RL_RATE
 	if (set & GR_RL_PREFIX_LEN) {
-		if (!g->prefix_len || g->prefix_len > 32)
-			return errmsg(-EINVAL, err, errlen, "invalid prefix-len %u: must be 1-32",
-				      g->prefix_len);
+		if (!g->prefix_len || g->prefix_len > GR_PREFIX_LEN_MAX)
+			return errmsg(-EINVAL, err, errlen, "invalid prefix-len %u: must be 1-%d",
+				      g->prefix_len, GR_PREFIX_LEN_MAX);
 		rl.prefix_len = g->prefix_len;
 	}
 	if (set & GR_RL_PREFIX_LEN6) {
-		if (!g->prefix_len6 || g->prefix_len6 > 128)
-			return errmsg(-EINVAL, err, errlen, "invalid prefix-len6 %u: must be 1-128",
-				      g->prefix_len6);
+		if (!g->prefix_len6 || g->prefix_len6 > GR_PREFIX_LEN6_MAX)
+			return errmsg(-EINVAL, err, errlen, "invalid prefix-len6 %u: must be 1-%d",
+				      g->prefix_len6, GR_PREFIX_LEN6_MAX);
 		rl.prefix_len6 = g->prefix_len6;
 	}
 	if (rl.burst && !rl.pps)
