@@ -33,7 +33,7 @@ PLAIN_COLUMNS = {"meaning", "what", "effect", "behaviour", "type"}
 
 
 def version(readme_path):
-    agent_h = re.sub(r"README\.md$", "userspace/agent/agent.h", readme_path)
+    agent_h = re.sub(r"README\.md$", "userspace/agent/control/agent.h", readme_path)
     try:
         with open(agent_h, encoding="utf-8") as f:
             m = re.search(r'#define XLB_VERSION "([^"]+)"', f.read())

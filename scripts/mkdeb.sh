@@ -25,8 +25,8 @@ for f in "$BUILD/lbd" "$BUILD/lbctl"; do
 	[[ -x $f ]] || die "$f is not built (make)"
 done
 
-version=$(sed -n 's/^#define XLB_VERSION "\(.*\)"$/\1/p' userspace/agent/agent.h)
-[[ -n $version ]] || die "no XLB_VERSION in userspace/agent/agent.h"
+version=$(sed -n 's/^#define XLB_VERSION "\(.*\)"$/\1/p' userspace/agent/control/agent.h)
+[[ -n $version ]] || die "no XLB_VERSION in userspace/agent/control/agent.h"
 arch=$(dpkg --print-architecture)
 work=$BUILD/deb
 root=$work/debian/xlb

@@ -5,7 +5,7 @@
 #ifndef XLB_AGENT_CFGMAP_H
 #define XLB_AGENT_CFGMAP_H
 
-#include "agent/agent.h"
+#include "agent/control/agent.h"
 #include "agent/options.h"
 
 /* Write xlb_config from @o (outer sources default to the first addresses of

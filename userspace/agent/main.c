@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "common/clock.h"
-#include "agent/agent.h"
+#include "agent/control/agent.h"
 #include "agent/cfgmap.h"
 #include "agent/check_config.h"
 #include "agent/options.h"

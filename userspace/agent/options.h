@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "agent/agent.h"
+#include "agent/control/agent.h"
 
 struct opts {
 	const char *config, *state, *socket, *pin_dir, *group;

@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 #include <xlb/abi.h>
 #include <xlb/hash.h>
-#include "agent/agent.h"
+#include "agent/control/agent.h"
 #include "agent/control/cmd.h"
 #include "agent/control/commit.h"
 #include "agent/health/breaker.h"

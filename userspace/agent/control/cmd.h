@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "agent/agent.h"
+#include "agent/control/agent.h"
 
 struct ctl_peer;
 struct json_object;

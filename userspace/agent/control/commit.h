@@ -8,7 +8,7 @@
 #define XLB_AGENT_CONTROL_COMMIT_H
 
 #include <stddef.h>
-#include "agent/agent.h"
+#include "agent/control/agent.h"
 
 /* Replace the running config with @next (already validated): make the maps
  * match it, persist it, then swap. On failure (the dataplane refused, or the

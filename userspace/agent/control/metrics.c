@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 
 #include "common/clock.h"
-#include "agent/agent.h"
+#include "agent/control/agent.h"
 #include <xlb/abi.h>
 #include "agent/dataplane/ifstats.h"
 #include "agent/control/metrics.h"

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The agent's state, owned by the single event loop in main.c and handed to
- * the control-socket handlers (control/cmd.c) and the commit transaction
- * (control/commit.c). Declarations only: no function of any module here.
+/* The agent's state, built and owned by the single event loop in main.c and
+ * served by the control wing: the command handlers (cmd.c), the commit
+ * transaction (commit.c) and the metrics. Declarations only: no function of
+ * any module here.
  */
-#ifndef XLB_AGENT_AGENT_H
-#define XLB_AGENT_AGENT_H
+#ifndef XLB_AGENT_CONTROL_AGENT_H
+#define XLB_AGENT_CONTROL_AGENT_H
 
 #include <stdbool.h>
 #include "agent/model/config.h"
@@ -40,4 +41,4 @@ struct agent {
 	bool detach; /* on stop, also detach the program */
 };
 
-#endif /* XLB_AGENT_AGENT_H */
+#endif /* XLB_AGENT_CONTROL_AGENT_H */
