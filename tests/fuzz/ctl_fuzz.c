@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* libFuzzer target for the control-socket request parser (ctl_parse_request in
- * agent/ctl.c) and the audit-log join of its result. Seeds: tests/fuzz/corpus/ctl/.
+ * agent/control/ctl.c) and the audit-log join of its result. Seeds: tests/fuzz/corpus/ctl/.
  */
 #include <stddef.h>
 #include <stdint.h>

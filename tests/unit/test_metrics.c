@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Unit tests of userspace/agent/metrics.c without BPF: the exposition writer
+/* Unit tests of userspace/agent/control/metrics.c without BPF: the exposition writer
  * (escaping, names, values, buffer growth), the HTTP request parser, and the
  * server's error answers over a real loopback socket (404/405/400 do not read
  * the maps). The 200 path with real counters is covered by the lbd bats suite.

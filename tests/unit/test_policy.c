@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Unit tests of the policy model (userspace/agent/policy.c): CIDR helpers,
+/* Unit tests of the policy model (userspace/agent/model/policy_*.c): CIDR helpers,
  * validation with the offending token in the message, atomicity, chains of
  * nested except blocks (the Kubernetes ipBlock examples), IPv6, chain
  * overflow, a brute-force cross-check of the compiled trie against a naive

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* lbctl decap: xlb_decap on a backend, without lbd. The one lbctl object that
- * talks to the kernel directly: a backend runs no agent (common/decap.c).
+ * talks to the kernel directly: a backend runs no agent (decap_loader.c).
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The control-socket protocol between lbctl and lbd (server: agent/ctl.c, client:
+/* The control-socket protocol between lbctl and lbd (server: agent/control/ctl.c, client:
  * common/ctl_client.c).
  *
  * Transport: a UNIX stream socket (default CTL_SOCKET_DEFAULT, mode 0660, owned by

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* polsync: publishes a config's policy (policy.c) to the dataplane maps of
+/* polsync: publishes a config's policy (model/policy_*.c) to the dataplane maps of
  * <xlb/policy_abi.h>. The rule set goes into the bank the dataplane is not using
  * (fresh LPM tries installed in the outer maps' slots, rules, scopes), then
  * one write of xlb_config.pol_bank switches every CPU to it: no packet sees
