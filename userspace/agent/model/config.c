@@ -267,56 +267,15 @@ static int check_key(const struct xlb_vip_key *key, char *err, size_t errlen)
 	return 0;
 }
 
-/**
- * check_vip() - validate a VIP's effective options against its backends
- * @key:   the VIP
- * @o:     merged options (every field valid)
- * @given: keywords the command gave (GR_OPT_*), to name the offending one
- * @be:    the VIP's backends, @nbe of them
- *
- * Return: 0 or -EINVAL with a message naming the token.
- */
-static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uint32_t given,
-		     const struct cfg_backend *be, size_t nbe, char *err, size_t errlen)
+/* The health-check and breaker options of a VIP (check_vip()'s second half):
+ * @vs is the VIP as text for the messages. 0 or -EINVAL with a message. */
+static int check_vip_health(const struct xlb_vip_key *key, const struct gr_opts *o, uint32_t given,
+			    const struct cfg_backend *be, size_t nbe, const char *vs, char *err,
+			    size_t errlen)
 {
-	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
 	char d1[PARSE_DUR_STRLEN], d2[PARSE_DUR_STRLEN];
 	size_t i;
 
-	vip_str(key, vs, sizeof(vs));
-	if (o->sched >= __GR_SCHED_MAX)
-		return errmsg(-EINVAL, err, errlen, "invalid sched '%u'", o->sched);
-	/* the dataplane scans an lc VIP's backends per new flow: keep the scan short */
-	if (o->sched == GR_SCHED_LC && nbe > XLB_LC_MAX)
-		return errmsg(-EINVAL, err, errlen,
-			      "sched 'lc': vip %s has %zu backends, lc allows at most %d", vs, nbe,
-			      XLB_LC_MAX);
-	if (o->encap != XLB_ENCAP_IPIP && o->encap != XLB_ENCAP_GUE && o->encap != XLB_ENCAP_L2)
-		return errmsg(-EINVAL, err, errlen, "invalid encap '%u'", o->encap);
-	if (o->hash >= __GR_HASH_MAX)
-		return errmsg(-EINVAL, err, errlen, "invalid hash '%u'", o->hash);
-	if (o->check >= __GR_CHECK_MAX)
-		return errmsg(-EINVAL, err, errlen, "invalid check '%u'", o->check);
-	if (!prime_test(o->ring_size))
-		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be prime",
-			      o->ring_size);
-	if (o->ring_size > GR_RING_SIZE_MAX)
-		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be at most %u",
-			      o->ring_size, (unsigned int)GR_RING_SIZE_MAX);
-	if (o->ring_size < nbe)
-		return errmsg(-EINVAL, err, errlen,
-			      "invalid ring-size '%u': below the %zu backends of vip %s",
-			      o->ring_size, nbe, vs);
-	if (dur_range("udp-idle", o->udp_idle_ms, GR_UDP_IDLE_MIN_MS, err, errlen))
-		return -EINVAL;
-	if (key->family == XLB_FAMILY_V6 && o->mtu < IPV6_MIN_MTU)
-		return errmsg(-EINVAL, err, errlen,
-			      "invalid mtu '%u': an IPv6 vip needs at least %d", o->mtu,
-			      IPV6_MIN_MTU);
-	if (o->mtu < GR_MTU_MIN || o->mtu > GR_MTU_MAX)
-		return errmsg(-EINVAL, err, errlen,
-			      "invalid mtu '%u': must be %d-%d (single-buffer XDP)", o->mtu,
-			      GR_MTU_MIN, GR_MTU_MAX);
 	if (o->path[0] != '/' || strnlen(o->path, sizeof(o->path)) > GR_PATH_MAX)
 		return errmsg(-EINVAL, err, errlen, "invalid path: must start with '/'");
 	if (o->check != GR_CHECK_HTTP &&
@@ -419,6 +378,60 @@ static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uin
 	}
 	if (uint_range("rise", o->rise, GR_RUN_MIN, GR_RUN_MAX, err, errlen) ||
 	    uint_range("fall", o->fall, GR_RUN_MIN, GR_RUN_MAX, err, errlen))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * check_vip() - validate a VIP's effective options against its backends
+ * @key:   the VIP
+ * @o:     merged options (every field valid)
+ * @given: keywords the command gave (GR_OPT_*), to name the offending one
+ * @be:    the VIP's backends, @nbe of them
+ *
+ * Return: 0 or -EINVAL with a message naming the token.
+ */
+static int check_vip(const struct xlb_vip_key *key, const struct gr_opts *o, uint32_t given,
+		     const struct cfg_backend *be, size_t nbe, char *err, size_t errlen)
+{
+	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
+	size_t i;
+
+	vip_str(key, vs, sizeof(vs));
+	if (o->sched >= __GR_SCHED_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid sched '%u'", o->sched);
+	/* the dataplane scans an lc VIP's backends per new flow: keep the scan short */
+	if (o->sched == GR_SCHED_LC && nbe > XLB_LC_MAX)
+		return errmsg(-EINVAL, err, errlen,
+			      "sched 'lc': vip %s has %zu backends, lc allows at most %d", vs, nbe,
+			      XLB_LC_MAX);
+	if (o->encap != XLB_ENCAP_IPIP && o->encap != XLB_ENCAP_GUE && o->encap != XLB_ENCAP_L2)
+		return errmsg(-EINVAL, err, errlen, "invalid encap '%u'", o->encap);
+	if (o->hash >= __GR_HASH_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid hash '%u'", o->hash);
+	if (o->check >= __GR_CHECK_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid check '%u'", o->check);
+	if (!prime_test(o->ring_size))
+		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be prime",
+			      o->ring_size);
+	if (o->ring_size > GR_RING_SIZE_MAX)
+		return errmsg(-EINVAL, err, errlen, "invalid ring-size '%u': must be at most %u",
+			      o->ring_size, (unsigned int)GR_RING_SIZE_MAX);
+	if (o->ring_size < nbe)
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid ring-size '%u': below the %zu backends of vip %s",
+			      o->ring_size, nbe, vs);
+	if (dur_range("udp-idle", o->udp_idle_ms, GR_UDP_IDLE_MIN_MS, err, errlen))
+		return -EINVAL;
+	if (key->family == XLB_FAMILY_V6 && o->mtu < IPV6_MIN_MTU)
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid mtu '%u': an IPv6 vip needs at least %d", o->mtu,
+			      IPV6_MIN_MTU);
+	if (o->mtu < GR_MTU_MIN || o->mtu > GR_MTU_MAX)
+		return errmsg(-EINVAL, err, errlen,
+			      "invalid mtu '%u': must be %d-%d (single-buffer XDP)", o->mtu,
+			      GR_MTU_MIN, GR_MTU_MAX);
+	if (check_vip_health(key, o, given, be, nbe, vs, err, errlen))
 		return -EINVAL;
 	if (o->encap == XLB_ENCAP_L2) {
 		/* DSR rewrites MACs only: the packet keeps the VIP's IP header */
