@@ -48,7 +48,9 @@ static int apply_line(struct policy *p, const struct config *cfg, const char *li
 	ret = grammar_parse(argc, argv, &cmd, err, sizeof(err));
 	if (ret)
 		return ret;
-	return policy_apply(p, cfg, &cmd, err, sizeof(err));
+	struct pol_vip_set vips;
+
+	return policy_apply(p, cfg ? config_vip_set(cfg, &vips) : NULL, &cmd, err, sizeof(err));
 }
 
 static void ok(struct policy *p, const struct config *cfg, const char *line)

@@ -873,6 +873,7 @@ static int do_ratelimit_show(struct agent *a, const struct gr_cmd *c, json_objec
 static int do_policy_change(struct agent *a, const struct ctl_peer *peer, const struct gr_cmd *c,
 			    char *msg, size_t len)
 {
+	struct pol_vip_set vips;
 	struct policy prev;
 	int err;
 
@@ -882,7 +883,7 @@ static int do_policy_change(struct agent *a, const struct ctl_peer *peer, const 
 				 "policy: another client's batch is being applied; try again");
 			return CTL_E_FAILED;
 		}
-		err = policy_apply(&a->txn, &a->cfg, c, msg, len);
+		err = policy_apply(&a->txn, config_vip_set(&a->cfg, &vips), c, msg, len);
 		return err ? errno_to_code(err) : CTL_OK; /* published at commit */
 	}
 	/* live: the policy before it, in case the change cannot be kept */
@@ -890,7 +891,7 @@ static int do_policy_change(struct agent *a, const struct ctl_peer *peer, const 
 		snprintf(msg, len, "policy: out of memory");
 		return CTL_E_FAILED;
 	}
-	err = policy_apply(&a->cfg.pol, &a->cfg, c, msg, len);
+	err = policy_apply(&a->cfg.pol, config_vip_set(&a->cfg, &vips), c, msg, len);
 	if (err) {
 		policy_free(&prev);
 		return errno_to_code(err);
@@ -994,6 +995,7 @@ static int txn_lines(struct agent *a, const char *text, bool force, json_object 
 	char *buf = strdup(text), *line, *next, *words[GR_MAX_WORDS], err[512];
 	json_object *errs = json_object_new_array(), *o;
 	int n, idx = 0, applied = 0, code;
+	struct pol_vip_set vips;
 	struct gr_cmd c;
 
 	if (!buf) {
@@ -1015,7 +1017,8 @@ static int txn_lines(struct agent *a, const char *text, bool force, json_object 
 			snprintf(err, sizeof(err), "txn lines: only policy and ratelimit changes");
 			code = CTL_E_USAGE;
 		} else {
-			int e = policy_apply(&a->txn, &a->cfg, &c, err, sizeof(err));
+			int e = policy_apply(&a->txn, config_vip_set(&a->cfg, &vips), &c, err,
+					     sizeof(err));
 
 			code = e ? errno_to_code(e) : CTL_OK;
 		}

@@ -721,11 +721,23 @@ static void backend_del(struct cfg_vip *v, struct cfg_backend *b)
 	v->dirty = true;
 }
 
+static bool vip_set_has(const void *arg, const struct xlb_vip_key *key)
+{
+	return config_vip(arg, key) != NULL;
+}
+
+const struct pol_vip_set *config_vip_set(const struct config *c, struct pol_vip_set *set)
+{
+	*set = (struct pol_vip_set){ .has = vip_set_has, .arg = c };
+	return set;
+}
+
 int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t errlen)
 {
 	char vs[PARSE_VIP_STRLEN], as[PARSE_ADDR_STRLEN];
 	const char *obj = gr_object_name(cmd->obj);
 	const char *verb = gr_verb_name(cmd->verb);
+	struct pol_vip_set vips;
 	struct cfg_backend *b;
 	struct cfg_vip *v;
 	int ret;
@@ -735,7 +747,7 @@ int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t e
 	if (!verb)
 		verb = "?";
 	if (cmd->obj == GR_OBJ_POLICY || cmd->obj == GR_OBJ_RATELIMIT)
-		return policy_apply(&c->pol, c, cmd, err, errlen);
+		return policy_apply(&c->pol, config_vip_set(c, &vips), cmd, err, errlen);
 	if ((cmd->obj != GR_OBJ_VIP && cmd->obj != GR_OBJ_BACKEND) || cmd->verb == GR_VERB_SHOW ||
 	    cmd->verb == GR_VERB_HELP || cmd->verb == GR_VERB_LOOKUP)
 		return errmsg(-EOPNOTSUPP, err, errlen, "'%s %s' does not change the config", obj,

@@ -101,6 +101,9 @@ int config_copy(struct config *dst, const struct config *src);
  */
 int config_apply(struct config *c, const struct gr_cmd *cmd, char *err, size_t errlen);
 
+/* @c's VIPs as policy_apply() asks for them, in @set (valid while @c is) */
+const struct pol_vip_set *config_vip_set(const struct config *c, struct pol_vip_set *set);
+
 /* Lookups; NULL if absent */
 struct cfg_vip *config_vip(const struct config *c, const struct xlb_vip_key *key);
 struct cfg_backend *config_backend(const struct cfg_vip *v, const struct xlb_addr *addr);

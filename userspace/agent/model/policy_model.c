@@ -14,7 +14,6 @@
 #include "common/errmsg.h"
 #include "common/grammar.h"
 #include "common/parse.h"
-#include "agent/model/config.h"
 #include "agent/model/policy_int.h"
 
 const char *pol_cidr_str(const struct cidr *c, char *buf, size_t len)
@@ -879,8 +878,8 @@ static int rl_del(struct policy *p, const struct xlb_vip_key *key, char *err, si
 
 /* ---- policy_apply ---- */
 
-int policy_apply(struct policy *p, const struct config *cfg, const struct gr_cmd *cmd, char *err,
-		 size_t errlen)
+int policy_apply(struct policy *p, const struct pol_vip_set *vips, const struct gr_cmd *cmd,
+		 char *err, size_t errlen)
 {
 	const char *obj = gr_object_name(cmd->obj), *verb = gr_verb_name(cmd->verb);
 	const struct xlb_vip_key *key = NULL;
@@ -900,7 +899,7 @@ int policy_apply(struct policy *p, const struct config *cfg, const struct gr_cmd
 		if (format_vip(key, vs, sizeof(vs)) ||
 		    (key->family != XLB_FAMILY_V4 && key->family != XLB_FAMILY_V6))
 			return errmsg(-EINVAL, err, errlen, "invalid vip: bad family or protocol");
-		if (cfg && !config_vip(cfg, key))
+		if (vips && !vips->has(vips->arg, key))
 			return errmsg(-ENOENT, err, errlen, "vip %s not found", vs);
 	}
 	if (cmd->obj == GR_OBJ_RATELIMIT) {

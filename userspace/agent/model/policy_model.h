@@ -28,7 +28,13 @@
 #include "common/cidr.h"
 #include "common/grammar.h"
 
-struct config;
+/* The VIPs that exist, as policy_apply needs to know them: the policy model
+ * does not know the config (config.c calls it, never the other way; config.h
+ * gives config_vip_set()) */
+struct pol_vip_set {
+	bool (*has)(const void *arg, const struct xlb_vip_key *key);
+	const void *arg;
+};
 
 #define POL_NONE UINT32_MAX /* no rule id (list ends) */
 
@@ -103,15 +109,15 @@ void policy_free(struct policy *p);
 int policy_copy(struct policy *dst, const struct policy *src);
 
 /* Apply one `policy add|del|default|flush` or `ratelimit set|del` command.
- * @cfg (may be NULL: no check) gives the VIPs that exist. Returns 0, or
+ * @vips (may be NULL: no check) says which VIPs exist. Returns 0, or
  * -EINVAL (bad value for this state: except outside its CIDR, icmp with
  * ports, ceiling without vip, ...), -ENOENT (VIP or rule missing), -EEXIST
  * (same scope, CIDR, proto and ports), -ENOSPC (a prefix would get more than
  * XLB_POL_CHAIN_MAX rules; rule or prefix limits), -ENOMEM; err names the
  * offending token. On error @p is unchanged. show/help: -EOPNOTSUPP.
  */
-int policy_apply(struct policy *p, const struct config *cfg, const struct gr_cmd *cmd, char *err,
-		 size_t errlen);
+int policy_apply(struct policy *p, const struct pol_vip_set *vips, const struct gr_cmd *cmd,
+		 char *err, size_t errlen);
 
 /* The VIP is gone: forget its rules, default and limits. true if it had any. */
 bool policy_drop_vip(struct policy *p, const struct xlb_vip_key *key);
