@@ -9,53 +9,14 @@
 set -euo pipefail
 
 WRITERS=${1:-50} SECS=${2:-5} VIPS=${3:-100} BACKENDS=${4:-10}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LBD=$ROOT/build/lbd
-[[ -x $LBD ]] || { echo "ctl_bench: build lbd first (make all)" >&2; exit 1; }
-[[ $(id -u) == 0 ]] || { echo "ctl_bench: needs root" >&2; exit 1; }
-
-P=xlbcb$$ TMP=$(mktemp -d /tmp/xlb-ctlb.XXXXXX) PID=
-cleanup() {
-	set +e # every step, whatever the one before it did
-	[[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	ip netns del "$P-lb" 2>/dev/null || true
-	ip netns del "$P-peer" 2>/dev/null || true
-	umount "$TMP/bpf" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ip netns add "$P-lb"
-ip netns add "$P-peer"
-ip -n "$P-lb" link add eth0 type veth peer name eth0 netns "$P-peer"
-ip -n "$P-lb" addr add 192.0.2.1/24 dev eth0
-ip -n "$P-peer" addr add 192.0.2.2/24 dev eth0
-ip -n "$P-lb" link set eth0 up
-ip -n "$P-peer" link set eth0 up
-ip -n "$P-lb" route add 198.51.100.0/24 via 192.0.2.2
-mkdir -p "$TMP/bpf"
-mount -t bpf -o mode=0700 bpf "$TMP/bpf"
-python3 - "$VIPS" "$BACKENDS" >"$TMP/xlb.conf" <<'EOF'
-import sys
-nv, nb = int(sys.argv[1]), int(sys.argv[2])
-for v in range(nv):
-    vip = "203.0.113.%d:%d/tcp" % (v % 250 + 1, 1000 + v // 250)
-    print("vip add %s" % vip)
-    for b in range(nb):
-        print("backend add %s 198.51.100.%d" % (vip, b + 1))
-EOF
-ip netns exec "$P-lb" "$LBD" --iface eth0 --config "$TMP/xlb.conf" --state "$TMP/state.conf" \
-	--socket "$TMP/lbd.sock" --pin-dir "$TMP/bpf" --flow-table-size 65536 \
-	>"$TMP/lbd.log" 2>&1 &
-PID=$!
-for _ in $(seq 600); do
-	[[ -S $TMP/lbd.sock ]] && break
-	kill -0 "$PID" 2>/dev/null || { cat "$TMP/lbd.log" >&2; exit 1; }
-	sleep 0.1
-done
-python3 - "$TMP/lbd.sock" "$WRITERS" "$SECS" "$VIPS" <<'EOF'
+# shellcheck source=bench/lbd_env.bash
+. "$(dirname "$0")/lbd_env.bash"
+bench_env ctl_bench
+bench_config "$VIPS" "$BACKENDS" >"$TMP/xlb.conf"
+bench_lbd --config "$TMP/xlb.conf"
+python3 - "$TMP/lbd.sock" "$WRITERS" "$SECS" "$VIPS" "$BACKENDS" <<'EOF'
 import json, socket, sys, threading, time
-path, writers, secs, nv = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+path, writers, secs, nv, nb = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 
 def conn():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -69,11 +30,14 @@ def req(s, f, argv):
 stop, changes = time.monotonic() + secs, [0]
 def writer(i):
     s, f = conn()
-    vip = "203.0.113.%d:%d/tcp" % (i % nv % 250 + 1, 1000 + i % nv // 250)
+    v = i % nv
+    vip = "203.0.113.%d:%d/tcp" % (v % 250 + 1, 1000 + v // 250)
+    n = v * nb + 1 # its first backend, as bench_backend V 0
+    be = "10.%d.%d.%d" % (n >> 16 & 255, n >> 8 & 255, n & 255)
     w = 1
     while time.monotonic() < stop:
         w = w % 200 + 1
-        req(s, f, ["backend", "set", vip, "198.51.100.1", "weight", str(w)])
+        req(s, f, ["backend", "set", vip, be, "weight", str(w)])
         changes[0] += 1
 
 ts = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]

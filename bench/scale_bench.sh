@@ -17,67 +17,15 @@
 set -euo pipefail
 
 VIPS=${1:-1000} BACKENDS=${2:-10}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LBD=$ROOT/build/lbd LBCTL=$ROOT/build/lbctl
-[[ -x $LBD && -x $LBCTL ]] || { echo "scale_bench: build first (make all)" >&2; exit 1; }
-[[ $(id -u) == 0 ]] || { echo "scale_bench: needs root" >&2; exit 1; }
+# shellcheck source=bench/lbd_env.bash
+. "$(dirname "$0")/lbd_env.bash"
 ((VIPS >= 1 && VIPS <= 1024 && BACKENDS >= 1 && BACKENDS <= 65000)) ||
 	{ echo "scale_bench: VIPS 1-1024, BACKENDS 1-65000" >&2; exit 2; }
-
-P=xlbsc$$ TMP=$(mktemp -d /tmp/xlb-scale.XXXXXX) PID=
-cleanup() {
-	set +e # every step, whatever the one before it did
-	[[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	ip netns del "$P-lb" 2>/dev/null || true
-	ip netns del "$P-peer" 2>/dev/null || true
-	umount "$TMP/bpf" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ip netns add "$P-lb"
-ip netns add "$P-peer"
-ip -n "$P-lb" link add eth0 type veth peer name eth0 netns "$P-peer"
-ip -n "$P-lb" addr add 192.0.2.1/24 dev eth0
-ip -n "$P-peer" addr add 192.0.2.2/24 dev eth0
-ip -n "$P-lb" link set eth0 up
-ip -n "$P-peer" link set eth0 up
-ip -n "$P-lb" route add 10.0.0.0/8 via 192.0.2.2
-mkdir -p "$TMP/bpf"
-mount -t bpf -o mode=0700 bpf "$TMP/bpf"
-
-# conf WEIGHT_OF_ALL WEIGHT_OF_FIRST: the config, every backend at WEIGHT_OF_ALL
-# but the first VIP's first one
-conf() {
-	python3 - "$VIPS" "$BACKENDS" "$1" "$2" <<-'EOF'
-		import sys
-		nv, nb, w, w0 = (int(a) for a in sys.argv[1:])
-		out = []
-		for v in range(nv):
-		    vip = "203.0.113.%d:%d/tcp" % (v % 250 + 1, 1000 + v // 250)
-		    out.append("vip add %s" % vip)
-		    for b in range(nb):
-		        n = v * nb + b + 1
-		        out.append("backend add %s 10.%d.%d.%d weight %d" %
-		                   (vip, n >> 16 & 255, n >> 8 & 255, n & 255,
-		                    w0 if v == 0 and b == 0 else w))
-		print("\n".join(out))
-	EOF
-}
+bench_env scale_bench
 
 now() { date +%s.%N; }
 ms() { python3 -c "import sys; print('%8.0f ms' % (1000 * (float(sys.argv[2]) - float(sys.argv[1]))))" "$1" "$2"; }
-lbctl() { "$LBCTL" -S "$TMP/lbd.sock" "$@"; }
-start() {
-	ip netns exec "$P-lb" "$LBD" --iface eth0 --state "$TMP/state.conf" \
-		--socket "$TMP/lbd.sock" --pin-dir "$TMP/bpf" --flow-table-size 65536 \
-		--max-backends "$MAXBE" "$@" >>"$TMP/lbd.log" 2>&1 &
-	PID=$!
-	until lbctl -j vip show >/dev/null 2>&1; do
-		kill -0 "$PID" 2>/dev/null || { cat "$TMP/lbd.log" >&2; exit 1; }
-		sleep 0.02
-	done
-}
+start() { bench_lbd --max-backends "$MAXBE" "$@"; }
 
 # memlock: the bytes of the maps pinned in our bpffs and of the tables (inner
 # maps) xlb_rings holds
@@ -92,9 +40,9 @@ memlock() {
 	EOF
 }
 MAXBE=$((VIPS * BACKENDS > 16384 ? VIPS * BACKENDS : 16384))
-conf 100 100 >"$TMP/a.conf"
-conf 150 150 >"$TMP/b.conf"
-conf 150 151 >"$TMP/c.conf"
+bench_config "$VIPS" "$BACKENDS" 100 100 >"$TMP/a.conf"
+bench_config "$VIPS" "$BACKENDS" 150 150 >"$TMP/b.conf"
+bench_config "$VIPS" "$BACKENDS" 150 151 >"$TMP/c.conf"
 echo "$VIPS VIPs x $BACKENDS backends ($((VIPS * BACKENDS)) backends, $(wc -c <"$TMP/a.conf") bytes of config), --max-backends $MAXBE:"
 
 t0=$(now)
@@ -106,7 +54,7 @@ echo "  apply, all   $(ms "$t0" "$(now)")   (every weight changed: every table r
 t0=$(now)
 lbctl apply "$TMP/c.conf" >/dev/null
 echo "  apply, one   $(ms "$t0" "$(now)")   (one weight changed)"
-python3 - "$TMP/lbd.sock" <<-'EOF'
+python3 - "$TMP/lbd.sock" "$(bench_backend 0 0)" <<-'EOF'
 	import json, socket, sys, time
 	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 	s.connect(sys.argv[1])
@@ -116,7 +64,7 @@ python3 - "$TMP/lbd.sock" <<-'EOF'
 	    time.sleep(0.05)
 	    t0 = time.monotonic()
 	    s.sendall((json.dumps({"v": 1, "argv": ["backend", "set", "203.0.113.1:1000/tcp",
-	               "10.0.0.1", "weight", str(10 + i)]}) + "\n").encode())
+	               sys.argv[2], "weight", str(10 + i)]}) + "\n").encode())
 	    r = json.loads(f.readline())
 	    lat.append(time.monotonic() - t0)
 	    if r.get("error"):

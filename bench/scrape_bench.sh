@@ -10,51 +10,12 @@
 set -euo pipefail
 
 VIPS=${1:-100} BACKENDS=${2:-10} RATE=${3:-50} SECS=${4:-10}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-LBD=$ROOT/build/lbd
-[[ -x $LBD ]] || { echo "scrape_bench: build lbd first (make all)" >&2; exit 1; }
-[[ $(id -u) == 0 ]] || { echo "scrape_bench: needs root" >&2; exit 1; }
-
-P=xlbsb$$ TMP=$(mktemp -d /tmp/xlb-scrape.XXXXXX) PORT=19849 PID=
-cleanup() {
-	set +e # every step, whatever the one before it did
-	[[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	ip netns del "$P-lb" 2>/dev/null || true
-	ip netns del "$P-peer" 2>/dev/null || true
-	umount "$TMP/bpf" 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-ip netns add "$P-lb"
-ip netns add "$P-peer"
-ip -n "$P-lb" link add eth0 type veth peer name eth0 netns "$P-peer"
-ip -n "$P-lb" addr add 192.0.2.1/24 dev eth0
-ip -n "$P-peer" addr add 192.0.2.2/24 dev eth0
-ip -n "$P-lb" link set eth0 up
-ip -n "$P-peer" link set eth0 up
-ip -n "$P-lb" link set lo up
-mkdir -p "$TMP/bpf"
-mount -t bpf -o mode=0700 bpf "$TMP/bpf"
-python3 - "$VIPS" "$BACKENDS" >"$TMP/xlb.conf" <<'EOF'
-import sys
-nv, nb = int(sys.argv[1]), int(sys.argv[2])
-for v in range(nv):
-    vip = "203.0.113.%d:%d/tcp" % (v % 250 + 1, 1000 + v // 250)
-    print("vip add %s" % vip)
-    for b in range(nb):
-        print("backend add %s 198.51.100.%d" % (vip, b + 1))
-EOF
-ip netns exec "$P-lb" ip route add 198.51.100.0/24 via 192.0.2.2
-ip netns exec "$P-lb" "$LBD" --iface eth0 --config "$TMP/xlb.conf" --state "$TMP/state.conf" \
-	--socket "$TMP/lbd.sock" --pin-dir "$TMP/bpf" --flow-table-size 65536 \
-	--metrics "127.0.0.1:$PORT" >"$TMP/lbd.log" 2>&1 &
-PID=$!
-for _ in $(seq 600); do
-	[[ -S $TMP/lbd.sock ]] && break
-	kill -0 "$PID" 2>/dev/null || { cat "$TMP/lbd.log" >&2; exit 1; }
-	sleep 0.1
-done
+PORT=19849
+# shellcheck source=bench/lbd_env.bash
+. "$(dirname "$0")/lbd_env.bash"
+bench_env scrape_bench
+bench_config "$VIPS" "$BACKENDS" >"$TMP/xlb.conf"
+bench_lbd --config "$TMP/xlb.conf" --metrics "127.0.0.1:$PORT"
 sleep 1 # let start-up settle
 
 ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
