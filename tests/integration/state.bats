@@ -183,6 +183,7 @@ reseal() {
 	assert_output_contains "nothing changed"
 	run -1 lbctl -j vip add "$VIP:81/tcp"
 	assert_json '.error.message | test("No space left on device")'
+	assert_json '.error.errno == "ENOSPC"'
 	run -4 lbctl vip show "$VIP:81/tcp"
 	after=$(dp_vips)
 	assert_equal "$after" "$before" "VIP maps after the refused change"

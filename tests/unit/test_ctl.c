@@ -40,14 +40,20 @@ struct fix {
 	char *big;
 };
 
-/* echo argv back; "missing" -> not found; "big" -> a 1 MiB string */
+/* echo argv back; "missing" -> not found; "full" -> failed, ENOSPC; "big" -> a 1 MiB
+ * string */
 static int handler(void *arg, const struct ctl_peer *peer, struct json_object *argv,
-		   struct json_object **data, char *msg, size_t msglen)
+		   struct json_object **data, char *msg, size_t msglen, const char **errname)
 {
 	struct fix *f = arg;
 	const char *w0 = json_object_get_string(json_object_array_get_idx(argv, 0));
 
 	(void)peer;
+	if (!strcmp(w0, "full")) {
+		snprintf(msg, msglen, "state: cannot save: No space left on device");
+		*errname = "ENOSPC";
+		return CTL_E_FAILED;
+	}
 	f->calls++;
 	if (!strcmp(w0, "missing")) {
 		snprintf(msg, msglen, "backend 10.1.0.5 not found in vip 203.0.113.10:443/tcp");
@@ -323,6 +329,21 @@ static void test_not_found(void **state)
 	assert_string_equal(ctl_resp_errno(r), "ENOENT");
 	assert_string_equal(ctl_resp_message(r),
 			    "backend 10.1.0.5 not found in vip 203.0.113.10:443/tcp");
+	json_object_put(r);
+	close(fd);
+}
+
+/* a failure answers with the cause the handler names, not exit code 1's EIO */
+static void test_failure_names_its_cause(void **state)
+{
+	struct fix *f = *state;
+	int fd = raw_connect(f);
+	struct json_object *r;
+
+	raw_sends(f, fd, "{\"v\":1,\"argv\":[\"full\"]}\n");
+	r = raw_resp(f, fd, CTL_E_FAILED);
+	assert_string_equal(ctl_resp_errno(r), "ENOSPC");
+	assert_string_equal(ctl_resp_message(r), "state: cannot save: No space left on device");
 	json_object_put(r);
 	close(fd);
 }
@@ -934,6 +955,7 @@ int main(void)
 		T(test_round_trip),
 		T(test_client_request),
 		T(test_not_found),
+		T(test_failure_names_its_cause),
 		T(test_pipelined),
 		T(test_split_request),
 		T(test_oversized),

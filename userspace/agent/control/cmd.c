@@ -33,6 +33,23 @@
 
 #define ARGS_MAX CTL_ARGV_MAX
 
+/* The cause of the request's failure (a positive errno), for the answer's
+ * "errno" (cmd_handle); 0 when none was recorded. One request at a time. */
+static int req_errno;
+
+/* A failed commit: exit code 1, its cause recorded for the answer */
+static int failed(int err)
+{
+	req_errno = err < 0 ? -err : 0;
+	return CTL_E_FAILED;
+}
+
+/* 0 -> CTL_OK, -errno -> failed(-errno) */
+static int failed_if(int err)
+{
+	return err ? failed(err) : CTL_OK;
+}
+
 static int errno_to_code(int err)
 {
 	switch (err) {
@@ -43,6 +60,7 @@ static int errno_to_code(int err)
 	case -EINVAL:
 		return CTL_E_USAGE;
 	default:
+		req_errno = -err;
 		return CTL_E_FAILED;
 	}
 }
@@ -501,7 +519,7 @@ static int do_apply(struct agent *a, const char *text, bool dry_run, json_object
 	}
 	keep_ids(a, &next);
 	err = commit_config(a, &next, msg, len);
-	return err ? CTL_E_FAILED : CTL_OK; /* the dataplane or the state file failed */
+	return err ? failed(err) : CTL_OK; /* the dataplane or the state file failed */
 }
 
 /* Runtime drains survive a reload: a backend drained in the running config,
@@ -626,7 +644,7 @@ static int do_reload(struct agent *a, json_object **data, char *msg, size_t msgl
 	keep_ids(a, &next);
 	err = commit_config(a, &next, msg, msglen);
 	if (err) {
-		code = CTL_E_FAILED; /* the dataplane or the state file failed */
+		code = failed(err); /* the dataplane or the state file failed */
 		goto out;
 	}
 	remember_file(a, text);
@@ -682,7 +700,7 @@ static int do_change(struct agent *a, const struct gr_cmd *c, char *msg, size_t 
 		return errno_to_code(err);
 	}
 	err = commit_config(a, &next, msg, len);
-	return err ? CTL_E_FAILED : CTL_OK;
+	return err ? failed(err) : CTL_OK;
 }
 
 static int do_agent(struct agent *a, int argc, char **argv, json_object **data, char *msg,
@@ -896,7 +914,8 @@ static int do_policy_change(struct agent *a, const struct ctl_peer *peer, const 
 		policy_free(&prev);
 		return errno_to_code(err);
 	}
-	return commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
+	err = commit_policy(a, &prev, msg, len);
+	return err ? failed(err) : CTL_OK;
 }
 
 static void txn_drop(struct agent *a)
@@ -1100,7 +1119,7 @@ static int do_txn(struct agent *a, const struct ctl_peer *peer, int argc, char *
 	a->cfg.pol = a->txn; /* moved */
 	policy_init(&a->txn);
 	a->txn_conn = 0;
-	return commit_policy(a, &prev, msg, len) ? CTL_E_FAILED : CTL_OK;
+	return failed_if(commit_policy(a, &prev, msg, len));
 }
 
 bool cmd_is_readonly(struct json_object *jargv)
@@ -1136,8 +1155,25 @@ bool cmd_is_readonly(struct json_object *jargv)
 	return false;
 }
 
+static int handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv,
+		  struct json_object **data, char *msg, size_t msglen);
+
 int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv,
-	       struct json_object **data, char *msg, size_t msglen)
+	       struct json_object **data, char *msg, size_t msglen, const char **errname)
+{
+	int code;
+
+	req_errno = 0;
+	code = handle(arg, peer, jargv, data, msg, msglen);
+	/* a failure names its cause (ENOSPC when the state cannot be saved), not
+	 * the generic EIO of exit code 1 */
+	if (code == CTL_E_FAILED && req_errno > 0 && strerrorname_np(req_errno))
+		*errname = strerrorname_np(req_errno);
+	return code;
+}
+
+static int handle(void *arg, const struct ctl_peer *peer, struct json_object *jargv,
+		  struct json_object **data, char *msg, size_t msglen)
 {
 	struct agent *a = arg;
 	char *argv[ARGS_MAX];

@@ -32,6 +32,6 @@ bool cmd_is_readonly(struct json_object *argv);
 
 /* The control-socket handler (ctl_handler_fn): lbctl's verbs on the agent side */
 int cmd_handle(void *arg, const struct ctl_peer *peer, struct json_object *argv,
-	       struct json_object **data, char *msg, size_t msglen);
+	       struct json_object **data, char *msg, size_t msglen, const char **errname);
 
 #endif /* XLB_AGENT_CONTROL_CMD_H */

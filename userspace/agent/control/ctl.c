@@ -447,6 +447,7 @@ static void handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 {
 	struct json_object *argv = NULL, *data = NULL, *r;
 	char msg[512] = "", joined[900];
+	const char *errname = NULL;
 	enum log_level lvl;
 	int code;
 
@@ -471,7 +472,7 @@ static void handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 		json_object_put(argv);
 		return;
 	}
-	code = srv->fn(srv->arg, &c->peer, argv, &data, msg, sizeof(msg));
+	code = srv->fn(srv->arg, &c->peer, argv, &data, msg, sizeof(msg), &errname);
 	json_object_put(argv);
 	if (code < 0 || code >= __CTL_CODE_MAX) {
 		pr_warn("ctl: handler returned invalid code %d", code);
@@ -482,7 +483,7 @@ static void handle_line(struct ctl_server *srv, struct ctl_client *c, const char
 	else
 		log_msg(lvl, "ctl: uid %u pid %d: %s: exit %d: %s", c->peer.uid, c->peer.pid,
 			joined, code, msg[0] ? msg : ctl_code_errno_name(code));
-	r = make_response(code, NULL, msg, data);
+	r = make_response(code, errname, msg, data);
 	if (r)
 		client_queue(c, r);
 	else

@@ -27,12 +27,14 @@ struct ctl_peer {
 /* Handles one checked request. argv_array is a non-empty array of strings (borrowed).
  * Returns an enum ctl_code. On success it may set *data to a new JSON value (the
  * server takes the reference; NULL sends null). On error it writes a message of the
- * shape "object: what: reason" into msg (msglen bytes); *data is then ignored.
+ * shape "object: what: reason" into msg (msglen bytes); *data is then ignored, and
+ * it may set *errname to the cause's errno name (a static string, e.g. "ENOSPC";
+ * left NULL, the code's default name is sent).
  * The server logs the request; the handler does not.
  */
 typedef int (*ctl_handler_fn)(void *arg, const struct ctl_peer *peer,
 			      struct json_object *argv_array, struct json_object **data, char *msg,
-			      size_t msglen);
+			      size_t msglen, const char **errname);
 
 /* Creates the socket at path (its parent directory 0755 if missing), mode 0660,
  * group 'group' unless it is -1. Refuses with EADDRINUSE if another process serves
