@@ -33,7 +33,7 @@ int check_config(const char *path)
 		return 1;
 	}
 	/* a state file (its last line is the end line) must also be whole */
-	last = len > 1 ? memrchr(text, '\n', len - 1) : NULL;
+	last = text && len > 1 ? memrchr(text, '\n', len - 1) : NULL;
 	last = last ? last + 1 : text;
 	if (!strncmp(last, STATE_END_TAG, strlen(STATE_END_TAG)) &&
 	    state_check(text, len, why, sizeof(why))) {

@@ -388,7 +388,7 @@ int state_load(struct state *st, const char *config, bool use_prev, struct confi
 	}
 	err = load_file("state file", st->path, true, cfg, &text, &len, msg, msglen);
 	if (!err) {
-		const char *end = len > 1 ? memrchr(text, '\n', len - 1) : NULL;
+		const char *end = text && len > 1 ? memrchr(text, '\n', len - 1) : NULL;
 
 		/* whole (load_file checked it): the body is all before the end line */
 		st->cur_ok = true;
