@@ -6,7 +6,8 @@
 # it whatever fails. Numbers only; no function here judges a figure.
 #
 #   bench_env NAME       checks root and the build; sets ROOT LBD LBCTL P TMP PID,
-#                        builds the topology and arms the cleanup
+#                        builds the topology and arms the cleanup (XLB_BENCH_LBD: another
+#                        lbd, e.g. one built with SAN=1, whose reports are printed)
 #   bench_config VIPS BACKENDS [WEIGHT [WEIGHT_OF_FIRST]]
 #                        the config on stdout: VIPs 203.0.113.1-250 on ports 1000 up,
 #                        backends distinct in 10.0.0.0/8 (bench_backend V B)
@@ -18,7 +19,7 @@
 bench_env() {
 	BENCH=$1
 	ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-	LBD=$ROOT/build/lbd LBCTL=$ROOT/build/lbctl
+	LBD=${XLB_BENCH_LBD:-$ROOT/build/lbd} LBCTL=$ROOT/build/lbctl
 	[[ -x $LBD && -x $LBCTL ]] || { echo "$BENCH: build first (make all)" >&2; exit 1; }
 	[[ $(id -u) == 0 ]] || { echo "$BENCH: needs root" >&2; exit 1; }
 	P=xlbb$$ TMP=$(mktemp -d "/tmp/xlb-$BENCH.XXXXXX") PID=
@@ -39,6 +40,8 @@ bench_env() {
 bench_cleanup() {
 	set +e # every step, whatever the one before it did
 	[[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	# an lbd built with SAN=1 reports here
+	grep -q "Sanitizer" "$TMP/lbd.log" 2>/dev/null && grep -A30 "Sanitizer" "$TMP/lbd.log" >&2
 	ip netns del "$P-lb" 2>/dev/null
 	ip netns del "$P-peer" 2>/dev/null
 	umount "$TMP/bpf" 2>/dev/null
