@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xlb/consts.h>
+#include "common/digest.h"
 #include "common/errmsg.h"
 #include "common/grammar.h"
 #include "common/parse.h"
@@ -955,27 +956,10 @@ int config_print_vip(const struct config *c, size_t i, int (*emit)(void *arg, co
 	return 0;
 }
 
-/* 8 bytes a step (as sync.c's table digest) */
-static uint64_t digest_mix(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint64_t w;
-
-	for (; n >= 8; n -= 8, b += 8) {
-		memcpy(&w, b, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 32;
-	}
-	w = (uint64_t)n << 56;
-	memcpy(&w, b, n);
-	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 32);
-}
-
 uint64_t config_vip_digest(const struct config *c, size_t i)
 {
 	const struct cfg_vip *v = &c->vip[i];
-	uint64_t h = 0xcbf29ce484222325ULL ^ v->nbe;
+	uint64_t h = DIGEST_INIT ^ v->nbe;
 	struct cfg_backend b;
 	size_t j;
 
