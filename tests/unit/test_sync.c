@@ -41,6 +41,7 @@ static struct fake {
 	struct xlb_lc_set lc[XLB_MAX_VIPS];
 	int writes;
 	int ring_sets; /* tables built */
+	int refills;   /* ... of them rewritten in place (maps_ring_refill) */
 	int violations;
 	char why[256];
 } F;
@@ -187,8 +188,13 @@ int maps_ring_refill(struct xlb_maps *m, __u32 vip_id, __u32 bank, const __u32 *
 		return -ENOENT;
 	if (F.ring[key].size != size)
 		return -EINVAL;
+	/* the bank must be idle: the VIP entry names the other one */
+	for (int i = 0; i < NVIP; i++)
+		if (F.vip[i].used && F.vip[i].v.vip_id == vip_id && F.vip[i].v.ring_bank == bank)
+			violation("vip %u's table in use rewritten in place", vip_id);
 	memcpy(F.ring[key].slots, slots, size * sizeof(*slots));
 	F.ring_sets++;
+	F.refills++;
 	check("ring_refill");
 	return 0;
 }
@@ -535,6 +541,47 @@ static void test_restart_keeps_tables(void **state)
 	config_free(&c2);
 }
 
+/* A change rewrites the VIP's idle table in place once a grace period has
+ * passed since the VIP stopped naming it (the grace thread), not a second
+ * later (the fallback), and never the table in use */
+static void test_idle_bank_after_grace(void **state)
+{
+	struct config c;
+	struct sync *s;
+	char text[512];
+
+	(void)state;
+	memset(&F, 0, sizeof(F));
+	config_init(&c);
+	s = sync_new(NULL, resolve, NULL);
+	assert_non_null(s);
+	snprintf(text, sizeof(text), VIP BE(1) BE(2) BE(3), "13");
+	load(&c, text);
+	apply(s, &c, "first");
+	snprintf(text, sizeof(text),
+		 VIP BE(1) BE(2) BE(3) "backend set 192.0.2.10:80/tcp 198.51.100.1 weight 7\n",
+		 "13");
+	load(&c, text);
+	assert_int_equal(sync_recover(s, &c), 0);
+	apply(s, &c, "second: the other bank has no table yet");
+	assert_int_equal(F.ring_sets, 2);
+	assert_int_equal(F.refills, 0);
+	for (int w = 8; w < 12; w++) {
+		snprintf(text, sizeof(text),
+			 VIP BE(1) BE(2)
+				 BE(3) "backend set 192.0.2.10:80/tcp 198.51.100.1 weight %d\n",
+			 "13", w);
+		load(&c, text);
+		assert_int_equal(sync_recover(s, &c), 0); /* ids carried over, as lbd's copies do */
+		sync_settle(s);
+		apply(s, &c, "a change after a grace period");
+	}
+	assert_int_equal(F.ring_sets, 6);
+	assert_int_equal(F.refills, 4); /* no new table: the idle one rewritten */
+	sync_free(s);
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_backends_and_ports),
 		cmocka_unit_test(test_lc_all_drained),
 		cmocka_unit_test(test_restart_keeps_tables),
+		cmocka_unit_test(test_idle_bank_after_grace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,6 +83,7 @@ struct sync {
 	uint64_t ring_idle_ms[XLB_MAX_VIPS];   /* when the live bank's other went idle */
 	uint64_t ring_idle_mark[XLB_MAX_VIPS]; /* ... as a grace mark (0: none taken) */
 	struct grace *grace;		       /* NULL: SYNC_REFILL_IDLE_MS */
+	uint64_t grace_last;		       /* the newest mark taken */
 	bool vip_in_map[XLB_MAX_VIPS];
 	uint32_t tx_ports[XLB_TX_PORTS_MAX]; /* ifindexes in xlb_tx_ports */
 	size_t ntx;
@@ -225,9 +226,25 @@ bool sync_nh_invalidate(struct sync *s, const struct xlb_addr *addr)
 	return any || s->pending;
 }
 
+/* A grace mark (grace.h), 0 without the grace thread */
+static uint64_t take_mark(struct sync *s)
+{
+	if (!s->grace)
+		return 0;
+	s->grace_last = grace_mark(s->grace);
+	return s->grace_last;
+}
+
+void sync_settle(struct sync *s)
+{
+	if (s->grace && s->grace_last)
+		grace_wait(s->grace, s->grace_last);
+}
+
 struct recover_ctx {
 	struct sync *s;
 	struct config *cfg;
+	uint64_t mark; /* a grace mark taken before reading the VIP entries */
 };
 
 static int recover_vip(void *arg, const struct xlb_vip_key *k, const struct xlb_vip_val *v)
@@ -235,8 +252,13 @@ static int recover_vip(void *arg, const struct xlb_vip_key *k, const struct xlb_
 	struct recover_ctx *c = arg;
 	struct cfg_vip *cv = config_vip(c->cfg, k);
 
-	if (v->vip_id < XLB_MAX_VIPS)
+	if (v->vip_id < XLB_MAX_VIPS) {
 		c->s->ring_live[v->vip_id] = c->s->ring_bank[v->vip_id] = v->ring_bank & 1;
+		/* the lbd before may have flipped it a moment ago: its other bank
+		 * counts as idle from now on */
+		c->s->ring_idle_ms[v->vip_id] = mono_ms();
+		c->s->ring_idle_mark[v->vip_id] = c->mark;
+	}
 	/* the digest of the table in use: the same inputs after the restart rebuild
 	 * nothing (a missing digest reads 0: rebuilt) */
 	if (v->vip_id < XLB_MAX_VIPS) {
@@ -281,7 +303,7 @@ static int recover_slot_sort(const void *a, const void *b)
 
 int sync_recover(struct sync *s, struct config *cfg)
 {
-	struct recover_ctx rc = { .s = s, .cfg = cfg };
+	struct recover_ctx rc = { .s = s, .cfg = cfg, .mark = take_mark(s) };
 	struct recover_slot *idx, want, *hit;
 	size_t i, j, n = 0;
 	uint32_t slot;
@@ -986,7 +1008,7 @@ int sync_apply(struct sync *s, struct config *cfg)
 		vc->known = true;
 		if (s->ring_live[val.vip_id] != val.ring_bank) { /* the old bank goes idle now */
 			s->ring_idle_ms[val.vip_id] = mono_ms();
-			s->ring_idle_mark[val.vip_id] = s->grace ? grace_mark(s->grace) : 0;
+			s->ring_idle_mark[val.vip_id] = take_mark(s);
 		}
 		s->ring_live[val.vip_id] = val.ring_bank;
 	}

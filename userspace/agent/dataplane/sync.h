@@ -64,4 +64,8 @@ const struct xlb_backend *sync_slot_entry(const struct sync *s, uint32_t slot);
 /* Backend slot usable for new flows (resolved, in the ring) */
 bool sync_slot_ready(const struct sync *s, uint32_t slot);
 
+/* Wait until no program can read a table bank a VIP entry stopped naming,
+ * so the next change rewrites idle banks in place (tests, benchmarks) */
+void sync_settle(struct sync *s);
+
 #endif /* XLB_AGENT_SYNC_H */
